@@ -1,0 +1,42 @@
+# Thin wrapper over CMake. `make run` and `make test` set up what is missing,
+# build, then run the main job or every test suite.
+BUILD   ?= build
+JOBS    ?= $(shell nproc)
+DEBUG   := $(BUILD)/debug
+RELEASE := $(BUILD)/release
+
+.PHONY: all setup build debug release run test bench format clean
+
+all: build
+
+setup:
+	@bash .ci/setup
+
+$(DEBUG)/build.ninja:
+	cmake -S . -B $(DEBUG) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCR_RELEASE_DIR=$(abspath $(RELEASE))
+
+$(RELEASE)/build.ninja:
+	cmake -S . -B $(RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+debug: setup $(DEBUG)/build.ninja
+	cmake --build $(DEBUG) -j $(JOBS)
+
+release: setup $(RELEASE)/build.ninja
+	cmake --build $(RELEASE) -j $(JOBS)
+
+build: debug release
+
+run: release
+	$(RELEASE)/coderally race --generator forest --seed 1 --ai 6
+
+test: debug release
+	cd $(DEBUG) && ctest --output-on-failure -j $(JOBS)
+
+bench: release
+	$(RELEASE)/coderally bench sim
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

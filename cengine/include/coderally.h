@@ -1,0 +1,466 @@
+/*
+ * coderally.h - the one public header of the CodeRally engine.
+ *
+ * Whoever drives a race (the CLI, the server, the bot sandbox host, the tests)
+ * uses only what is declared here: compile a stage, create a race room, feed
+ * each car's input for a tick, step, read the snapshot, the events of the tick
+ * and the sensor record of any car. The engine knows nothing of sockets, SQL or
+ * Python. Lua (stage generators, rules, upgrades, config) is reached through the
+ * script_* functions at the end.
+ *
+ * Units: distances in world units (u, about a metre), time in seconds (s) or in
+ * ticks (1/60 s), angles in radians, counter-clockwise positive, heading 0 = +x.
+ */
+#ifndef CODERALLY_H
+#define CODERALLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- constants ---------------------------------------------------------- */
+
+#define CR_TICK_RATE 60      /* simulation ticks per simulated second */
+#define CR_BOT_TICK_EVERY 3  /* sensors/bots run every 3rd tick: 20 Hz */
+#define CR_MAX_CARS 16
+#define CR_NAME_MAX 32       /* bytes including the terminating NUL */
+#define CR_CAR_RADIUS 1.1    /* u; cars collide as discs of this radius */
+#define CR_CAR_WIDTH 2.0     /* u; a stage must be wider than two of these */
+#define CR_VERGE 5.0         /* u of off-track verge between road edge and wall */
+
+#define SENSOR_RAYS 9
+#define SENSOR_RAY_RANGE 150.0 /* u */
+#define SENSOR_MAX_OPPONENTS 7
+#define SENSOR_VISION_RANGE 120.0 /* u */
+#define SENSOR_VISION_HALF_ANGLE 1.3962634015954636 /* rad (80 degrees) */
+#define SENSOR_CHECKPOINTS 3
+#define SENSOR_PACE_NOTES 6
+
+/* ---- errors ------------------------------------------------------------- */
+
+enum {
+    CR_OK = 0,
+    CR_ENOMEM = -1,   /* out of memory */
+    CR_EINVAL = -2,   /* bad argument or bad input */
+    CR_ESCRIPT = -3,  /* a Lua script failed; see the message */
+    CR_ESTAGE = -4,   /* a stage failed validation; see the message */
+    CR_EIO = -5,      /* file could not be read or written */
+    CR_ENOTFOUND = -6, /* no such generator, car type, rule set, file */
+    CR_EFORMAT = -7,  /* malformed file (replay, json) */
+    CR_EMISMATCH = -8 /* replay does not match the re-simulation */
+};
+
+/* Human-readable name of an error code. Never NULL. */
+const char *cr_strerror(int err);
+
+/* A message buffer for errors that need more than a code: what is wrong and
+ * where (file:line, point index, ...). Functions that take one fill it on
+ * failure and leave it untouched on success. */
+typedef struct {
+    char msg[1024];
+} CrError;
+
+/* ---- surfaces ----------------------------------------------------------- */
+
+typedef enum {
+    SURFACE_ASPHALT = 0,
+    SURFACE_GRAVEL = 1,
+    SURFACE_ICE = 2,
+    SURFACE_OFFROAD = 3, /* the verge beyond the road edge; never generated */
+    SURFACE_COUNT
+} Surface;
+
+/* "asphalt", "gravel", "ice", "offroad". */
+const char *surface_name(Surface s);
+/* Returns 0 and sets *out, or CR_ENOTFOUND. "offroad" is not a road surface. */
+int surface_parse(const char *name, Surface *out);
+
+/* ---- stages ------------------------------------------------------------- */
+
+/* One centre-line point as a generator returns it. The segment from point i to
+ * point i+1 has point i's surface; width is the full road width at the point. */
+typedef struct {
+    double x, y;
+    double width;
+    Surface surface;
+} StagePoint;
+
+/* What a generator produces. Start is point 0 (cars face point 1), the finish
+ * line is at the last point. checkpoints holds centre-line point indices,
+ * strictly increasing, each strictly between 0 and n_points-1. */
+typedef struct {
+    const StagePoint *points;
+    size_t n_points;
+    const uint32_t *checkpoints;
+    size_t n_checkpoints;
+} StageDesc;
+
+typedef struct {
+    double min_length; /* u, STAGE_MIN_LENGTH */
+    double max_length; /* u, STAGE_MAX_LENGTH */
+} StageLimits;
+
+typedef struct Stage Stage;
+
+/* Validates desc and compiles it into a Stage with its spatial index. On a bad
+ * stage returns CR_ESTAGE and says in err exactly what is wrong and where
+ * (point index and coordinates). The caller owns *out; desc is copied. */
+int stage_compile(const StageDesc *desc, const StageLimits *limits, Stage **out, CrError *err);
+void stage_destroy(Stage *stage);
+
+double stage_length(const Stage *stage);          /* u, along the centre line */
+size_t stage_point_count(const Stage *stage);
+const StagePoint *stage_points(const Stage *stage); /* n = stage_point_count */
+size_t stage_checkpoint_count(const Stage *stage);
+/* Centre-line point index of checkpoint i (0-based). */
+uint32_t stage_checkpoint_point(const Stage *stage, size_t i);
+/* Route distance (u) of centre-line point i from the start. */
+double stage_point_distance(const Stage *stage, size_t i);
+/* 64-bit hash of the compiled geometry: equal stages hash equal. */
+uint64_t stage_hash(const Stage *stage);
+
+/* What lies under a world position. */
+typedef struct {
+    Surface surface;    /* SURFACE_OFFROAD beyond the road edge */
+    double edge_dist;   /* u to the road edge: negative on the road */
+    double wall_dist;   /* u to the wall: negative inside the stage */
+} StageProbe;
+void stage_probe(const Stage *stage, double x, double y, StageProbe *out);
+
+/* Distance (u) along a ray from (x, y) in direction angle until the road ends,
+ * capped at max_dist. 0 when (x, y) is already off the road. */
+double stage_raycast(const Stage *stage, double x, double y, double angle, double max_dist);
+
+/* Writes an SVG drawing of the stage (verge, road by surface, edges,
+ * checkpoints, start grid, finish) to path. */
+int stage_write_svg(const Stage *stage, const char *title, const char *path, CrError *err);
+
+/* ---- cars --------------------------------------------------------------- */
+
+/* Physics stats of one car, after upgrades. Ranges are checked by
+ * car_stats_validate; scripts/upgrades.lua produces them. */
+typedef struct {
+    double top_speed;       /* u/s on asphalt without nitro */
+    double acceleration;    /* u/s^2 at standstill, full throttle */
+    double grip;            /* multiplier on surface grip, ~0.5..2 */
+    double braking;         /* u/s^2 at full brake */
+    int nitro_capacity;     /* number of nitro charges */
+    int nitro_duration;     /* ticks one charge lasts */
+    double handling;        /* rad/s of yaw at full steer */
+    double weight;          /* kg; mass in collisions */
+} CarStats;
+
+/* CR_OK, or CR_EINVAL with the offending field named in err. */
+int car_stats_validate(const CarStats *stats, CrError *err);
+
+typedef enum { CAR_AI = 0, CAR_BOT = 1, CAR_HUMAN = 2 } CarKind;
+const char *car_kind_name(CarKind kind); /* "ai", "bot", "human" */
+
+typedef struct {
+    char name[CR_NAME_MAX];
+    char car_type[CR_NAME_MAX];
+    CarKind kind;
+    CarStats stats;
+} CarEntry;
+
+/* A car's controls for one tick. The engine quantises on entry (throttle and
+ * brake to 1/255, steer to 1/127) so a replay reproduces a live race exactly;
+ * NaN counts as 0 and values are clamped to their ranges. */
+typedef struct {
+    float throttle;  /* 0..1 */
+    float brake;     /* 0..1; at standstill, brake reverses */
+    float steer;     /* -1 (right) .. 1 (left) */
+    bool nitro;      /* fire a charge (held: keeps burning the current charge) */
+    bool handbrake;  /* locks the rear: less grip, more slide */
+} CarInput;
+
+/* The compact wire/replay form of a CarInput: 4 bytes. */
+typedef struct {
+    uint8_t throttle, brake;
+    int8_t steer;
+    uint8_t flags; /* bit 0 nitro, bit 1 handbrake */
+} PackedInput;
+PackedInput input_pack(const CarInput *in);
+CarInput input_unpack(PackedInput p);
+
+/* ---- rules -------------------------------------------------------------- */
+
+/* Facts about a car that rules hooks see. */
+typedef struct {
+    int car;                /* index in the race */
+    int checkpoint;         /* checkpoint just passed (0-based), or -1 */
+    double time_s;          /* race time since the start */
+    double split_s;         /* time since the previous checkpoint (or start) */
+    double offtrack_s;      /* time off the road since the previous checkpoint */
+    double impulse;         /* collision impulse (kg*u/s), for on_collision */
+    int other;              /* other car index in a collision, -1 for a wall */
+} RuleEvent;
+
+/* Race rules as the simulation uses them. The hooks are optional (NULL);
+ * they return a penalty in seconds (>= 0) added to the car's time, or a
+ * negative CR_ error which stops the race with CR_ESCRIPT from race_step. */
+typedef struct {
+    int countdown_ticks;   /* before the start; inputs are ignored until then */
+    int time_limit_ticks;  /* after the start; cars still running are DNF */
+    int stall_limit_ticks; /* no progress for this long: DNF (0 = never) */
+    void *ud;
+    double (*on_checkpoint)(void *ud, const RuleEvent *ev);
+    double (*on_finish)(void *ud, const RuleEvent *ev);
+    double (*on_collision)(void *ud, const RuleEvent *ev);
+} RaceRules;
+
+/* ---- sensors ------------------------------------------------------------ */
+
+/* The sensor record: what a driver (the built-in AI, a Python bot, a test)
+ * knows about the race, built every CR_BOT_TICK_EVERY ticks. Fog of war:
+ * opponents appear only within SENSOR_VISION_RANGE and the vision cone.
+ * Car frame: forward is +x along the heading, left is +y. Every field is
+ * documented with units in docs/BOT_API.md. */
+typedef struct {
+    float forward, left; /* u, position in the car frame */
+    float distance;      /* u */
+    float bearing;       /* rad, angle from the heading, left positive */
+    float speed;         /* u/s */
+    float heading_rel;   /* rad, its heading minus ours, in (-pi, pi] */
+    float rel_vf, rel_vl;/* u/s, its velocity minus ours, car frame */
+} SensorOpponent;
+
+typedef struct {
+    float forward, left; /* u, centre of the gate in the car frame */
+    float distance;      /* u, straight-line */
+    float bearing;       /* rad */
+    float width;         /* u, gate width (the road width there) */
+    int32_t index;       /* checkpoint index; == checkpoint count for the finish */
+} SensorCheckpoint;
+
+typedef struct {
+    float ahead;         /* u of route ahead of the car's route position */
+    float forward, left; /* u, road centre at that point in the car frame */
+    float bearing;       /* rad */
+    float width;         /* u, road width */
+    float curvature;     /* 1/u, left positive, of the road there */
+    int32_t surface;     /* Surface */
+} SensorPaceNote;
+
+typedef struct {
+    uint32_t tick;         /* simulation tick */
+    float time_s;          /* s since the start; negative in the countdown */
+    int32_t phase;         /* RacePhase */
+    /* own car */
+    float x, y;            /* u, world */
+    float heading;         /* rad, world */
+    float speed;           /* u/s, magnitude of velocity */
+    float v_forward;       /* u/s, velocity along the heading */
+    float v_left;          /* u/s, sideways velocity (slide) */
+    float angular_velocity;/* rad/s, left positive */
+    int32_t surface;       /* Surface under the car */
+    float edge_left;       /* u from car centre to the left road edge (<0 off road) */
+    float edge_right;      /* u to the right road edge */
+    bool on_road;
+    bool sliding;          /* lateral grip exceeded */
+    bool finished, dnf;
+    int32_t nitro_charges; /* left */
+    float nitro_s;         /* s of burn left in the active charge, 0 if none */
+    float top_speed;       /* u/s, the car's stat, for planning */
+    int32_t checkpoints_passed, checkpoints_total;
+    int32_t position;      /* 1-based race position now */
+    int32_t cars;          /* cars in the race */
+    float progress;        /* u along the route from the start */
+    float stage_length;    /* u */
+    /* rays: angle SENSOR_RAY_ANGLES[i] from the heading, distance to the road
+     * edge (u, capped at SENSOR_RAY_RANGE) */
+    float rays[SENSOR_RAYS];
+    int32_t n_opponents;
+    SensorOpponent opponents[SENSOR_MAX_OPPONENTS]; /* nearest first */
+    int32_t n_checkpoints;
+    SensorCheckpoint checkpoints[SENSOR_CHECKPOINTS]; /* next first; finish last */
+    SensorPaceNote pace[SENSOR_PACE_NOTES]; /* road ahead at SENSOR_PACE_AHEAD */
+} SensorRecord;
+
+extern const float SENSOR_RAY_ANGLES[SENSOR_RAYS];  /* rad, right to left */
+extern const float SENSOR_PACE_AHEAD[SENSOR_PACE_NOTES]; /* u ahead */
+
+/* ---- the race room ------------------------------------------------------ */
+
+typedef enum { PHASE_COUNTDOWN = 0, PHASE_RUNNING = 1, PHASE_FINISHED = 2 } RacePhase;
+
+typedef enum {
+    EVENT_START = 0,      /* countdown over */
+    EVENT_CHECKPOINT = 1, /* car passed checkpoint a */
+    EVENT_FINISH = 2,     /* car crossed the finish; value = stage time (s) */
+    EVENT_DNF = 3,        /* a = DNF_* reason */
+    EVENT_COLLISION = 4,  /* car hit car a (-1 = a wall); value = impulse */
+    EVENT_PENALTY = 5,    /* value = seconds added */
+    EVENT_RACE_END = 6
+} EventType;
+
+enum { DNF_TIME_LIMIT = 1, DNF_STALLED = 2, DNF_RETIRED = 3 };
+
+typedef struct {
+    uint32_t tick;
+    int16_t type; /* EventType */
+    int16_t car;  /* -1 for race-wide events */
+    int32_t a;
+    double value;
+} RaceEvent;
+
+typedef struct {
+    float x, y, heading;
+    float vx, vy, angular_velocity;
+    float throttle, steer;   /* last applied, for rendering */
+    uint8_t surface;
+    uint8_t flags;           /* CAR_FLAG_* */
+    uint8_t nitro_charges;
+    uint8_t position;        /* 1-based */
+    int16_t checkpoints;     /* passed */
+    float progress;          /* u */
+} CarSnapshot;
+
+enum {
+    CAR_FLAG_SLIDING = 1,
+    CAR_FLAG_NITRO = 2,
+    CAR_FLAG_OFFROAD = 4,
+    CAR_FLAG_FINISHED = 8,
+    CAR_FLAG_DNF = 16,
+    CAR_FLAG_BRAKING = 32
+};
+
+typedef struct {
+    uint32_t tick;
+    int32_t phase;    /* RacePhase */
+    float time_s;     /* since the start; negative in the countdown */
+    int32_t n_cars;
+    CarSnapshot cars[CR_MAX_CARS];
+} RaceSnapshot;
+
+typedef struct {
+    int car;          /* index in the race */
+    int position;     /* 1-based final position */
+    bool finished, dnf;
+    int dnf_reason;   /* DNF_* or 0 */
+    double time_s;    /* stage time including penalties; valid if finished */
+    double penalty_s;
+    int checkpoints;  /* passed */
+    double progress;  /* u along the route reached */
+} RaceResult;
+
+typedef struct RaceRoom RaceRoom;
+
+/* Creates a race on stage (which must outlive the room) with n_cars cars on
+ * the start grid in the order given. rules is copied. */
+int race_create(const Stage *stage, const CarEntry *cars, int n_cars, const RaceRules *rules,
+                RaceRoom **out, CrError *err);
+void race_destroy(RaceRoom *room);
+
+/* Sets car's input for the next step and the steps after, until changed.
+ * CR_EINVAL for a bad car index. Inputs are quantised (see CarInput). */
+int race_set_input(RaceRoom *room, int car, const CarInput *in);
+int race_set_packed_input(RaceRoom *room, int car, PackedInput in);
+/* Takes a car out of the race (DNF_RETIRED), e.g. a disconnected player. */
+int race_retire(RaceRoom *room, int car);
+
+/* Advances one tick. CR_OK, or CR_ESCRIPT if a rules hook failed (err says
+ * why; the room is then finished). Stepping a finished race does nothing. */
+int race_step(RaceRoom *room, CrError *err);
+
+uint32_t race_tick(const RaceRoom *room);
+RacePhase race_phase(const RaceRoom *room);
+int race_car_count(const RaceRoom *room);
+const CarEntry *race_car(const RaceRoom *room, int car);
+const Stage *race_stage(const RaceRoom *room);
+
+/* Events of the last step, valid until the next step. */
+const RaceEvent *race_events(const RaceRoom *room, size_t *n);
+
+void race_snapshot(const RaceRoom *room, RaceSnapshot *out);
+
+/* Fills the sensor record of car as of now. Costs a few hundred ns. */
+int race_sensors(const RaceRoom *room, int car, SensorRecord *out);
+
+/* Results ordered by position: finishers by time, then the rest by
+ * checkpoints and progress. out must hold race_car_count entries. */
+void race_results(const RaceRoom *room, RaceResult *out);
+
+/* Hash of the complete simulation state: equal states hash equal, and any
+ * difference in any car's state changes it (with overwhelming probability). */
+uint64_t race_hash(const RaceRoom *room);
+
+/* ---- the built-in AI driver --------------------------------------------- */
+
+/* Decides controls from the sensor record only, as a bot must. Deterministic.
+ * skill in 0..1 scales how hard it pushes (1 = fastest). */
+void ai_drive(const SensorRecord *s, double skill, CarInput *out);
+
+/* ---- scripts (Lua) ------------------------------------------------------ */
+
+/* A scripts directory loaded into sandboxed Lua: config.lua, upgrades.lua,
+ * rules/*.lua, stages/*.lua. Every script runs with an allow-listed
+ * environment, an instruction budget and a memory cap; errors come back in
+ * CrError as "file:line: message" plus a traceback. */
+typedef struct Scripts Scripts;
+
+/* A KEY=VALUE setting override (from the environment or a flag). */
+typedef struct {
+    const char *key;
+    const char *value;
+} ConfigOverride;
+
+/* Loads dir. Settings come from config.lua, then CODERALLY_<KEY> environment
+ * variables, then overrides (later wins). An unknown key or a value of the
+ * wrong type is an error naming the key. The caller owns *out. */
+int scripts_open(const char *dir, const ConfigOverride *overrides, size_t n_overrides,
+                 Scripts **out, CrError *err);
+void scripts_close(Scripts *sc);
+const char *scripts_dir(const Scripts *sc);
+
+/* Settings. CR_ENOTFOUND for an unknown key, CR_EINVAL for a wrong type. */
+int scripts_config_number(const Scripts *sc, const char *key, double *out);
+int scripts_config_string(const Scripts *sc, const char *key, const char **out);
+/* Stage limits from STAGE_MIN_LENGTH / STAGE_MAX_LENGTH. */
+StageLimits scripts_stage_limits(const Scripts *sc);
+
+typedef struct {
+    char name[CR_NAME_MAX];
+    char version[CR_NAME_MAX];
+    char description[256];
+    char file[512];
+} GeneratorInfo;
+
+/* Generators found in stages/, sorted by name. */
+size_t scripts_generator_count(const Scripts *sc);
+const GeneratorInfo *scripts_generator(const Scripts *sc, size_t i);
+/* CR_ENOTFOUND (listing the known names in err) if there is no such one. */
+int scripts_find_generator(const Scripts *sc, const char *name, const GeneratorInfo **out,
+                           CrError *err);
+
+/* Runs generator name with seed in a fresh throwaway Lua state and compiles
+ * the result. params_json is a JSON object of parameter overrides or NULL.
+ * CR_ESCRIPT for a script error, CR_ESTAGE for an invalid stage; err says
+ * which file, line and what. The caller owns *out. */
+int scripts_generate_stage(Scripts *sc, const char *name, uint64_t seed, const char *params_json,
+                           Stage **out, CrError *err);
+
+/* Car types from upgrades.lua. */
+size_t scripts_car_type_count(const Scripts *sc);
+const char *scripts_car_type(const Scripts *sc, size_t i);
+/* One upgrade level for one stat, e.g. {"grip", 2}. */
+typedef struct {
+    const char *stat;
+    int level;
+} UpgradeLevel;
+/* Stats of car_type at the given upgrade levels (others at 0), validated. */
+int scripts_car_stats(Scripts *sc, const char *car_type, const UpgradeLevel *levels,
+                      size_t n_levels, CarStats *out, CrError *err);
+
+/* A rule set from rules/NAME.lua bound to one race, in its own Lua state:
+ * the race keeps the rules it started with even if the file changes. */
+typedef struct Rules Rules;
+int rules_load(Scripts *sc, const char *name, const Stage *stage, Rules **out, CrError *err);
+void rules_destroy(Rules *rules);
+const RaceRules *rules_race(const Rules *rules);
+const char *rules_name(const Rules *rules);
+uint64_t rules_hash(const Rules *rules); /* of the script text */
+/* Points for each result (same order as results). */
+int rules_points(Rules *rules, const RaceResult *results, int n, int *points, CrError *err);
+
+#endif
