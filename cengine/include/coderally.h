@@ -207,6 +207,8 @@ typedef struct {
     double (*on_checkpoint)(void *ud, const RuleEvent *ev);
     double (*on_finish)(void *ud, const RuleEvent *ev);
     double (*on_collision)(void *ud, const RuleEvent *ev);
+    /* Why the last hook failed, or NULL. */
+    const char *(*last_error)(void *ud);
 } RaceRules;
 
 /* ---- sensors ------------------------------------------------------------ */
@@ -356,6 +358,8 @@ void race_destroy(RaceRoom *room);
  * CR_EINVAL for a bad car index. Inputs are quantised (see CarInput). */
 int race_set_input(RaceRoom *room, int car, const CarInput *in);
 int race_set_packed_input(RaceRoom *room, int car, PackedInput in);
+/* The input car holds now, in its quantised form (what a replay records). */
+PackedInput race_input(const RaceRoom *room, int car);
 /* Takes a car out of the race (DNF_RETIRED), e.g. a disconnected player. */
 int race_retire(RaceRoom *room, int car);
 
@@ -394,7 +398,7 @@ void ai_drive(const SensorRecord *s, double skill, CarInput *out);
 /* ---- scripts (Lua) ------------------------------------------------------ */
 
 /* A scripts directory loaded into sandboxed Lua: config.lua, upgrades.lua,
- * rules/*.lua, stages/*.lua. Every script runs with an allow-listed
+ * rules/NAME.lua, stages/NAME.lua. Every script runs with an allow-listed
  * environment, an instruction budget and a memory cap; errors come back in
  * CrError as "file:line: message" plus a traceback. */
 typedef struct Scripts Scripts;
@@ -429,16 +433,20 @@ typedef struct {
 /* Generators found in stages/, sorted by name. */
 size_t scripts_generator_count(const Scripts *sc);
 const GeneratorInfo *scripts_generator(const Scripts *sc, size_t i);
+/* Why generator i failed to load ("file:line: message"), or NULL if it is fine. */
+const char *scripts_generator_error(const Scripts *sc, size_t i);
 /* CR_ENOTFOUND (listing the known names in err) if there is no such one. */
 int scripts_find_generator(const Scripts *sc, const char *name, const GeneratorInfo **out,
                            CrError *err);
 
 /* Runs generator name with seed in a fresh throwaway Lua state and compiles
- * the result. params_json is a JSON object of parameter overrides or NULL.
- * CR_ESCRIPT for a script error, CR_ESTAGE for an invalid stage; err says
- * which file, line and what. The caller owns *out. */
-int scripts_generate_stage(Scripts *sc, const char *name, uint64_t seed, const char *params_json,
-                           Stage **out, CrError *err);
+ * the result. params overrides the generator's declared parameters (each
+ * value a number within the declared min..max). CR_ESCRIPT for a script
+ * error, CR_ESTAGE for an invalid stage; err says which file, line and what.
+ * The caller owns *out. */
+int scripts_generate_stage(Scripts *sc, const char *name, uint64_t seed,
+                           const ConfigOverride *params, size_t n_params, Stage **out,
+                           CrError *err);
 
 /* Car types from upgrades.lua. */
 size_t scripts_car_type_count(const Scripts *sc);

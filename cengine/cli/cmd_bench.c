@@ -1,0 +1,274 @@
+/*
+ * cmd_bench.c - `coderally bench sim|stage|bots`: the performance harness.
+ * Several runs, medians, variants compared in the same run, and a
+ * verification hash so a fast but wrong build is caught.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "cli.h"
+#include "common.h"
+#include "lua/session.h"
+
+static const char *const CMD = "bench";
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void machine(void) {
+    struct utsname u;
+    char model[256] = "unknown cpu";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f))
+            if (!strncmp(line, "model name", 10)) {
+                char *c = strchr(line, ':');
+                if (c) snprintf(model, sizeof model, "%s", c + 2);
+                model[strcspn(model, "\n")] = 0;
+                break;
+            }
+        fclose(f);
+    }
+    if (uname(&u) == 0) printf("machine: %s, %s %s\n", model, u.sysname, u.release);
+}
+
+#define BENCH_RACES 8
+
+typedef struct {
+    Session s[BENCH_RACES];
+    int n;
+} RaceSet;
+
+/* Prepares n races of n_cars AI cars on pre-generated stages (not timed). */
+static int prepare(Scripts *sc, Stage **stages, int n_stages, int n_cars, RaceSet *rs) {
+    CarEntry cars[CR_MAX_CARS];
+    memset(cars, 0, sizeof cars);
+    for (int i = 0; i < n_cars; i++) {
+        CrError err;
+        if (scripts_car_stats(sc, "hatch", NULL, 0, &cars[i].stats, &err)) {
+            cli_error(CMD, "%s", err.msg);
+            return -1;
+        }
+        snprintf(cars[i].name, sizeof cars[i].name, "AI %d", i + 1);
+        snprintf(cars[i].car_type, sizeof cars[i].car_type, "hatch");
+        cars[i].kind = CAR_AI;
+    }
+    rs->n = n_stages;
+    for (int k = 0; k < n_stages; k++) {
+        CrError err;
+        if (session_start_on(sc, stages[k], NULL, cars, n_cars, &rs->s[k], &err)) {
+            cli_error(CMD, "%s", err.msg);
+            return -1;
+        }
+        for (int i = 0; i < n_cars; i++) rs->s[k].ai_skill[i] = session_ai_skill((uint64_t)k, i);
+    }
+    return 0;
+}
+
+static void release(RaceSet *rs) {
+    for (int k = 0; k < rs->n; k++) session_end(&rs->s[k]);
+}
+
+/* Steps `ticks` ticks over races back to back. With tape == NULL... the AI
+ * drives (sensors at 20 Hz) and inputs are recorded into tape_out; with a
+ * tape the recorded inputs are replayed (physics and rules only). Returns
+ * the wall time; *hash combines every race's final hash. */
+static double run_ticks(RaceSet *rs, long ticks, int n_cars, PackedInput *tape_out,
+                        const PackedInput *tape, uint64_t *hash, int *races) {
+    int k = 0;
+    uint64_t h = 0;
+    double t0 = now_s();
+    for (long t = 0; t < ticks; t++) {
+        Session *s = &rs->s[k];
+        if (race_phase(s->room) == PHASE_FINISHED) {
+            h = h * 31 + race_hash(s->room);
+            k = (k + 1) % rs->n;
+            s = &rs->s[k];
+        }
+        if (tape) {
+            for (int i = 0; i < n_cars; i++)
+                race_set_packed_input(s->room, i, tape[(size_t)t * (size_t)n_cars + (size_t)i]);
+        } else {
+            session_drive_ai(s);
+            for (int i = 0; i < n_cars; i++)
+                tape_out[(size_t)t * (size_t)n_cars + (size_t)i] = race_input(s->room, i);
+        }
+        race_step(s->room, NULL);
+    }
+    double dt = now_s() - t0;
+    *hash = h * 31 + race_hash(rs->s[k].room);
+    *races = k + 1;
+    return dt;
+}
+
+static int bench_sim(int argc, char **argv) {
+    CommonOpts common;
+    cli_common_init(&common);
+    long long runs = 7, ticks = 10800, n_cars = 8;
+    const char *generator = NULL;
+    for (int i = 2; i < argc; i++) {
+        int c = cli_common_opt(CMD, argc, argv, &i, &common);
+        if (c < 0) return 2;
+        if (c > 0) continue;
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "--runs") || !strcmp(a, "--ticks") || !strcmp(a, "--cars") ||
+            !strcmp(a, "--generator")) {
+            if (!(v = cli_value(CMD, argc, argv, &i))) return 2;
+            if (!strcmp(a, "--generator"))
+                generator = v;
+            else if (cli_parse_int(CMD, a, v, 1,
+                                   !strcmp(a, "--cars") ? CR_MAX_CARS : 100000000,
+                                   !strcmp(a, "--runs")    ? &runs
+                                   : !strcmp(a, "--ticks") ? &ticks
+                                                           : &n_cars))
+                return 2;
+        } else {
+            cli_error(CMD, "usage: coderally bench sim [--runs N] [--ticks N] [--cars N] "
+                      "[--generator NAME]");
+            return 2;
+        }
+    }
+    Scripts *sc;
+    if (cli_open_scripts(CMD, &common, &sc)) return 1;
+    int status = 1;
+    Stage *stages[BENCH_RACES] = {0};
+    int n_stages = 0;
+    size_t ng = scripts_generator_count(sc);
+    for (int k = 0; k < BENCH_RACES; k++) {
+        const char *g = generator ? generator : scripts_generator(sc, (size_t)k % (ng ? ng : 1))->name;
+        CrError err;
+        if (scripts_generate_stage(sc, g, (uint64_t)(k + 1), NULL, 0, &stages[k], &err)) {
+            cli_error(CMD, "%s", err.msg);
+            goto out;
+        }
+        n_stages++;
+    }
+    PackedInput *tape = malloc((size_t)ticks * (size_t)n_cars * sizeof *tape);
+    double *full = malloc((size_t)runs * sizeof *full), *phys = malloc((size_t)runs * sizeof *phys);
+    if (!tape || !full || !phys) {
+        cli_error(CMD, "out of memory");
+        free(tape), free(full), free(phys);
+        goto out;
+    }
+    machine();
+    printf("bench sim: %lld cars, %lld ticks (%.0f s simulated) per run, %lld runs\n", n_cars,
+           ticks, ticks / (double)CR_TICK_RATE, runs);
+    uint64_t ref = 0;
+    bool ok = true;
+    for (int r = 0; r < runs && ok; r++) {
+        RaceSet a, b;
+        uint64_t ha, hb;
+        int races;
+        if (prepare(sc, stages, n_stages, (int)n_cars, &a) ||
+            prepare(sc, stages, n_stages, (int)n_cars, &b)) {
+            ok = false;
+            break;
+        }
+        full[r] = run_ticks(&a, ticks, (int)n_cars, tape, NULL, &ha, &races) / ticks * 1e6;
+        phys[r] = run_ticks(&b, ticks, (int)n_cars, NULL, tape, &hb, &races) / ticks * 1e6;
+        release(&a);
+        release(&b);
+        printf("run %d: full %.3f us/tick, physics+rules only %.3f us/tick, %d race(s), hash "
+               "%016" PRIx64 "\n", r + 1, full[r], phys[r], races, ha);
+        /* The replayed run must land on the same state, and every run on
+         * the same hash: otherwise the build is wrong, however fast. */
+        if (ha != hb || (r > 0 && ha != ref)) {
+            cli_error(CMD, "verification failed: hashes %016" PRIx64 " / %016" PRIx64
+                      " / %016" PRIx64 " differ", ha, hb, ref);
+            ok = false;
+        }
+        ref = ha;
+    }
+    if (ok) {
+        double mf = median(full, (int)runs), mp = median(phys, (int)runs);
+        printf("median: full %.3f us/tick (%.0fx real time), physics+rules only %.3f us/tick; "
+               "sensors+AI %.3f us/tick\n",
+               mf, 1e6 / CR_TICK_RATE / mf, mp, mf - mp);
+        printf("verification hash: %016" PRIx64 "\n", ref);
+        status = 0;
+    }
+    free(tape), free(full), free(phys);
+out:
+    for (int k = 0; k < n_stages; k++) stage_destroy(stages[k]);
+    scripts_close(sc);
+    return status;
+}
+
+static int bench_stage(int argc, char **argv) {
+    CommonOpts common;
+    cli_common_init(&common);
+    long long runs = 20;
+    for (int i = 2; i < argc; i++) {
+        int c = cli_common_opt(CMD, argc, argv, &i, &common);
+        if (c < 0) return 2;
+        if (c > 0) continue;
+        const char *v;
+        if (!strcmp(argv[i], "--runs")) {
+            if (!(v = cli_value(CMD, argc, argv, &i)) || cli_parse_int(CMD, "--runs", v, 1, 10000, &runs))
+                return 2;
+        } else {
+            cli_error(CMD, "usage: coderally bench stage [--runs N]");
+            return 2;
+        }
+    }
+    Scripts *sc;
+    if (cli_open_scripts(CMD, &common, &sc)) return 1;
+    double *t = malloc((size_t)runs * sizeof *t);
+    if (!t) {
+        scripts_close(sc);
+        return 1;
+    }
+    machine();
+    int status = 0;
+    for (size_t g = 0; g < scripts_generator_count(sc) && !status; g++) {
+        const char *name = scripts_generator(sc, g)->name;
+        for (int r = 0; r < runs; r++) {
+            Stage *st;
+            CrError err;
+            double t0 = now_s();
+            if (scripts_generate_stage(sc, name, (uint64_t)r + 1, NULL, 0, &st, &err)) {
+                cli_error(CMD, "%s", err.msg);
+                status = 1;
+                break;
+            }
+            t[r] = (now_s() - t0) * 1e3;
+            stage_destroy(st);
+        }
+        if (!status)
+            printf("%-10s generate+validate+compile: median %.2f ms over %lld seeds\n", name,
+                   median(t, (int)runs), runs);
+    }
+    free(t);
+    scripts_close(sc);
+    return status;
+}
+
+int cmd_bench(int argc, char **argv) {
+    if (argc < 2) {
+        cli_error(CMD, "usage: coderally bench sim|stage|bots [options]");
+        return 2;
+    }
+    if (!strcmp(argv[1], "sim")) return bench_sim(argc, argv);
+    if (!strcmp(argv[1], "stage")) return bench_stage(argc, argv);
+    if (!strcmp(argv[1], "bots")) return bench_bots(argc - 1, argv + 1);
+    cli_error(CMD, "unknown benchmark '%s' (sim, stage, bots)", argv[1]);
+    return 2;
+}

@@ -1,0 +1,175 @@
+/* cmd_replay.c - `coderally replay verify|info|export FILE`: re-simulate a
+ * replay and check every recorded state hash, naming the first tick that
+ * differs; print its header; or export its snapshots as JSON lines. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "common.h"
+#include "lua/session.h"
+#include "sim/replay.h"
+#include "util/json.h"
+
+static const char *const CMD = "replay";
+
+static void usage(FILE *f) {
+    fputs("usage: coderally replay verify FILE [--scripts DIR]\n"
+          "       coderally replay info FILE\n"
+          "       coderally replay export FILE [--every N] [--scripts DIR]\n"
+          "\n"
+          "  verify  re-simulate and check every state hash; names the first tick that differs\n"
+          "  info    print what the replay holds\n"
+          "  export  one JSON snapshot per line, every N ticks (default 3)\n",
+          f);
+}
+
+static void info(const Replay *r) {
+    const ReplayHeader *h = &r->header;
+    printf("generator %s v%s, seed %" PRIu64 ", rules %s\n", h->generator, h->generator_version,
+           h->seed, h->rules);
+    for (int i = 0; i < h->n_params; i++) printf("param %s=%s\n", h->param_key[i], h->param_value[i]);
+    printf("%d cars, %zu input changes, %zu hashes, %u ticks\n", h->n_cars, r->n_inputs,
+           r->n_hashes, r->final_tick);
+    for (int i = 0; i < h->n_cars; i++)
+        printf("  car %d: %s (%s, %s)\n", i + 1, h->cars[i].name, car_kind_name(h->cars[i].kind),
+               h->cars[i].car_type);
+}
+
+static void export_snapshot(const RaceSnapshot *s) {
+    printf("{\"tick\": %u, \"phase\": %d, \"time_s\": ", s->tick, s->phase);
+    json_write_number(stdout, s->time_s);
+    fputs(", \"cars\": [", stdout);
+    for (int i = 0; i < s->n_cars; i++) {
+        const CarSnapshot *c = &s->cars[i];
+        printf("%s{\"x\": %.3f, \"y\": %.3f, \"heading\": %.4f, \"vx\": %.3f, \"vy\": %.3f, "
+               "\"flags\": %u, \"position\": %u, \"checkpoints\": %d}",
+               i ? ", " : "", c->x, c->y, c->heading, c->vx, c->vy, c->flags, c->position,
+               c->checkpoints);
+    }
+    fputs("]}\n", stdout);
+}
+
+/* Re-runs r; export_every > 0 prints snapshots instead of only checking. */
+static int resimulate(const CommonOpts *common, const Replay *r, const char *path,
+                      int export_every) {
+    const ReplayHeader *h = &r->header;
+    Scripts *sc;
+    if (cli_open_scripts(CMD, common, &sc)) return 1;
+    CrError err = {{0}};
+    ConfigOverride params[REPLAY_MAX_PARAMS];
+    for (int i = 0; i < h->n_params; i++) params[i] = (ConfigOverride){h->param_key[i], h->param_value[i]};
+    Session s;
+    int status = 1;
+    const GeneratorInfo *gi;
+    if (scripts_find_generator(sc, h->generator, &gi, &err)) {
+        cli_error(CMD, "%s: %s", path, err.msg);
+        scripts_close(sc);
+        return 1;
+    }
+    if (strcmp(gi->version, h->generator_version) != 0)
+        fprintf(stderr, "coderally replay: note: generator %s is v%s, the replay was made with v%s\n",
+                h->generator, gi->version, h->generator_version);
+    if (session_start(sc, h->generator, h->seed, params, (size_t)h->n_params, h->rules, h->cars,
+                      h->n_cars, &s, &err)) {
+        cli_error(CMD, "%s: %s", path, err.msg);
+        scripts_close(sc);
+        return 1;
+    }
+    if (stage_hash(s.stage) != h->stage_hash) {
+        cli_error(CMD, "%s: the stage differs from the recorded one (generator %s changed since?)",
+                  path, h->generator);
+        goto out;
+    }
+    if (rules_hash(s.rules) != h->rules_hash)
+        fprintf(stderr, "coderally replay: note: rules/%s.lua changed since the recording\n",
+                h->rules);
+    size_t in = 0, hs = 0;
+    RaceSnapshot snap;
+    while (race_tick(s.room) < r->final_tick) {
+        uint32_t tick = race_tick(s.room);
+        for (; in < r->n_inputs && r->inputs[in].tick <= tick; in++)
+            race_set_packed_input(s.room, r->inputs[in].car, r->inputs[in].input);
+        if (race_step(s.room, &err)) {
+            cli_error(CMD, "%s: %s", path, err.msg);
+            goto out;
+        }
+        uint32_t now = race_tick(s.room);
+        if (export_every > 0 && now % (uint32_t)export_every == 0) {
+            race_snapshot(s.room, &snap);
+            export_snapshot(&snap);
+        }
+        for (; hs < r->n_hashes && r->hashes[hs].tick <= now; hs++) {
+            if (r->hashes[hs].tick == now && r->hashes[hs].hash != race_hash(s.room)) {
+                cli_error(CMD, "%s: MISMATCH at tick %u (%.2f s): state hash %016" PRIx64
+                          ", recorded %016" PRIx64 "; the previous check at tick %u matched",
+                          path, now, now / (double)CR_TICK_RATE, race_hash(s.room),
+                          r->hashes[hs].hash, hs ? r->hashes[hs - 1].tick : 0);
+                status = 3;
+                goto out;
+            }
+        }
+        if (race_phase(s.room) == PHASE_FINISHED && race_tick(s.room) < r->final_tick) break;
+    }
+    if (race_tick(s.room) != r->final_tick || race_hash(s.room) != r->final_hash) {
+        cli_error(CMD, "%s: MISMATCH at the end: tick %u hash %016" PRIx64 ", recorded tick %u "
+                  "hash %016" PRIx64, path, race_tick(s.room), race_hash(s.room), r->final_tick,
+                  r->final_hash);
+        status = 3;
+        goto out;
+    }
+    if (export_every == 0)
+        printf("%s: OK, %zu hashes over %u ticks match\n", path, r->n_hashes, r->final_tick);
+    status = 0;
+out:
+    session_end(&s);
+    scripts_close(sc);
+    return status;
+}
+
+int cmd_replay(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *action = argv[1];
+    if (strcmp(action, "verify") && strcmp(action, "info") && strcmp(action, "export")) {
+        cli_error(CMD, "unknown action '%s' (verify, info or export)", action);
+        return 2;
+    }
+    CommonOpts common;
+    cli_common_init(&common);
+    const char *file = NULL;
+    long long every = 3;
+    for (int i = 2; i < argc; i++) {
+        int c = cli_common_opt(CMD, argc, argv, &i, &common);
+        if (c < 0) return 2;
+        if (c > 0) continue;
+        if (!strcmp(argv[i], "--every") && !strcmp(action, "export")) {
+            const char *v = cli_value(CMD, argc, argv, &i);
+            if (!v || cli_parse_int(CMD, "--every", v, 1, 3600, &every)) return 2;
+        } else if (argv[i][0] == '-' || file) {
+            cli_error(CMD, "unexpected argument '%s' (see --help)", argv[i]);
+            return 2;
+        } else {
+            file = argv[i];
+        }
+    }
+    if (!file) {
+        cli_error(CMD, "%s needs a replay FILE", action);
+        return 2;
+    }
+    CrError err = {{0}};
+    Replay *r;
+    if (replay_read(file, &r, &err)) {
+        cli_error(CMD, "%s", err.msg);
+        return 1;
+    }
+    int status = 0;
+    if (!strcmp(action, "info"))
+        info(r);
+    else
+        status = resimulate(&common, r, file, !strcmp(action, "export") ? (int)every : 0);
+    replay_free(r);
+    return status;
+}

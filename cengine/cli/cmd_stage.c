@@ -1,0 +1,136 @@
+/* cmd_stage.c - `coderally stage`: list generators, generate a stage, say
+ * exactly what is wrong with a bad one, render it as SVG. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "common.h"
+#include "util/json.h"
+
+static const char *const CMD = "stage";
+
+static void usage(FILE *f) {
+    fputs("usage: coderally stage --list [--scripts DIR]\n"
+          "       coderally stage --generator NAME [--seed N] [--param KEY=VALUE ...]\n"
+          "                       [--svg FILE] [--json] [--scripts DIR] [--set KEY=VALUE ...]\n"
+          "\n"
+          "  --list            name the generators found in DIR/stages with their parameters\n"
+          "  --generator NAME  generate a stage and print its summary\n"
+          "  --seed N          the seed (default 1)\n"
+          "  --svg FILE        render the stage: surfaces, edges, checkpoints, start, finish\n"
+          "  --json            print the summary as JSON\n",
+          f);
+}
+
+static void list(Scripts *sc) {
+    size_t n = scripts_generator_count(sc);
+    if (n == 0) printf("no generators in %s/stages\n", scripts_dir(sc));
+    for (size_t i = 0; i < n; i++) {
+        const GeneratorInfo *g = scripts_generator(sc, i);
+        const char *bad = scripts_generator_error(sc, i);
+        if (bad)
+            printf("%-12s BROKEN: %s\n", g->name, bad);
+        else
+            printf("%-12s v%-4s %s\n", g->name, g->version, g->description);
+    }
+}
+
+int cmd_stage(int argc, char **argv) {
+    CommonOpts common;
+    cli_common_init(&common);
+    const char *generator = NULL, *svg = NULL;
+    uint64_t seed = 1;
+    bool do_list = false, json = false;
+    ConfigOverride params[32];
+    size_t n_params = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int c = cli_common_opt(CMD, argc, argv, &i, &common);
+        if (c < 0) return 2;
+        if (c > 0) continue;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--list")) {
+            do_list = true;
+        } else if (!strcmp(a, "--json")) {
+            json = true;
+        } else if (!strcmp(a, "--generator") || !strcmp(a, "--seed") || !strcmp(a, "--svg") ||
+                   !strcmp(a, "--param")) {
+            const char *v = cli_value(CMD, argc, argv, &i);
+            if (!v) return 2;
+            if (!strcmp(a, "--generator"))
+                generator = v;
+            else if (!strcmp(a, "--svg"))
+                svg = v;
+            else if (!strcmp(a, "--seed")) {
+                if (cli_parse_u64(CMD, a, v, &seed)) return 2;
+            } else {
+                if (n_params == 32) {
+                    cli_error(CMD, "at most 32 --param options");
+                    return 2;
+                }
+                if (cli_split_kv(CMD, a, (char *)v, &params[n_params++])) return 2;
+            }
+        } else {
+            cli_error(CMD, "unknown option '%s' (see --help)", a);
+            return 2;
+        }
+    }
+    if (!do_list && !generator) {
+        cli_error(CMD, "say --list or --generator NAME (see --help)");
+        return 2;
+    }
+    Scripts *sc;
+    if (cli_open_scripts(CMD, &common, &sc)) return 1;
+    if (do_list) {
+        list(sc);
+        scripts_close(sc);
+        return 0;
+    }
+    CrError err = {{0}};
+    Stage *st = NULL;
+    int status = 1;
+    if (scripts_generate_stage(sc, generator, seed, params, n_params, &st, &err)) {
+        cli_error(CMD, "%s", err.msg);
+        goto out;
+    }
+    if (svg) {
+        char title[96];
+        snprintf(title, sizeof title, "%s seed %llu", generator, (unsigned long long)seed);
+        if (stage_write_svg(st, title, svg, &err)) {
+            cli_error(CMD, "%s", err.msg);
+            goto out;
+        }
+    }
+    size_t counts[SURFACE_COUNT] = {0};
+    double len[SURFACE_COUNT] = {0};
+    const StagePoint *p = stage_points(st);
+    for (size_t i = 0; i + 1 < stage_point_count(st); i++) {
+        counts[p[i].surface]++;
+        len[p[i].surface] += stage_point_distance(st, i + 1) - stage_point_distance(st, i);
+    }
+    if (json) {
+        fputs("{\"generator\": ", stdout);
+        json_write_string(stdout, generator);
+        printf(", \"seed\": %llu, \"length\": %.3f, \"points\": %zu, \"checkpoints\": %zu, "
+               "\"hash\": \"%016llx\", \"surfaces\": {",
+               (unsigned long long)seed, stage_length(st), stage_point_count(st),
+               stage_checkpoint_count(st), (unsigned long long)stage_hash(st));
+        for (int s = 0; s < SURFACE_OFFROAD; s++)
+            printf("%s\"%s\": %.3f", s ? ", " : "", surface_name((Surface)s), len[s]);
+        fputs("}}\n", stdout);
+    } else {
+        printf("%s seed %llu: %.1f u, %zu points, %zu checkpoints, hash %016llx\n", generator,
+               (unsigned long long)seed, stage_length(st), stage_point_count(st),
+               stage_checkpoint_count(st), (unsigned long long)stage_hash(st));
+        for (int s = 0; s < SURFACE_OFFROAD; s++)
+            if (counts[s]) printf("  %-8s %7.1f u\n", surface_name((Surface)s), len[s]);
+        if (svg) printf("wrote %s\n", svg);
+    }
+    status = 0;
+out:
+    stage_destroy(st);
+    scripts_close(sc);
+    return status;
+}

@@ -1,0 +1,454 @@
+/*
+ * lhost.c - the Lua sandbox. Allow-lists, not deny-lists: a script's _ENV is
+ * an empty table whose __index is a C function over the frozen builtins; a
+ * name that is not there raises "unknown global". Library tables are handed
+ * out as read-only proxies so one script cannot change what another sees.
+ */
+#include "lua/lhost.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/rng.h"
+
+#define HOOK_EVERY 1000
+#define PRINT_CAP (64 * 1024)
+
+struct LuaHost {
+    lua_State *L;
+    size_t used, limit;
+    uint64_t budget, spent;
+    size_t printed;
+    int builtins_ref; /* registry ref of the builtins table */
+};
+
+static LuaHost *host_of(lua_State *L) {
+    return *(LuaHost **)lua_getextraspace(L);
+}
+
+/* The memory cap. Lua runs an emergency collection and retries before it
+ * reports "not enough memory". */
+static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    LuaHost *h = ud;
+    if (!ptr) osize = 0;
+    if (nsize == 0) {
+        free(ptr);
+        h->used -= osize;
+        return NULL;
+    }
+    if (nsize > osize && h->used + (nsize - osize) > h->limit) return NULL;
+    void *p = realloc(ptr, nsize);
+    if (!p) return NULL;
+    h->used = h->used - osize + nsize;
+    return p;
+}
+
+/* The instruction budget. Once spent, the hook re-arms itself to fire on
+ * every instruction, so a script that catches the error with pcall is
+ * stopped again at its very next instruction and the error reaches the host. */
+static void budget_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    LuaHost *h = host_of(L);
+    h->spent += HOOK_EVERY;
+    if (h->spent > h->budget) {
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, "instruction budget of %llu exceeded", (unsigned long long)h->budget);
+    }
+}
+
+static int traceback(lua_State *L) {
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) msg = luaL_tolstring(L, 1, NULL);
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+/* _ENV's __index: allowed builtins, or an error naming the global. */
+static int env_index(lua_State *L) {
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    if (!lua_isnil(L, -1)) return 1;
+    const char *k = lua_tostring(L, 2);
+    luaL_where(L, 2);
+    return luaL_error(L, "%sunknown global '%s'", lua_tostring(L, -1), k ? k : "?");
+}
+
+static int frozen_newindex(lua_State *L) {
+    const char *k = lua_tostring(L, 2);
+    return luaL_error(L, "attempt to modify read-only table (field '%s')", k ? k : "?");
+}
+
+static int frozen_next(lua_State *L) {
+    /* upvalue 1: the original table */
+    lua_settop(L, 2);
+    if (lua_next(L, lua_upvalueindex(1))) return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+static int frozen_pairs(lua_State *L) {
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "__orig");
+    lua_pushcclosure(L, frozen_next, 1);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static int frozen_len(lua_State *L) {
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "__orig");
+    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+    return 1;
+}
+
+void lhost_push_frozen(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    luaL_checkstack(L, 8, "freezing a table");
+    /* Copy first, freezing nested tables, so the proxy owns its contents. */
+    lua_newtable(L);
+    int copy = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            lhost_push_frozen(L, -1);
+            lua_replace(L, -2);
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, copy);
+    }
+    lua_newtable(L); /* proxy */
+    lua_newtable(L); /* its metatable */
+    lua_pushvalue(L, copy);
+    lua_setfield(L, -2, "__index");
+    lua_pushvalue(L, copy);
+    lua_setfield(L, -2, "__orig");
+    lua_pushcfunction(L, frozen_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, frozen_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushcfunction(L, frozen_len);
+    lua_setfield(L, -2, "__len");
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_remove(L, copy);
+}
+
+void lhost_add_builtin(LuaHost *h, const char *name) {
+    lua_State *L = h->L;
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        lhost_push_frozen(L, -1);
+        lua_remove(L, -2);
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->builtins_ref);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, name);
+    lua_pop(L, 1);
+}
+
+/* print: to stderr with a tag, capped per state so a script cannot flood. */
+static int host_print(lua_State *L) {
+    LuaHost *h = host_of(L);
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1) luaL_addchar(&b, '\t');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    if (h->printed < PRINT_CAP) {
+        lua_Debug ar;
+        const char *where = "?";
+        int line = 0;
+        if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar)) where = ar.short_src, line = ar.currentline;
+        fprintf(stderr, "[lua %s:%d] %.*s\n", where, line, (int)len, s);
+        h->printed += len;
+        if (h->printed >= PRINT_CAP) fprintf(stderr, "[lua] print output capped\n");
+    }
+    return 0;
+}
+
+/* ---- rng: the host's random numbers for scripts ------------------------- */
+
+#define RNG_META "coderally.rng"
+
+static Rng *check_rng(lua_State *L) {
+    return luaL_checkudata(L, 1, RNG_META);
+}
+
+static int rng_new(lua_State *L) {
+    lua_Integer seed;
+    if (lua_isinteger(L, 1)) {
+        seed = lua_tointeger(L, 1);
+    } else {
+        int ok;
+        seed = lua_tointegerx(L, 1, &ok);
+        if (!ok) return luaL_argerror(L, 1, "seed must be an integer");
+    }
+    Rng *r = lua_newuserdatauv(L, sizeof *r, 0);
+    rng_init(r, (uint64_t)seed);
+    luaL_setmetatable(L, RNG_META);
+    return 1;
+}
+
+static int rng_float_l(lua_State *L) {
+    lua_pushnumber(L, rng_float(check_rng(L)));
+    return 1;
+}
+
+static int rng_range(lua_State *L) {
+    Rng *r = check_rng(L);
+    lua_Number a = luaL_checknumber(L, 2), b = luaL_checknumber(L, 3);
+    lua_pushnumber(L, a + (b - a) * rng_float(r));
+    return 1;
+}
+
+static int rng_int_l(lua_State *L) {
+    Rng *r = check_rng(L);
+    lua_Integer a = luaL_checkinteger(L, 2), b = luaL_checkinteger(L, 3);
+    luaL_argcheck(L, a <= b, 3, "empty interval");
+    lua_pushinteger(L, (lua_Integer)rng_int(r, a, b));
+    return 1;
+}
+
+static int rng_chance(lua_State *L) {
+    Rng *r = check_rng(L);
+    lua_Number p = luaL_checknumber(L, 2);
+    lua_pushboolean(L, rng_float(r) < p);
+    return 1;
+}
+
+static const luaL_Reg RNG_METHODS[] = {
+    {"float", rng_float_l}, {"range", rng_range}, {"int", rng_int_l}, {"chance", rng_chance},
+    {NULL, NULL}};
+
+/* ---- the state ---------------------------------------------------------- */
+
+static const char *const BASE_ALLOWED[] = {
+    "assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "select", "tonumber",
+    "tostring", "type", "rawequal", "rawlen", "rawget", "setmetatable", "getmetatable", NULL};
+
+/* Copies the allowed fields of library table `lib` (on the stack top) into
+ * a new table, dropping `drop`, and registers it as builtin `name`. */
+static void add_lib(LuaHost *h, const char *name, const char *const *drop) {
+    lua_State *L = h->L;
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {
+        bool skip = false;
+        const char *k = lua_tostring(L, -2);
+        for (const char *const *d = drop; d && *d; d++) skip = skip || (k && strcmp(k, *d) == 0);
+        if (skip) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+    lua_remove(L, -2);
+    lhost_add_builtin(h, name);
+}
+
+int lhost_create(size_t mem_limit, uint64_t instr_budget, LuaHost **out, CrError *err) {
+    *out = NULL;
+    LuaHost *h = calloc(1, sizeof *h);
+    if (!h) return CR_ENOMEM;
+    h->limit = mem_limit;
+    h->budget = instr_budget;
+    h->L = lua_newstate(host_alloc, h);
+    if (!h->L) {
+        free(h);
+        snprintf(err->msg, sizeof err->msg, "cannot create a Lua state");
+        return CR_ENOMEM;
+    }
+    lua_State *L = h->L;
+    *(LuaHost **)lua_getextraspace(L) = h;
+    /* Only the libraries we hand out pieces of; no io, os, package, debug. */
+    luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
+    luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 0);
+    luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);
+    luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 0);
+    luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 0);
+    /* Stack: 1 base, 2 math, 3 string, 4 table, 5 utf8. */
+    enum { BASE = 1, MATH, STR, TAB, UTF };
+    lua_newtable(L);
+    h->builtins_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    for (const char *const *n = BASE_ALLOWED; *n; n++) {
+        lua_getfield(L, BASE, *n);
+        lhost_add_builtin(h, *n);
+    }
+    lua_getfield(L, TAB, "unpack");
+    lhost_add_builtin(h, "unpack");
+    lua_pushcfunction(L, host_print);
+    lhost_add_builtin(h, "print");
+    static const char *const math_drop[] = {"random", "randomseed", NULL};
+    static const char *const string_drop[] = {"dump", NULL};
+    lua_pushvalue(L, MATH);
+    add_lib(h, "math", math_drop);
+    /* string.dump must go from the real table too: every string's metatable
+     * points at it. The metatable itself is locked against getmetatable. */
+    lua_pushnil(L);
+    lua_setfield(L, STR, "dump");
+    lua_pushvalue(L, STR);
+    add_lib(h, "string", string_drop);
+    lua_pushvalue(L, TAB);
+    add_lib(h, "table", NULL);
+    lua_pushvalue(L, UTF);
+    add_lib(h, "utf8", NULL);
+    lua_pushliteral(L, "");
+    if (lua_getmetatable(L, -1)) {
+        lua_pushliteral(L, "locked");
+        lua_setfield(L, -2, "__metatable");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    /* The global table itself is not reachable from scripts: their _ENV is
+     * their own. Empty it so nothing leaks through a C function's upvalues. */
+    lua_settop(L, 0);
+    lua_pushglobaltable(L);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_pushnil(L);
+        lua_rawset(L, 1);
+    }
+    lua_settop(L, 0);
+    luaL_newmetatable(L, RNG_META);
+    luaL_newlib(L, RNG_METHODS);
+    lua_setfield(L, -2, "__index");
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushcfunction(L, rng_new);
+    lua_setfield(L, -2, "rng");
+    lua_setfield(L, LUA_REGISTRYINDEX, "coderally.rally");
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    *out = h;
+    return CR_OK;
+}
+
+void lhost_destroy(LuaHost *h) {
+    if (!h) return;
+    lua_close(h->L);
+    free(h);
+}
+
+lua_State *lhost_state(LuaHost *h) {
+    return h->L;
+}
+
+size_t lhost_memory(const LuaHost *h) {
+    return h->used;
+}
+
+static int report(LuaHost *h, int status, CrError *err) {
+    lua_State *L = h->L;
+    const char *msg = lua_tostring(L, -1);
+    switch (status) {
+        case LUA_ERRMEM:
+            snprintf(err->msg, sizeof err->msg, "memory cap of %zu KiB exceeded", h->limit >> 10);
+            break;
+        case LUA_ERRERR:
+            snprintf(err->msg, sizeof err->msg, "error while handling an error: %s",
+                     msg ? msg : "(no message)");
+            break;
+        default:
+            snprintf(err->msg, sizeof err->msg, "%s", msg ? msg : "(error object is not a string)");
+    }
+    lua_pop(L, 1);
+    return CR_ESCRIPT;
+}
+
+int lhost_call(LuaHost *h, int nargs, int nresults, CrError *err) {
+    lua_State *L = h->L;
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, traceback);
+    lua_insert(L, base);
+    h->spent = 0;
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    int status = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    /* Re-arm normally: a tripped budget leaves the hook firing every
+     * instruction. */
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    if (status != LUA_OK) return report(h, status, err);
+    return CR_OK;
+}
+
+/* Sets a fresh _ENV (over the builtins) as the loaded chunk's first upvalue. */
+static void set_env(LuaHost *h) {
+    lua_State *L = h->L;
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->builtins_ref);
+    lua_pushcclosure(L, env_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_setupvalue(L, -2, 1);
+}
+
+int lhost_run_string(LuaHost *h, const char *code, size_t len, const char *chunkname,
+                     CrError *err) {
+    lua_State *L = h->L;
+    int status = luaL_loadbufferx(L, code, len, chunkname, "t");
+    if (status != LUA_OK) return report(h, status, err);
+    set_env(h);
+    return lhost_call(h, 0, 1, err);
+}
+
+int lhost_run_file(LuaHost *h, const char *path, CrError *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err->msg, sizeof err->msg, "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? CR_ENOTFOUND : CR_EIO;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 16384;
+            if (cap > (8u << 20)) {
+                free(buf);
+                fclose(f);
+                snprintf(err->msg, sizeof err->msg, "%s: larger than 8 MiB", path);
+                return CR_EINVAL;
+            }
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return CR_ENOMEM;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        snprintf(err->msg, sizeof err->msg, "%s: read error", path);
+        return CR_EIO;
+    }
+    /* "@path" makes messages say path:line. */
+    char name[600];
+    snprintf(name, sizeof name, "@%s", path);
+    int rc = lhost_run_string(h, buf, len, name, err);
+    free(buf);
+    return rc;
+}

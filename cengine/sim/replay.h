@@ -1,0 +1,84 @@
+/*
+ * replay.h - the replay file: everything needed to re-run a race exactly, and
+ * a state hash every second to prove it did. Little-endian throughout.
+ *
+ *   +--------------------------------------------------------------+
+ *   | magic "CRREPLAY" (8) | u32 format = REPLAY_FORMAT            |
+ *   | str generator | str generator_version | u64 seed             |
+ *   | u16 n_params, n x (str key, str value)                       |
+ *   | str rules | u64 rules_hash | u64 stage_hash                   |
+ *   | u8 n_cars, n x (str name, str car_type, u8 kind,             |
+ *   |                 f64 x 8 stats in CarStats order)             |
+ *   +--------------------------------------------------------------+
+ *   | records until END:                                           |
+ *   |  'I' u32 tick u8 car u8 throttle u8 brake i8 steer u8 flags  |
+ *   |      (input in force from the step after `tick` on)          |
+ *   |  'H' u32 tick u64 race_hash   (after the step reaching tick) |
+ *   |  'E' u32 final tick u64 final race_hash                      |
+ *   +--------------------------------------------------------------+
+ *   str = u16 length + bytes (no NUL), at most 255 bytes
+ */
+#ifndef CR_REPLAY_H
+#define CR_REPLAY_H
+
+#include <stdio.h>
+
+#include "coderally.h"
+
+#define REPLAY_FORMAT 1
+#define REPLAY_MAX_PARAMS 32
+#define REPLAY_HASH_EVERY CR_TICK_RATE
+
+typedef struct {
+    char generator[CR_NAME_MAX];
+    char generator_version[CR_NAME_MAX];
+    uint64_t seed;
+    int n_params;
+    char param_key[REPLAY_MAX_PARAMS][64];
+    char param_value[REPLAY_MAX_PARAMS][64];
+    char rules[CR_NAME_MAX];
+    uint64_t rules_hash;
+    uint64_t stage_hash;
+    int n_cars;
+    CarEntry cars[CR_MAX_CARS];
+} ReplayHeader;
+
+typedef struct {
+    uint32_t tick;
+    uint8_t car;
+    PackedInput input;
+} ReplayInput;
+
+typedef struct {
+    uint32_t tick;
+    uint64_t hash;
+} ReplayHash;
+
+typedef struct {
+    ReplayHeader header;
+    ReplayInput *inputs;
+    size_t n_inputs;
+    ReplayHash *hashes;
+    size_t n_hashes;
+    uint32_t final_tick;
+    uint64_t final_hash;
+} Replay;
+
+typedef struct ReplayWriter ReplayWriter;
+
+/* Writes to path.tmp and renames over path on close, so a crash never
+ * leaves a half replay under the real name. */
+int replay_writer_open(const char *path, const ReplayHeader *h, ReplayWriter **out, CrError *err);
+/* Records car's input if it differs from the last recorded one. */
+int replay_writer_input(ReplayWriter *w, uint32_t tick, int car, PackedInput in);
+int replay_writer_hash(ReplayWriter *w, uint32_t tick, uint64_t hash);
+/* Writes the end record, flushes, renames. Frees w either way. */
+int replay_writer_close(ReplayWriter *w, uint32_t tick, uint64_t hash, CrError *err);
+/* Abandons the file (removes the temporary). */
+void replay_writer_abort(ReplayWriter *w);
+
+/* Reads and checks a whole replay; CR_EFORMAT with the offset on damage. */
+int replay_read(const char *path, Replay **out, CrError *err);
+void replay_free(Replay *r);
+
+#endif

@@ -1,0 +1,28 @@
+-- Settings with the product design's defaults. Every key can be overridden
+-- by an environment variable CODERALLY_<KEY> or by `--set KEY=VALUE`; the
+-- type of the default here is the type an override must have.
+return {
+    -- Server
+    HOST = "0.0.0.0",
+    PORT = 8000,
+    MAX_CONCURRENT_PLAYERS = 8,
+
+    -- Game (the engine fixes both rates; they are here so tools can read them)
+    TICK_RATE = 60,     -- Hz
+    BOT_TICK_RATE = 20, -- Hz: bots are called every 3rd tick
+
+    -- Stage generation
+    STAGE_MIN_LENGTH = 1000, -- units
+    STAGE_MAX_LENGTH = 3000, -- units
+
+    -- Bot sandbox
+    BOT_MEMORY_LIMIT_MB = 50,
+    BOT_EXECUTION_TIMEOUT_MS = 10,
+
+    -- Races
+    DEFAULT_RULES = "standard",
+    DEFAULT_CAR = "hatch",
+
+    -- Database
+    DATABASE_URL = "sqlite:///./coderally.db",
+}
