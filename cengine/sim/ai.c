@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "coderally.h"
+#include "util/fastmath.h"
 
 /* Sideways acceleration the AI dares to use, u/s^2, per surface. */
 static const double AI_LATERAL[SURFACE_COUNT] = {38.0, 24.0, 8.5, 14.0};
@@ -43,7 +44,7 @@ void ai_drive(const SensorRecord *s, double skill, CarInput *out) {
     double look = clampd(5.0 + 0.38 * fabs(speed), 7.0, 40.0);
     double af, al;
     aim_point(s, look, &af, &al);
-    double bearing = atan2(al, af);
+    double bearing = fast_atan2f((float)al, (float)af);
     out->steer = (float)clampd(bearing * 2.4 - s->angular_velocity * 0.10, -1, 1);
 
     /* The speed to carry: limited by every corner ahead, each reachable

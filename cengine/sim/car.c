@@ -34,23 +34,27 @@ const SurfaceTraits SURFACE_TRAITS[SURFACE_COUNT] = {
 void car_init(CarBody *car, const CarStats *stats, double x, double y, double heading) {
     *car = (CarBody){0};
     car->x = x, car->y = y, car->heading = heading;
+    car->hc = cos(heading), car->hs = sin(heading);
     car->stats = *stats;
     car->nitro_charges = stats->nitro_capacity;
     car->surface = SURFACE_ASPHALT;
 }
 
-static float quantise(float v, float lo, float hi, float steps) {
-    if (!(v == v)) return 0; /* NaN */
+/* Quantises v in [lo, hi] to a whole number of 1/steps; NaN counts as 0.
+ * Plain arithmetic rather than lroundf: this runs for every input set. */
+static int quantise(float v, float lo, float hi, float steps) {
+    if (!(v == v)) v = 0;
     if (v < lo) v = lo;
     if (v > hi) v = hi;
-    return roundf(v * steps) / steps;
+    float q = v * steps;
+    return q >= 0 ? (int)(q + 0.5f) : -(int)(-q + 0.5f);
 }
 
 PackedInput input_pack(const CarInput *in) {
     PackedInput p;
-    p.throttle = (uint8_t)lroundf(quantise(in->throttle, 0, 1, 255) * 255);
-    p.brake = (uint8_t)lroundf(quantise(in->brake, 0, 1, 255) * 255);
-    p.steer = (int8_t)lroundf(quantise(in->steer, -1, 1, 127) * 127);
+    p.throttle = (uint8_t)quantise(in->throttle, 0, 1, 255);
+    p.brake = (uint8_t)quantise(in->brake, 0, 1, 255);
+    p.steer = (int8_t)quantise(in->steer, -1, 1, 127);
     p.flags = (uint8_t)((in->nitro ? 1 : 0) | (in->handbrake ? 2 : 0));
     return p;
 }
@@ -117,10 +121,10 @@ double car_step(CarBody *car, const Stage *st) {
     bool boost = car->nitro_ticks > 0;
     if (boost) car->nitro_ticks--;
 
-    double c = cos(car->heading), s = sin(car->heading);
+    double c = car->hc, s = car->hs;
     double vf = car->vx * c + car->vy * s;
     double vl = -car->vx * s + car->vy * c;
-    double speed = hypot(car->vx, car->vy);
+    double speed = sqrt(car->vx * car->vx + car->vy * car->vy);
 
     /* Longitudinal. */
     double top = k->top_speed * sf->top_speed * (boost ? NITRO_TOP : 1.0);
@@ -156,12 +160,14 @@ double car_step(CarBody *car, const Stage *st) {
     if (in->handbrake) response = fmax(response, 10.0 * CAR_DT); /* the rear steps out */
     car->angvel += (target - car->angvel) * clamp(response, 0, 1);
     car->heading += car->angvel * CAR_DT;
-    car->heading = remainder(car->heading, 2 * M_PI);
+    if (car->heading > M_PI) car->heading -= 2 * M_PI;
+    if (car->heading < -M_PI) car->heading += 2 * M_PI;
 
     /* The velocity keeps its world direction while the body turns; the
      * tyres then cancel the sideways part up to the grip limit. */
     double vx = vf * c - vl * s, vy = vf * s + vl * c;
     c = cos(car->heading), s = sin(car->heading);
+    car->hc = c, car->hs = s;
     vf = vx * c + vy * s;
     vl = -vx * s + vy * c;
     double grip = LAT_GRIP * k->grip * sf->grip * (in->handbrake ? HANDBRAKE_GRIP : 1.0) /

@@ -12,6 +12,7 @@
 
 typedef struct {
     double x, y, vx, vy, heading, angvel;
+    double hc, hs; /* cos and sin of heading, kept with it */
     Surface surface;
     bool sliding, in_wall;
     int nitro_charges, nitro_ticks; /* charges left; ticks left of the burn */

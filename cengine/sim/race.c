@@ -72,6 +72,7 @@ int race_create(const Stage *stage, const CarEntry *cars, int n_cars, const Race
         double t, lat, d2;
         stage_project(stage, c->seg, c->body.x, c->body.y, &t, &lat, &d2);
         c->lateral = lat;
+        c->seg_t = t;
         c->progress = stage->cum[c->seg] + t * (stage->cum[c->seg + 1] - stage->cum[c->seg]);
         c->best_progress = c->progress;
         c->position = i + 1;
@@ -224,8 +225,9 @@ int race_step(RaceRoom *r, CrError *err) {
             RaceCar *b = &r->cars[j];
             if (!race_car_active(a) || !race_car_active(b)) continue;
             double imp = car_collide(&a->body, &b->body);
-            bool touching = imp > 0 || hypot(b->body.x - a->body.x, b->body.y - a->body.y) <
-                                           2 * CR_CAR_RADIUS + 0.05;
+            double dx = b->body.x - a->body.x, dy = b->body.y - a->body.y;
+            const double reach = 2 * CR_CAR_RADIUS + 0.05;
+            bool touching = imp > 0 || dx * dx + dy * dy < reach * reach;
             bool was = (a->contacts >> j) & 1;
             if (touching) {
                 a->contacts |= 1u << j;
@@ -255,6 +257,7 @@ int race_step(RaceRoom *r, CrError *err) {
         double t, lat, d2;
         stage_project(st, c->seg, c->body.x, c->body.y, &t, &lat, &d2);
         c->lateral = lat;
+        c->seg_t = t;
         c->progress = st->cum[c->seg] + t * (st->cum[c->seg + 1] - st->cum[c->seg]);
         if (c->body.surface == SURFACE_OFFROAD) c->offtrack_s += 1.0 / CR_TICK_RATE;
         if (c->progress > c->best_progress + 1.0) {

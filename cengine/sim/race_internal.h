@@ -12,6 +12,7 @@ typedef struct {
     CarEntry entry;
     int seg;                 /* centre-line segment the car is on */
     double lateral;          /* u left of the centre line */
+    double seg_t;            /* 0..1 along the segment */
     double progress;         /* u along the route */
     double best_progress;
     uint32_t best_tick;      /* when best_progress last grew by 1 u */

@@ -8,12 +8,20 @@
 
 #include "sim/race_internal.h"
 #include "stage/stage_internal.h"
+#include "util/fastmath.h"
 
 #define DEG(d) ((float)((d) * 3.14159265358979323846 / 180.0))
 
 const float SENSOR_RAY_ANGLES[SENSOR_RAYS] = {DEG(-90), DEG(-60), DEG(-35), DEG(-15), 0,
                                               DEG(15),  DEG(35),  DEG(60),  DEG(90)};
 const float SENSOR_PACE_AHEAD[SENSOR_PACE_NOTES] = {10, 20, 35, 55, 80, 110};
+
+/* cos and sin of SENSOR_RAY_ANGLES, as doubles (right to left). */
+static const double RAY_COS[SENSOR_RAYS] = {0.0, 0.5, 0.8191520442889918, 0.9659258262890683, 1.0,
+                                            0.9659258262890683, 0.8191520442889918, 0.5, 0.0};
+static const double RAY_SIN[SENSOR_RAYS] = {-1.0, -0.8660254037844386, -0.573576436351046,
+                                            -0.25881904510252074, 0.0, 0.25881904510252074,
+                                            0.573576436351046, 0.8660254037844386, 1.0};
 
 typedef struct {
     double x, y, c, s;
@@ -29,8 +37,8 @@ static void fill_gate(const Stage *st, const Frame *f, size_t point, int index,
                       SensorCheckpoint *g) {
     const StagePoint *p = &st->pts[point];
     to_car(f, p->x, p->y, &g->forward, &g->left);
-    g->distance = hypotf(g->forward, g->left);
-    g->bearing = atan2f(g->left, g->forward);
+    g->distance = sqrtf(g->forward * g->forward + g->left * g->left);
+    g->bearing = fast_atan2f(g->left, g->forward);
     g->width = (float)p->width;
     g->index = index;
 }
@@ -44,20 +52,23 @@ static void fill_pace(const Stage *st, const RaceCar *c, const Frame *f, SensorR
         double s = from + SENSOR_PACE_AHEAD[k];
         if (s > st->length) s = st->length;
         double sharp = 0;
-        while (i < st->n && st->cum[i] <= s) {
+        /* Walk the points up to s (they are in route order, so the walk
+         * continues from note to note instead of searching each time). */
+        while (i < st->n - 1 && st->cum[i] <= s) {
             if (fabs(st->curv[i]) > fabs(sharp)) sharp = st->curv[i];
             i++;
         }
-        double x, y, dx, dy;
-        int seg;
-        stage_point_at(st, s, &x, &y, &dx, &dy, &seg);
+        size_t seg = i - 1;
+        double u = (s - st->cum[seg]) / (st->cum[seg + 1] - st->cum[seg]);
+        u = u < 0 ? 0 : u > 1 ? 1 : u;
+        const StagePoint *a = &st->pts[seg], *b = &st->pts[seg + 1];
         SensorPaceNote *n = &out->pace[k];
         n->ahead = (float)(s - from);
-        to_car(f, x, y, &n->forward, &n->left);
-        n->bearing = atan2f(n->left, n->forward);
-        n->width = (float)st->pts[seg].width;
+        to_car(f, a->x + (b->x - a->x) * u, a->y + (b->y - a->y) * u, &n->forward, &n->left);
+        n->bearing = fast_atan2f(n->left, n->forward);
+        n->width = (float)a->width;
         n->curvature = (float)sharp;
-        n->surface = st->pts[seg].surface;
+        n->surface = a->surface;
     }
 }
 
@@ -72,13 +83,12 @@ int race_sensors(const RaceRoom *r, int car, SensorRecord *out) {
     out->time_s = (float)(((double)r->tick - r->rules.countdown_ticks) / CR_TICK_RATE);
     out->phase = r->phase;
     out->x = (float)b->x, out->y = (float)b->y, out->heading = (float)b->heading;
-    out->speed = (float)hypot(b->vx, b->vy);
+    out->speed = (float)sqrt(b->vx * b->vx + b->vy * b->vy);
     out->v_forward = (float)(b->vx * f.c + b->vy * f.s);
     out->v_left = (float)(-b->vx * f.s + b->vy * f.c);
     out->angular_velocity = (float)b->angvel;
     out->surface = b->surface;
-    double t, lat, d2;
-    stage_project(st, c->seg, b->x, b->y, &t, &lat, &d2);
+    double t = c->seg_t, lat = c->lateral;
     double hw = (st->pts[c->seg].width + (st->pts[c->seg + 1].width - st->pts[c->seg].width) * t) / 2;
     out->edge_left = (float)(hw - lat);
     out->edge_right = (float)(hw + lat);
@@ -95,21 +105,30 @@ int race_sensors(const RaceRoom *r, int car, SensorRecord *out) {
     out->cars = r->n;
     out->progress = (float)c->progress;
     out->stage_length = (float)st->length;
-    for (int i = 0; i < SENSOR_RAYS; i++)
-        out->rays[i] =
-            (float)stage_raycast(st, b->x, b->y, b->heading + SENSOR_RAY_ANGLES[i], SENSOR_RAY_RANGE);
+    /* Rays rotate the heading's direction by fixed angles: no sin/cos each. */
+    if (out->on_road) {
+        int quad = stage_locate_quad(st, c->seg, b->x, b->y);
+        for (int i = 0; i < SENSOR_RAYS; i++) {
+            double rc = f.c * RAY_COS[i] - f.s * RAY_SIN[i];
+            double rs = f.s * RAY_COS[i] + f.c * RAY_SIN[i];
+            out->rays[i] =
+                (float)stage_raycast_quad(st, quad, b->x, b->y, rc, rs, SENSOR_RAY_RANGE);
+        }
+    }
     /* Opponents in sight, nearest first (insertion into a short list). */
     for (int j = 0; j < r->n; j++) {
         const RaceCar *o = &r->cars[j];
         if (j == car || !race_car_active(o)) continue;
         SensorOpponent op;
+        double ox = o->body.x - b->x, oy = o->body.y - b->y;
+        if (ox * ox + oy * oy > SENSOR_VISION_RANGE * SENSOR_VISION_RANGE) continue;
         to_car(&f, o->body.x, o->body.y, &op.forward, &op.left);
-        op.distance = hypotf(op.forward, op.left);
-        if (op.distance > SENSOR_VISION_RANGE) continue;
-        op.bearing = atan2f(op.left, op.forward);
+        op.distance = sqrtf(op.forward * op.forward + op.left * op.left);
+        op.bearing = fast_atan2f(op.left, op.forward);
         if (fabsf(op.bearing) > SENSOR_VISION_HALF_ANGLE) continue;
-        op.speed = (float)hypot(o->body.vx, o->body.vy);
-        op.heading_rel = (float)remainder(o->body.heading - b->heading, 2 * M_PI);
+        op.speed = (float)sqrt(o->body.vx * o->body.vx + o->body.vy * o->body.vy);
+        double dh = o->body.heading - b->heading; /* both in [-pi, pi] */
+        op.heading_rel = (float)(dh > M_PI ? dh - 2 * M_PI : dh <= -M_PI ? dh + 2 * M_PI : dh);
         double rvx = o->body.vx - b->vx, rvy = o->body.vy - b->vy;
         op.rel_vf = (float)(rvx * f.c + rvy * f.s);
         op.rel_vl = (float)(-rvx * f.s + rvy * f.c);

@@ -14,22 +14,64 @@ static StageTile *tile_at(const Stage *st, int tx, int ty) {
     return st->tiles[(size_t)ty * (size_t)st->tiles_w + (size_t)tx];
 }
 
-/* Cell (cx, cy) in raster coordinates; NULL tile means far outside. */
+/* Cell (cx, cy) in raster coordinates; outside the raster or in a missing
+ * tile is far outside. The unsigned compare also rejects negatives. */
 static inline float cell_sd(const Stage *st, int cx, int cy) {
-    if (cx < 0 || cy < 0) return STAGE_FAR;
-    const StageTile *t = tile_at(st, cx / STAGE_TILE, cy / STAGE_TILE);
-    if (!t) return STAGE_FAR;
-    return t->sd[(cy % STAGE_TILE) * STAGE_TILE + cx % STAGE_TILE];
+    if ((unsigned)cx >= st->cells_w || (unsigned)cy >= st->cells_h) return STAGE_FAR;
+    const StageTile *t = st->tiles[(size_t)(cy >> 4) * (size_t)st->tiles_w + (size_t)(cx >> 4)];
+    return t ? t->sd[(cy & 15) * STAGE_TILE + (cx & 15)] : STAGE_FAR;
+}
+
+/* floor() for the raster: a libm call on baseline x86-64, and this is the
+ * innermost loop of every sensor ray. */
+static inline int fast_floor(double v) {
+    int i = (int)v;
+    return i - (v < i);
+}
+
+/* Bilinear edge distance between cell centres; with surf, also the surface
+ * of the nearest of the four cells, from the same tile read. */
+static inline double sample(const Stage *st, double x, double y, Surface *surf) {
+    double fx = (x - st->ox) / STAGE_CELL - 0.5, fy = (y - st->oy) / STAGE_CELL - 0.5;
+    int cx = fast_floor(fx), cy = fast_floor(fy);
+    double ax = fx - cx, ay = fy - cy;
+    double s00, s10, s01, s11;
+    int near = (ax >= 0.5) + (ay >= 0.5) * 2;
+    /* The four cells usually share a tile: read them directly. */
+    if ((cx & 15) != 15 && (cy & 15) != 15 && (unsigned)cx < st->cells_w &&
+        (unsigned)cy < st->cells_h) {
+        const StageTile *t =
+            st->tiles[(size_t)(cy >> 4) * (size_t)st->tiles_w + (size_t)(cx >> 4)];
+        if (!t) {
+            if (surf) *surf = SURFACE_OFFROAD;
+            return STAGE_FAR;
+        }
+        int k = (cy & 15) * STAGE_TILE + (cx & 15);
+        const float *p = &t->sd[k];
+        s00 = p[0], s10 = p[1], s01 = p[STAGE_TILE], s11 = p[STAGE_TILE + 1];
+        if (surf) {
+            static const int OFF[4] = {0, 1, STAGE_TILE, STAGE_TILE + 1};
+            *surf = (Surface)t->surf[k + OFF[near]];
+        }
+    } else {
+        s00 = cell_sd(st, cx, cy), s10 = cell_sd(st, cx + 1, cy);
+        s01 = cell_sd(st, cx, cy + 1), s11 = cell_sd(st, cx + 1, cy + 1);
+        if (surf) {
+            float sd;
+            int seg;
+            stage_cell(st, st->ox + (cx + (near & 1) + 0.5) * STAGE_CELL,
+                       st->oy + (cy + (near >> 1) + 0.5) * STAGE_CELL, &sd, &seg, surf);
+            if (sd >= STAGE_FAR) *surf = SURFACE_OFFROAD;
+        }
+    }
+    double e = (s00 * (1 - ax) + s10 * ax) * (1 - ay) + (s01 * (1 - ax) + s11 * ax) * ay;
+    /* Beyond the edge is the verge, whatever the nearest segment is. */
+    if (surf && e > 0) *surf = SURFACE_OFFROAD;
+    return e;
 }
 
 double stage_edge_dist(const Stage *st, double x, double y) {
-    double fx = (x - st->ox) / STAGE_CELL - 0.5, fy = (y - st->oy) / STAGE_CELL - 0.5;
-    double flx = floor(fx), fly = floor(fy);
-    int cx = (int)flx, cy = (int)fly;
-    double ax = fx - flx, ay = fy - fly;
-    double s00 = cell_sd(st, cx, cy), s10 = cell_sd(st, cx + 1, cy);
-    double s01 = cell_sd(st, cx, cy + 1), s11 = cell_sd(st, cx + 1, cy + 1);
-    return (s00 * (1 - ax) + s10 * ax) * (1 - ay) + (s01 * (1 - ax) + s11 * ax) * ay;
+    return sample(st, x, y, NULL);
 }
 
 void stage_cell(const Stage *st, double x, double y, float *sd, int *seg, Surface *surf) {
@@ -61,38 +103,190 @@ void stage_gradient(const Stage *st, double x, double y, double *gx, double *gy)
 }
 
 void stage_probe(const Stage *st, double x, double y, StageProbe *out) {
-    float sd;
-    int seg;
-    stage_cell(st, x, y, &sd, &seg, &out->surface);
-    out->edge_dist = stage_edge_dist(st, x, y);
+    out->edge_dist = sample(st, x, y, &out->surface);
     out->wall_dist = out->edge_dist - CR_VERGE;
-    /* The nearest cell and the interpolation can disagree right at the
-     * edge; the interpolated distance is the smoother truth. */
-    if (out->edge_dist > 0) out->surface = SURFACE_OFFROAD;
+}
+
+/* Sphere tracing through the distance field: the fallback when the quad
+ * walk cannot say (a point outside every quad). The distance to the edge
+ * bounds how far the ray can go before it can leave the road. Near the
+ * edge, where sphere tracing crawls along a grazing ray, it steps at least
+ * 1 u and bisects: the road is never narrower than that. */
+static double raycast_field(const Stage *st, double x, double y, double c, double s,
+                            double max_dist) {
+    double px = x - st->ox, py = y - st->oy;
+    double lo = 0, t = 0;
+    for (int i = 0; i < 400; i++) {
+        if (t >= max_dist) return max_dist;
+        float d = cell_sd(st, fast_floor(px + c * t), fast_floor(py + s * t));
+        if (d < -1.5f) {
+            lo = t;
+            t += -d - 0.71;
+            continue;
+        }
+        double e = stage_edge_dist(st, x + c * t, y + s * t);
+        if (e >= 0) break;
+        lo = t;
+        t += -e > 1.0 ? -e : 1.0;
+    }
+    double hi = t;
+    for (int i = 0; i < 7; i++) {
+        double mid = (lo + hi) / 2;
+        if (stage_edge_dist(st, x + c * mid, y + s * mid) >= 0)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi < max_dist ? hi : max_dist;
+}
+
+/* Where the ray (ox, oy) + t (c, s) crosses segment a-b: t, or -1. The
+ * segment parameter is tested before dividing: most sides are missed. */
+static inline double ray_hit(double ox, double oy, double c, double s, double ax, double ay,
+                             double bx, double by) {
+    double ex = bx - ax, ey = by - ay;
+    double den = c * ey - s * ex;
+    double wx = ax - ox, wy = ay - oy;
+    double nu = wx * s - wy * c, nt = wx * ey - wy * ex;
+    if (den > 1e-12) {
+        if (nu < 0 || nu > den || nt < 0) return -1;
+    } else if (den < -1e-12) {
+        if (nu > 0 || nu < den || nt > 0) return -1;
+    } else {
+        return -1;
+    }
+    return nt / den;
+}
+
+int stage_locate_quad(const Stage *st, int seg, double x, double y) {
+    if (seg < 0 || seg >= (int)st->n - 1) return -1;
+    size_t q = st->rq_of_seg[seg];
+    /* The segment comes from the foot of the perpendicular; the quad caps
+     * are mitred. Near a cap the point can sit in the neighbouring quad:
+     * move to the quad whose caps it lies between. */
+    for (int k = 0; k < 4; k++) {
+        uint32_t a = st->rq[q], b = st->rq[q + 1];
+        double back = (st->rx[a] - st->lx[a]) * (y - st->ly[a]) -
+                      (st->ry[a] - st->ly[a]) * (x - st->lx[a]);
+        double front = (st->rx[b] - st->lx[b]) * (y - st->ly[b]) -
+                       (st->ry[b] - st->ly[b]) * (x - st->lx[b]);
+        /* Left to right across the road, the route direction is to the
+         * left of the cap line: behind the back cap is to its right. */
+        if (back < 0 && q > 0)
+            q--;
+        else if (front > 0 && q + 1 < st->nrq)
+            q++;
+        else
+            break;
+    }
+    return (int)q;
+}
+
+double stage_raycast_quad(const Stage *st, int quad, double x, double y, double c, double s,
+                          double max_dist) {
+    if (quad < 0 || quad >= (int)st->nrq) return raycast_field(st, x, y, c, s, max_dist);
+    size_t q = (size_t)quad;
+    int came = 0; /* +1 entered through the back cap, -1 through the front */
+    for (int steps = 0; steps < 4096; steps++) {
+        uint32_t a = st->rq[q], b = st->rq[q + 1];
+        /* The quad's four sides: left, right, back cap (a), front cap (b). */
+        double best = INFINITY;
+        int side = 0;
+        double t = ray_hit(x, y, c, s, st->lx[a], st->ly[a], st->lx[b], st->ly[b]);
+        if (t >= 0 && t < best) best = t, side = 1;
+        t = ray_hit(x, y, c, s, st->rx[a], st->ry[a], st->rx[b], st->ry[b]);
+        if (t >= 0 && t < best) best = t, side = 1;
+        if (came != 1) {
+            t = ray_hit(x, y, c, s, st->lx[a], st->ly[a], st->rx[a], st->ry[a]);
+            if (t >= 0 && t < best) best = t, side = 2;
+        }
+        if (came != -1) {
+            t = ray_hit(x, y, c, s, st->lx[b], st->ly[b], st->rx[b], st->ry[b]);
+            if (t >= 0 && t < best) best = t, side = 3;
+        }
+        if (side == 0) return raycast_field(st, x, y, c, s, max_dist);
+        if (best >= max_dist) return max_dist;
+        if (side == 1) return best;
+        /* Through a cap: into the next quad, or off either end of the road. */
+        if (side == 2) {
+            if (q == 0) return best;
+            q--, came = -1;
+        } else {
+            if (q + 1 == st->nrq) return best;
+            q++, came = 1;
+        }
+    }
+    return raycast_field(st, x, y, c, s, max_dist);
 }
 
 double stage_raycast(const Stage *st, double x, double y, double angle, double max_dist) {
-    double c = cos(angle), s = sin(angle);
-    double t = 0;
-    /* Sphere tracing: the edge distance bounds how far the ray can go before
-     * it can leave the road, so step by it. Sampling the nearest cell is off
-     * by up to 0.71 u, hence the margin. */
-    for (int i = 0; i < 96 && t < max_dist; i++) {
-        double d = stage_edge_dist(st, x + c * t, y + s * t);
-        if (d >= 0) return t;
-        double step = -d;
-        if (step < 0.25) step = 0.25;
-        t += step;
+    if (stage_edge_dist(st, x, y) >= 0) return 0;
+    float sd;
+    int seg;
+    Surface surf;
+    stage_cell(st, x, y, &sd, &seg, &surf);
+    return stage_raycast_quad(st, stage_locate_quad(st, seg, x, y), x, y, cos(angle), sin(angle),
+                              max_dist);
+}
+
+/* The mitred road edges and the merged ray quads. */
+static int build_ray_quads(Stage *st) {
+    size_t n = st->n;
+    st->lx = malloc(n * sizeof *st->lx);
+    st->ly = malloc(n * sizeof *st->ly);
+    st->rx = malloc(n * sizeof *st->rx);
+    st->ry = malloc(n * sizeof *st->ry);
+    st->rq = malloc(n * sizeof *st->rq);
+    st->rq_of_seg = malloc(n * sizeof *st->rq_of_seg);
+    if (!st->lx || !st->ly || !st->rx || !st->ry || !st->rq || !st->rq_of_seg) return CR_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        size_t a = i > 0 ? i - 1 : 0;
+        /* Mitre: the normal halfway between the two segments, lengthened so
+         * the edge stays half a width from both. */
+        double nx = -(st->dy[a] + st->dy[i]), ny = st->dx[a] + st->dx[i];
+        double l = sqrt(nx * nx + ny * ny);
+        nx /= l, ny /= l;
+        double cosh = nx * -st->dy[i] + ny * st->dx[i];
+        double hw = st->pts[i].width / 2 / (cosh > 0.5 ? cosh : 0.5);
+        st->lx[i] = st->pts[i].x + nx * hw, st->ly[i] = st->pts[i].y + ny * hw;
+        st->rx[i] = st->pts[i].x - nx * hw, st->ry[i] = st->pts[i].y - ny * hw;
     }
-    return t < max_dist ? t : max_dist;
+    /* Greedy merge: extend a quad while every skipped edge point lies within
+     * 10 cm of the merged edges: rays are that accurate. */
+    const double tol = 0.1;
+    size_t k = 0, i = 0;
+    st->rq[0] = 0;
+    while (i < n - 1) {
+        size_t j = i + 1;
+        while (j + 1 < n && j + 1 - i <= 64) {
+            size_t cand = j + 1;
+            bool ok = true;
+            for (size_t m = i + 1; m < cand && ok; m++) {
+                const double *ex[2] = {st->lx, st->rx}, *ey[2] = {st->ly, st->ry};
+                for (int e = 0; e < 2 && ok; e++) {
+                    double vx = ex[e][cand] - ex[e][i], vy = ey[e][cand] - ey[e][i];
+                    double wx = ex[e][m] - ex[e][i], wy = ey[e][m] - ey[e][i];
+                    double len = sqrt(vx * vx + vy * vy);
+                    ok = len > 0 && fabs(vx * wy - vy * wx) / len <= tol;
+                }
+            }
+            if (!ok) break;
+            j = cand;
+        }
+        for (size_t m = i; m < j; m++) st->rq_of_seg[m] = (uint32_t)k;
+        st->rq[++k] = (uint32_t)j;
+        i = j;
+    }
+    st->rq_of_seg[n - 1] = (uint32_t)(k - 1);
+    st->nrq = k;
+    return CR_OK;
 }
 
 void stage_project(const Stage *st, int seg, double x, double y, double *t, double *lateral,
                    double *dist2) {
     const StagePoint *a = &st->pts[seg], *b = &st->pts[seg + 1];
     double vx = b->x - a->x, vy = b->y - a->y;
-    double l2 = vx * vx + vy * vy;
-    double u = ((x - a->x) * vx + (y - a->y) * vy) / l2;
+    double u = ((x - a->x) * vx + (y - a->y) * vy) * st->inv_len2[seg];
     double uc = u < 0 ? 0 : u > 1 ? 1 : u;
     double px = a->x + uc * vx - x, py = a->y + uc * vy - y;
     *t = uc;
@@ -102,34 +296,33 @@ void stage_project(const Stage *st, int seg, double x, double y, double *t, doub
 
 int stage_track_segment(const Stage *st, int hint, double x, double y) {
     int nseg = (int)st->n - 1;
-    if (hint < 0 || hint >= nseg) hint = 0;
-    int best = hint;
-    double bt, bl, bd;
-    stage_project(st, hint, x, y, &bt, &bl, &bd);
-    /* Walk to the neighbour that is closer until none is: segments are at
-     * least STAGE_MIN_SPACING long and cars move less than that per tick. */
-    for (int dir = -1; dir <= 1; dir += 2) {
-        for (int i = best + dir; i >= 0 && i < nseg; i += dir) {
-            double t, l, d;
-            stage_project(st, i, x, y, &t, &l, &d);
-            if (d < bd) {
-                bd = d, best = i;
-            } else if (abs(i - best) > 4) {
-                break;
-            }
-        }
+    int seg = hint >= 0 && hint < nseg ? hint : 0, prev = -1;
+    /* Walk to the segment whose span holds the point's foot: forwards past
+     * the segment's end, backwards before its start. Cars move less than a
+     * segment per tick, so this is usually one projection. On the outside of
+     * a bend the foot can fall past both neighbours; stop there. */
+    for (int k = 0; k < 64; k++) {
+        const StagePoint *a = &st->pts[seg];
+        double along = (x - a->x) * st->dx[seg] + (y - a->y) * st->dy[seg];
+        double len = st->cum[seg + 1] - st->cum[seg];
+        int next = along > len && seg < nseg - 1 ? seg + 1 : along < 0 && seg > 0 ? seg - 1 : seg;
+        if (next == seg || next == prev) break;
+        prev = seg;
+        seg = next;
     }
+    double t, l, d;
+    stage_project(st, seg, x, y, &t, &l, &d);
     /* A car thrown far from the hint (or a bad hint) falls back to the
      * raster's nearest segment. */
-    double hw = st->pts[best].width / 2 + CR_VERGE + 2;
-    if (bd > hw * hw) {
+    double hw = st->pts[seg].width / 2 + CR_VERGE + 2;
+    if (d > hw * hw) {
         float sd;
-        int seg;
+        int cell_seg;
         Surface surf;
-        stage_cell(st, x, y, &sd, &seg, &surf);
-        if (seg >= 0 && seg < nseg) best = seg;
+        stage_cell(st, x, y, &sd, &cell_seg, &surf);
+        if (cell_seg >= 0 && cell_seg < nseg) seg = cell_seg;
     }
-    return best;
+    return seg;
 }
 
 void stage_point_at(const Stage *st, double s, double *x, double *y, double *dirx, double *diry,
@@ -212,6 +405,8 @@ static int build_raster(Stage *st) {
     double span_x = maxx + margin - st->ox, span_y = maxy + margin - st->oy;
     st->tiles_w = (int)(span_x / (STAGE_CELL * STAGE_TILE)) + 1;
     st->tiles_h = (int)(span_y / (STAGE_CELL * STAGE_TILE)) + 1;
+    st->cells_w = (unsigned)st->tiles_w * STAGE_TILE;
+    st->cells_h = (unsigned)st->tiles_h * STAGE_TILE;
     st->tiles = calloc((size_t)st->tiles_w * (size_t)st->tiles_h, sizeof *st->tiles);
     if (!st->tiles) return CR_ENOMEM;
     for (size_t i = 0; i + 1 < st->n; i++) {
@@ -252,7 +447,8 @@ int stage_compile(const StageDesc *desc, const StageLimits *limits, Stage **out,
     st->dx = malloc(n * sizeof *st->dx);
     st->dy = malloc(n * sizeof *st->dy);
     st->cps = malloc(st->ncp * sizeof *st->cps);
-    if (!st->pts || !st->cum || !st->curv || !st->dx || !st->dy || !st->cps) {
+    st->inv_len2 = malloc(n * sizeof *st->inv_len2);
+    if (!st->pts || !st->cum || !st->curv || !st->dx || !st->dy || !st->cps || !st->inv_len2) {
         rc = CR_ENOMEM;
         goto fail;
     }
@@ -265,7 +461,9 @@ int stage_compile(const StageDesc *desc, const StageLimits *limits, Stage **out,
         st->dx[i] = vx / l;
         st->dy[i] = vy / l;
         st->cum[i + 1] = st->cum[i] + l;
+        st->inv_len2[i] = 1.0 / (vx * vx + vy * vy);
     }
+    st->inv_len2[n - 1] = 0;
     st->dx[n - 1] = st->dx[n - 2];
     st->dy[n - 1] = st->dy[n - 2];
     st->length = st->cum[n - 1];
@@ -285,6 +483,7 @@ int stage_compile(const StageDesc *desc, const StageLimits *limits, Stage **out,
     for (size_t i = 0; i < st->ncp; i++) h = hash_u64(h, st->cps[i]);
     st->hash = h;
     rc = build_raster(st);
+    if (!rc) rc = build_ray_quads(st);
     if (rc) goto fail;
     build_grid(st);
     *out = st;
@@ -307,6 +506,13 @@ void stage_destroy(Stage *st) {
     free(st->dx);
     free(st->dy);
     free(st->cps);
+    free(st->inv_len2);
+    free(st->lx);
+    free(st->ly);
+    free(st->rx);
+    free(st->ry);
+    free(st->rq);
+    free(st->rq_of_seg);
     free(st);
 }
 

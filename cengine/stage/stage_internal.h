@@ -51,10 +51,26 @@ struct Stage {
     uint64_t hash;
     double ox, oy;    /* world position of the raster's corner */
     int tiles_w, tiles_h;
+    unsigned cells_w, cells_h; /* tiles_w * STAGE_TILE, tiles_h * STAGE_TILE */
     StageTile **tiles;
+    double *inv_len2;          /* 1 / squared length of segment i */
+    /* Ray quads: the road as a chain of convex quads between the kept points
+     * rq[k] and rq[k+1], with the mitred edge points, nearly collinear runs
+     * merged so a ray along a straight crosses one quad, not fifty. */
+    double *lx, *ly, *rx, *ry; /* left and right edge point of point i */
+    uint32_t *rq;              /* kept point indices, rq[0] = 0, rq[nrq] = n-1 */
+    size_t nrq;                /* quads */
+    uint32_t *rq_of_seg;       /* quad holding segment i */
     double grid_x[CR_MAX_CARS], grid_y[CR_MAX_CARS], grid_heading[CR_MAX_CARS];
     int grid_seg[CR_MAX_CARS];
 };
+
+/* The ray quad holding (x, y) on segment seg, or -1. */
+int stage_locate_quad(const Stage *st, int seg, double x, double y);
+/* stage_raycast in direction (c, s) from a point in quad: walks the quads
+ * (falls back to the distance field for quad -1). */
+double stage_raycast_quad(const Stage *st, int quad, double x, double y, double c, double s,
+                          double max_dist);
 
 /* Edge distance at (x, y), bilinear between cell centres. */
 double stage_edge_dist(const Stage *st, double x, double y);
