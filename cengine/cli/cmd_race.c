@@ -195,7 +195,8 @@ static void print_table(const RaceOpts *o, const Session *s, const RaceResult *r
         for (int b = 0; b < race_bots_count(bots); b++) {
             BotStats st;
             race_bots_stats(bots, b, &st);
-            printf("%-20s %7ld %8ld %7ld %9ld %10.1f %10.1f\n", race_car(s->room, b)->name,
+            printf("%-20s %7ld %8ld %7ld %9ld %10.1f %10.1f\n",
+                   race_car(s->room, race_bots_car(bots, b))->name,
                    st.calls, st.timeouts, st.errors, st.restarts, st.mean_us, st.worst_us);
         }
     }
@@ -227,9 +228,12 @@ static void print_json(const RaceOpts *o, const Session *s, const RaceResult *re
         printf(", \"dnf\": %s, \"penalty_s\": ", r->dnf ? "true" : "false");
         json_write_number(stdout, r->penalty_s);
         printf(", \"checkpoints\": %d, \"points\": %d", r->checkpoints, points[i]);
-        if (c->kind == CAR_BOT && bots) {
+        int bot = -1;
+        for (int b = 0; bots && b < race_bots_count(bots); b++)
+            if (race_bots_car(bots, b) == r->car) bot = b;
+        if (bot >= 0) {
             BotStats st;
-            race_bots_stats(bots, r->car, &st);
+            race_bots_stats(bots, bot, &st);
             printf(", \"bot\": {\"calls\": %ld, \"timeouts\": %ld, \"errors\": %ld, "
                    "\"restarts\": %ld, \"mean_us\": ",
                    st.calls, st.timeouts, st.errors, st.restarts);
@@ -237,7 +241,7 @@ static void print_json(const RaceOpts *o, const Session *s, const RaceResult *re
             fputs(", \"worst_us\": ", stdout);
             json_write_number(stdout, st.worst_us);
             fputs(", \"memory\": ", stdout);
-            const char *mem = race_bots_memory(bots, r->car);
+            const char *mem = race_bots_memory(bots, bot);
             fputs(mem ? mem : "null", stdout);
             fputs("}", stdout);
         }

@@ -23,6 +23,7 @@ struct LuaHost {
     size_t used, limit;
     uint64_t budget, spent;
     size_t printed;
+    bool mem_tripped; /* the cap refused an allocation during this call */
     int builtins_ref; /* registry ref of the builtins table */
 };
 
@@ -40,7 +41,10 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         h->used -= osize;
         return NULL;
     }
-    if (nsize > osize && h->used + (nsize - osize) > h->limit) return NULL;
+    if (nsize > osize && h->used + (nsize - osize) > h->limit) {
+        h->mem_tripped = true;
+        return NULL;
+    }
     void *p = realloc(ptr, nsize);
     if (!p) return NULL;
     h->used = h->used - osize + nsize;
@@ -56,7 +60,13 @@ static void budget_hook(lua_State *L, lua_Debug *ar) {
     h->spent += HOOK_EVERY;
     if (h->spent > h->budget) {
         lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
-        luaL_error(L, "instruction budget of %llu exceeded", (unsigned long long)h->budget);
+        luaL_error(L, "instruction budget of %I exceeded", (lua_Integer)h->budget);
+    }
+    /* A script that catches out-of-memory errors and tries again would make
+     * every attempt run a full emergency collection: stop it the same way. */
+    if (h->mem_tripped) {
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, "memory cap of %I KiB exceeded", (lua_Integer)(h->limit >> 10));
     }
 }
 
@@ -234,9 +244,27 @@ static const luaL_Reg RNG_METHODS[] = {
 
 /* ---- the state ---------------------------------------------------------- */
 
+/* Not here, and why: xpcall, because Lua calls its message handler from
+ * inside the count hook when the budget trips, where hooks are off, so a
+ * handler that loops would never be stopped; rawset, which writes through
+ * the frozen proxies; setmetatable is wrapped (no __gc: finalizers also run
+ * with hooks off). */
 static const char *const BASE_ALLOWED[] = {
-    "assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "select", "tonumber",
-    "tostring", "type", "rawequal", "rawlen", "rawget", "setmetatable", "getmetatable", NULL};
+    "assert", "error", "ipairs", "next", "pairs", "pcall", "select", "tonumber",
+    "tostring", "type", "rawequal", "rawlen", "rawget", "getmetatable", NULL};
+
+static int safe_setmetatable(lua_State *L) {
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        if (lua_getfield(L, 2, "__gc") != LUA_TNIL)
+            return luaL_error(L, "__gc metamethods are not allowed in scripts");
+        lua_pop(L, 1);
+    }
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+}
 
 /* Copies the allowed fields of library table `lib` (on the stack top) into
  * a new table, dropping `drop`, and registers it as builtin `name`. */
@@ -290,6 +318,9 @@ int lhost_create(size_t mem_limit, uint64_t instr_budget, LuaHost **out, CrError
     }
     lua_getfield(L, TAB, "unpack");
     lhost_add_builtin(h, "unpack");
+    lua_getfield(L, BASE, "setmetatable");
+    lua_pushcclosure(L, safe_setmetatable, 1);
+    lhost_add_builtin(h, "setmetatable");
     lua_pushcfunction(L, host_print);
     lhost_add_builtin(h, "print");
     static const char *const math_drop[] = {"random", "randomseed", NULL};
@@ -378,13 +409,16 @@ int lhost_call(LuaHost *h, int nargs, int nresults, CrError *err) {
     lua_pushcfunction(L, traceback);
     lua_insert(L, base);
     h->spent = 0;
+    h->mem_tripped = false;
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
     int status = lua_pcall(L, nargs, nresults, base);
     lua_remove(L, base);
     /* Re-arm normally: a tripped budget leaves the hook firing every
      * instruction. */
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
-    if (status != LUA_OK) return report(h, status, err);
+    bool tripped = h->mem_tripped;
+    h->mem_tripped = false;
+    if (status != LUA_OK) return report(h, tripped && status == LUA_ERRRUN ? LUA_ERRMEM : status, err);
     return CR_OK;
 }
 

@@ -310,7 +310,7 @@ int replay_read(const char *path, Replay **out, CrError *err) {
     while (!ended && !r.bad) {
         uint8_t t = get_u8(&r);
         if (t == 'I')
-            take(&r, 8), ni++;
+            take(&r, 9), ni++;
         else if (t == 'H')
             take(&r, 12), nh++;
         else if (t == 'E')

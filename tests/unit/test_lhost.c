@@ -1,0 +1,344 @@
+/* test_lhost.c - the Lua sandbox and the scripts loader: allow-listed
+ * globals, frozen builtins, budgets pcall cannot swallow, the memory cap,
+ * errors with file and line, and what broken scripts produce. */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lua/lhost.h"
+#include "lua/session.h"
+#include "test.h"
+
+/* Runs code in a fresh sandbox; returns the status and fills err. */
+static int run(const char *code, size_t mem, uint64_t budget, CrError *err) {
+    LuaHost *h;
+    if (lhost_create(mem, budget, &h, err)) return -100;
+    int rc = lhost_run_string(h, code, strlen(code), "=test", err);
+    lhost_destroy(h);
+    return rc;
+}
+
+static int run_default(const char *code, CrError *err) {
+    return run(code, LHOST_DEFAULT_MEMORY, 10000000, err);
+}
+
+TEST(unknown_globals_are_errors_with_a_line) {
+    CrError err;
+    const char *names[] = {"io", "os", "require", "load", "loadstring", "dofile", "loadfile",
+                           "debug", "package", "collectgarbage", "rawset", "_G", "coroutine",
+                           "xpcall", "string_dump", NULL};
+    for (const char **n = names; *n; n++) {
+        char code[128];
+        snprintf(code, sizeof code, "local x = 1\nreturn %s", *n);
+        ASSERT_EQ_INT(run_default(code, &err), CR_ESCRIPT);
+        ASSERT_CONTAINS(err.msg, "unknown global");
+        ASSERT_CONTAINS(err.msg, *n);
+        ASSERT_CONTAINS(err.msg, "test:2:");
+    }
+}
+
+TEST(allowed_builtins_work) {
+    CrError err;
+    ASSERT_EQ_INT(run_default("assert(math.floor(2.5) == 2)\n"
+                              "assert(string.format('%d', 3) == '3')\n"
+                              "assert(table.concat({1, 2}, ',') == '1,2')\n"
+                              "assert(select('#', 1, 2) == 2)\n"
+                              "local t = setmetatable({}, {__index = function() return 7 end})\n"
+                              "assert(t.x == 7)\n"
+                              "assert(('abc'):upper() == 'ABC')\n"
+                              "local n = 0; for k in pairs(math) do n = n + 1 end\n"
+                              "assert(n > 10)\n"
+
+                              "return true",
+                              &err),
+                  CR_OK);
+}
+
+TEST(dangerous_library_functions_are_gone) {
+    CrError err;
+    ASSERT_EQ_INT(run_default("assert(string.dump == nil)\n"
+                              "assert(('x').dump == nil)\n"
+                              "assert(math.random == nil and math.randomseed == nil)\n"
+                              "assert(getmetatable('') == 'locked')\n"
+                              "return true",
+                              &err),
+                  CR_OK);
+}
+
+TEST(builtins_are_read_only) {
+    CrError err;
+    ASSERT_EQ_INT(run_default("math.sin = nil", &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "read-only");
+    ASSERT_EQ_INT(run_default("string.rep = print", &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "read-only");
+    ASSERT_EQ_INT(run_default("setmetatable(math, {})", &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "protected metatable");
+    /* A script's own globals are its own. */
+    ASSERT_EQ_INT(run_default("x = 5\nreturn x", &err), CR_OK);
+}
+
+TEST(instruction_budget_cannot_be_swallowed) {
+    CrError err;
+    ASSERT_EQ_INT(run_default("while true do end", &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "instruction budget");
+    /* pcall in a loop: the hook fires again on the next instruction. */
+    ASSERT_EQ_INT(run_default("while true do pcall(function() while true do end end) end", &err),
+                  CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "instruction budget");
+    /* Finalizers run with hooks off: a looping __gc would never stop. */
+    ASSERT_EQ_INT(run_default("setmetatable({}, {__gc = function() while true do end end})",
+                              &err),
+                  CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "__gc");
+    /* An error object whose __tostring loops is still stopped. */
+    ASSERT_EQ_INT(run_default("error(setmetatable({}, {__tostring = function() "
+                              "while true do end end}))",
+                              &err),
+                  CR_ESCRIPT);
+}
+
+TEST(memory_cap_holds) {
+    CrError err;
+    ASSERT_EQ_INT(run("local t = {} for i = 1, 1e7 do t[i] = i end", 1u << 20, 100000000, &err),
+                  CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "memory cap");
+    ASSERT_EQ_INT(run("return ('x'):rep(1e9)", 1u << 20, 100000000, &err), CR_ESCRIPT);
+    /* pcall cannot recover enough to carry on allocating. */
+    ASSERT_EQ_INT(run("local t = {}\nwhile true do pcall(function() t[#t + 1] = ('y'):rep(1e4) "
+                      "end) end",
+                      1u << 20, 100000000, &err),
+                  CR_ESCRIPT);
+}
+
+TEST(bytecode_is_refused) {
+    CrError err;
+    LuaHost *h;
+    ASSERT_EQ_INT(lhost_create(LHOST_DEFAULT_MEMORY, 1000000, &h, &err), CR_OK);
+    const char chunk[] = "\x1bLua\x54\x00";
+    ASSERT_EQ_INT(lhost_run_string(h, chunk, sizeof chunk - 1, "=bin", &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "binary");
+    lhost_destroy(h);
+}
+
+TEST(errors_carry_a_traceback) {
+    CrError err;
+    ASSERT_EQ_INT(run_default("local function inner() error('kaput') end\n"
+                              "local function outer() inner() end\n"
+                              "outer()",
+                              &err),
+                  CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "test:1: kaput");
+    ASSERT_CONTAINS(err.msg, "stack traceback");
+    ASSERT_CONTAINS(err.msg, "outer");
+    ASSERT_EQ_INT(run_default("return 1 +", &err), CR_ESCRIPT); /* syntax */
+    ASSERT_CONTAINS(err.msg, "test:1:");
+    ASSERT_EQ_INT(run_default("error({})", &err), CR_ESCRIPT);  /* a non-string error */
+}
+
+/* ---- the scripts directory ---------------------------------------------- */
+
+static char tmpdir[256];
+
+static void write_file(const char *rel, const char *text) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, rel);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A scripts directory copied from the repository's, to break bits of. */
+static void make_scripts(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/cr_scripts_%d", (int)getpid());
+    char cmd[1024];
+    const char *src = getenv("CR_SCRIPTS");
+    snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s %s", tmpdir, src ? src : "scripts", tmpdir);
+    if (system(cmd) != 0) abort();
+}
+
+static void drop_scripts(void) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0) abort();
+}
+
+TEST(the_shipped_scripts_load) {
+    make_scripts();
+    Scripts *sc;
+    CrError err;
+    ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);
+    ASSERT_LT(2, scripts_generator_count(sc));
+    for (size_t i = 0; i < scripts_generator_count(sc); i++)
+        ASSERT_TRUE(scripts_generator_error(sc, i) == NULL);
+    double v;
+    ASSERT_EQ_INT(scripts_config_number(sc, "STAGE_MIN_LENGTH", &v), CR_OK);
+    ASSERT_NEAR(v, 1000, 0);
+    ASSERT_EQ_INT(scripts_config_number(sc, "NO_SUCH_KEY", &v), CR_ENOTFOUND);
+    CarStats k;
+    UpgradeLevel lv[] = {{"grip", 2}};
+    ASSERT_EQ_INT(scripts_car_stats(sc, "hatch", lv, 1, &k, &err), CR_OK);
+    ASSERT_NEAR(k.grip, 1.1, 1e-9);
+    lv[0].level = 99;
+    ASSERT_EQ_INT(scripts_car_stats(sc, "hatch", lv, 1, &k, &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "level 99");
+    ASSERT_EQ_INT(scripts_car_stats(sc, "tank", NULL, 0, &k, &err), CR_ENOTFOUND);
+    ASSERT_CONTAINS(err.msg, "hatch");
+    scripts_close(sc);
+    drop_scripts();
+}
+
+TEST(overrides_are_typed_and_known) {
+    make_scripts();
+    Scripts *sc;
+    CrError err;
+    ConfigOverride ok[] = {{"STAGE_MAX_LENGTH", "2500"}};
+    ASSERT_EQ_INT(scripts_open(tmpdir, ok, 1, &sc, &err), CR_OK);
+    ASSERT_NEAR(scripts_stage_limits(sc).max_length, 2500, 0);
+    scripts_close(sc);
+    ConfigOverride unknown[] = {{"STAGE_MAX_LENGHT", "2500"}};
+    ASSERT_EQ_INT(scripts_open(tmpdir, unknown, 1, &sc, &err), CR_ENOTFOUND);
+    ASSERT_CONTAINS(err.msg, "STAGE_MAX_LENGHT");
+    ConfigOverride bad[] = {{"PORT", "eighty"}};
+    ASSERT_EQ_INT(scripts_open(tmpdir, bad, 1, &sc, &err), CR_EINVAL);
+    ASSERT_CONTAINS(err.msg, "PORT must be a number");
+    ConfigOverride fixed[] = {{"TICK_RATE", "30"}};
+    ASSERT_EQ_INT(scripts_open(tmpdir, fixed, 1, &sc, &err), CR_EINVAL);
+    ASSERT_CONTAINS(err.msg, "fixed at 60");
+    setenv("CODERALLY_STAGE_MIN_LENGTH", "1200", 1);
+    ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);
+    ASSERT_NEAR(scripts_stage_limits(sc).min_length, 1200, 0);
+    scripts_close(sc);
+    setenv("CODERALLY_STAGE_MIN_LENGTH", "lots", 1);
+    ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_EINVAL);
+    ASSERT_CONTAINS(err.msg, "CODERALLY_STAGE_MIN_LENGTH");
+    unsetenv("CODERALLY_STAGE_MIN_LENGTH");
+    drop_scripts();
+}
+
+TEST(broken_generators_are_reported_with_file_and_line) {
+    make_scripts();
+    write_file("stages/broken.lua", "return {\n  name = 'broken',\n  version = '1',\n"
+                                    "  generate = function(seed) return nil + 1 end\n");
+    write_file("stages/liar.lua",
+               "return { name = 'liar', version = '1',\n"
+               "  generate = function(seed, p)\n"
+               "    local pts = {}\n"
+               "    for i = 0, 600 do pts[#pts + 1] = {x = i * 2, y = 0, width = 12,\n"
+               "      surface = i == 300 and 'lava' or 'asphalt'} end\n"
+               "    return {points = pts, checkpoints = {200}}\n"
+               "  end }\n");
+    write_file("stages/skinny.lua",
+               "return { name = 'skinny', version = '1',\n"
+               "  generate = function(seed, p)\n"
+               "    local pts = {}\n"
+               "    for i = 0, 600 do pts[#pts + 1] = {x = i * 2, y = 0,\n"
+               "      width = i == 250 and 3 or 12, surface = 'gravel'} end\n"
+               "    return {points = pts, checkpoints = {200}}\n"
+               "  end }\n");
+    write_file("stages/loop.lua", "return { name = 'loop', version = '1',\n"
+                                  "  generate = function() while true do end end }\n");
+    Scripts *sc;
+    CrError err;
+    ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);
+    const GeneratorInfo *gi;
+    ASSERT_EQ_INT(scripts_find_generator(sc, "broken", &gi, &err), CR_OK);
+    Stage *st;
+    /* A syntax error: listed as broken, refused with file:line. */
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "broken", 1, NULL, 0, &st, &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "broken.lua:");
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "liar", 1, NULL, 0, &st, &err), CR_ESTAGE);
+    ASSERT_CONTAINS(err.msg, "liar.lua:2: generate(seed=1)");
+    ASSERT_CONTAINS(err.msg, "point 301");
+    ASSERT_CONTAINS(err.msg, "lava");
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "skinny", 1, NULL, 0, &st, &err), CR_ESTAGE);
+    ASSERT_CONTAINS(err.msg, "skinny.lua:2");
+    ASSERT_CONTAINS(err.msg, "point 251");
+    ASSERT_CONTAINS(err.msg, "width 3");
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "loop", 1, NULL, 0, &st, &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "instruction budget");
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "nope", 1, NULL, 0, &st, &err), CR_ENOTFOUND);
+    ASSERT_CONTAINS(err.msg, "known:");
+    ConfigOverride bad[] = {{"no_such_param", "1"}};
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "forest", 1, bad, 1, &st, &err), CR_EINVAL);
+    ASSERT_CONTAINS(err.msg, "no_such_param");
+    scripts_close(sc);
+    drop_scripts();
+}
+
+TEST(generators_are_deterministic) {
+    make_scripts();
+    Scripts *sc;
+    CrError err;
+    ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);
+    for (size_t g = 0; g < scripts_generator_count(sc); g++) {
+        const char *name = scripts_generator(sc, g)->name;
+        Stage *a, *b, *c;
+        ASSERT_EQ_INT(scripts_generate_stage(sc, name, 7, NULL, 0, &a, &err), CR_OK);
+        ASSERT_EQ_INT(scripts_generate_stage(sc, name, 7, NULL, 0, &b, &err), CR_OK);
+        ASSERT_EQ_INT(scripts_generate_stage(sc, name, 8, NULL, 0, &c, &err), CR_OK);
+        ASSERT_EQ_U64(stage_hash(a), stage_hash(b));
+        ASSERT_TRUE(stage_hash(a) != stage_hash(c));
+        stage_destroy(a);
+        stage_destroy(b);
+        stage_destroy(c);
+    }
+    scripts_close(sc);
+    drop_scripts();
+}
+
+TEST(broken_rules_are_refused_and_hook_errors_stop_the_race) {
+    make_scripts();
+    write_file("rules/bad.lua", "return { countdown_s = 'soon', time_limit_s = 100 }\n");
+    write_file("rules/angry.lua", "return { countdown_s = 0, time_limit_s = 300,\n"
+                                  "  on_checkpoint = function(ev)\n"
+                                  "    error('no checkpoints today')\n"
+                                  "  end }\n");
+    Scripts *sc;
+    CrError err;
+    ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);
+    Stage *st;
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "forest", 3, NULL, 0, &st, &err), CR_OK);
+    Rules *r;
+    ASSERT_EQ_INT(rules_load(sc, "bad", st, &r, &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "countdown_s");
+    ASSERT_EQ_INT(rules_load(sc, "missing", st, &r, &err), CR_ENOTFOUND);
+    ASSERT_EQ_INT(rules_load(sc, "../config", st, &r, &err), CR_EINVAL);
+    CarEntry car = {.name = "x", .car_type = "hatch", .kind = CAR_AI};
+    ASSERT_EQ_INT(scripts_car_stats(sc, "hatch", NULL, 0, &car.stats, &err), CR_OK);
+    Session s;
+    ASSERT_EQ_INT(session_start_on(sc, st, "angry", &car, 1, &s, &err), CR_OK);
+    ASSERT_EQ_INT(session_run(&s, &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "angry.lua:3: no checkpoints today");
+    session_end(&s);
+    stage_destroy(st);
+    scripts_close(sc);
+    drop_scripts();
+}
+
+TEST(standard_rules_score_and_penalise) {
+    make_scripts();
+    Scripts *sc;
+    CrError err;
+    ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);
+    CarEntry cars[3];
+    memset(cars, 0, sizeof cars);
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ_INT(scripts_car_stats(sc, "hatch", NULL, 0, &cars[i].stats, &err), CR_OK);
+        cars[i].kind = CAR_AI;
+    }
+    Session s;
+    ASSERT_EQ_INT(session_start(sc, "forest", 5, NULL, 0, "standard", cars, 3, &s, &err), CR_OK);
+    ASSERT_EQ_INT(rules_race(s.rules)->countdown_ticks, 180);
+    ASSERT_EQ_INT(session_run(&s, &err), CR_OK);
+    RaceResult res[3];
+    int pts[3];
+    race_results(s.room, res);
+    ASSERT_EQ_INT(rules_points(s.rules, res, 3, pts, &err), CR_OK);
+    ASSERT_EQ_INT(pts[0], 25);
+    ASSERT_EQ_INT(pts[1], 18);
+    ASSERT_EQ_INT(pts[2], 15);
+    session_end(&s);
+    scripts_close(sc);
+    drop_scripts();
+}
+
+TEST_MAIN
