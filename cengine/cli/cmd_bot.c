@@ -1,16 +1,373 @@
-/* cmd_bot.c - placeholder until the sandbox (issue 3) lands. */
+/*
+ * cmd_bot.c - `coderally bot check FILE`: compiles a bot in a sandboxed
+ * worker under the sandbox's policy and prints every problem as
+ * FILE:LINE: message, one per line, the way editors read compiler output.
+ */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include "bot_link.h"
 #include "cli.h"
+#include "common.h"
+#include "race_bots.h"
+
+static const char *const CMD = "bot";
+
+/* Reads FILE (at most limit bytes; *len may exceed limit to say "too big"). */
+static char *slurp(const char *path, size_t limit, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = malloc(limit + 1);
+    size_t n = buf ? fread(buf, 1, limit + 1, f) : 0;
+    bool bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static int bot_check(const char *file, const char *botd) {
+    size_t len;
+    char *src = slurp(file, BOT_SOURCE_MAX, &len);
+    if (!src) {
+        cli_error(CMD, "%s: %s", file, strerror(errno ? errno : EIO));
+        return 1;
+    }
+    CrError err = {{0}};
+    BotHost *host = NULL;
+    char *problems = NULL;
+    int status = 1;
+    if (bot_host_start(botd, &host, &err) || bot_check_source(host, src, len, &problems, &err)) {
+        cli_error(CMD, "%s", err.msg);
+        goto out;
+    }
+    int count = 0;
+    for (char *p = problems; p && *p;) {
+        char *nl = strchr(p, '\n');
+        if (nl) *nl = 0;
+        if (*p) {
+            printf("%s:%s\n", file, p);
+            count++;
+        }
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+    if (count == 0) {
+        printf("%s: ok\n", file);
+        status = 0;
+    }
+out:
+    free(problems);
+    bot_host_stop(host);
+    free(src);
+    return status;
+}
 
 int cmd_bot(int argc, char **argv) {
-    (void)argc, (void)argv;
-    fprintf(stderr, "coderally bot: Python bots are not built into this coderally yet\n");
-    return 1;
+    const char *botd = NULL;
+    const char *file = NULL;
+    bool check = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--botd") && i + 1 < argc) {
+            botd = argv[++i];
+        } else if (!strcmp(argv[i], "check") && !check) {
+            check = true;
+        } else if (check && !file && argv[i][0] != '-') {
+            file = argv[i];
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf(
+                "usage: coderally bot check FILE [--botd PATH]\n"
+                "Compiles FILE under the bot sandbox policy and lists every problem as\n"
+                "FILE:LINE: message. Exit status 0 if there is none, 1 otherwise.\n");
+            return 0;
+        } else {
+            cli_error(CMD, "unexpected argument '%s' (usage: coderally bot check FILE)", argv[i]);
+            return 2;
+        }
+    }
+    if (!check || !file) {
+        cli_error(CMD, "usage: coderally bot check FILE");
+        return 2;
+    }
+    return bot_check(file, botd);
+}
+
+/* ---- coderally bench bots ----------------------------------------------- */
+
+static int cmp_dbl(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, int n, double p) {
+    qsort(v, (size_t)n, sizeof *v, cmp_dbl);
+    int i = (int)(p * (n - 1) + 0.5);
+    return v[i < 0 ? 0 : i >= n ? n - 1 : i];
+}
+
+static void bench_record(SensorRecord *s, uint32_t tick) {
+    memset(s, 0, sizeof *s);
+    s->tick = tick, s->phase = PHASE_RUNNING, s->speed = 20, s->v_forward = 20;
+    s->top_speed = 50, s->on_road = true, s->checkpoints_total = 5, s->cars = 8;
+    for (int i = 0; i < SENSOR_RAYS; i++) s->rays[i] = 30;
+    s->n_checkpoints = SENSOR_CHECKPOINTS;
+    for (int i = 0; i < SENSOR_CHECKPOINTS; i++)
+        s->checkpoints[i] = (SensorCheckpoint){40.0f * (float)(i + 1), 2, 40, 0.05f, 12, i};
+    s->n_opponents = 3;
+    for (int i = 0; i < 3; i++) s->opponents[i] = (SensorOpponent){10, 1, 10, 0.1f, 20, 0, 1, 0};
+    for (int i = 0; i < SENSOR_PACE_NOTES; i++)
+        s->pace[i] = (SensorPaceNote){
+            SENSOR_PACE_AHEAD[i], SENSOR_PACE_AHEAD[i], 1, 0.05f, 12, 0.002f, SURFACE_ASPHALT};
+}
+
+static char g_templates[1024];
+
+static char *template_source(const char *name, size_t *len) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", g_templates, name);
+    return slurp(path, BOT_SOURCE_MAX, len);
+}
+
+/* Private memory (kB) of pid from smaps_rollup. */
+static long private_kb(pid_t pid) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
+    FILE *f = fopen(path, "r");
+    long total = 0, v;
+    if (!f) return -1;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "Private_Clean: %ld", &v) == 1 ||
+            sscanf(line, "Private_Dirty: %ld", &v) == 1)
+            total += v;
+    }
+    fclose(f);
+    return total;
+}
+
+static double mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+#define BENCH_RUNS 3
+#define BENCH_CALLS 4000
+
+/* Round trips of a trivial bot and worker start-up; median over runs. */
+static int bench_link(BotHost *host, double *rt_med, double *rt_p99, double *start_ms,
+                      long *priv_kb) {
+    static const char trivial[] =
+        "class Bot:\n    def on_tick(self, state):\n        return {'throttle': 1.0}\n";
+    static double rt[BENCH_CALLS];
+    double meds[BENCH_RUNS], p99s[BENCH_RUNS], starts[20];
+    CrError err;
+    for (int i = 0; i < 20; i++) {
+        BotSpec spec = {.name = "t", .source = trivial, .source_len = strlen(trivial)};
+        BotLink *l;
+        double t0 = mono_s();
+        if (bot_link_create(host, &spec, &l, &err)) return -1;
+        starts[i] = (mono_s() - t0) * 1e3;
+        bot_link_destroy(l);
+    }
+    *start_ms = pct(starts, 20, 0.5);
+    for (int run = 0; run < BENCH_RUNS; run++) {
+        BotSpec spec = {.name = "t", .source = trivial, .source_len = strlen(trivial)};
+        BotLink *l;
+        if (bot_link_create(host, &spec, &l, &err)) return -1;
+        for (int i = 0; i < BENCH_CALLS; i++) {
+            SensorRecord s;
+            bench_record(&s, (uint32_t)i * 3);
+            bot_link_send_tick(l, &s, NULL, 0);
+            bot_links_collect(&l, 1);
+            if (bot_link_reply(l)->status != BOT_STATUS_OK) return -1;
+            rt[i] = bot_link_reply(l)->wall_us;
+        }
+        meds[run] = pct(rt, BENCH_CALLS, 0.5);
+        p99s[run] = pct(rt, BENCH_CALLS, 0.99);
+        bot_link_destroy(l);
+    }
+    *rt_med = pct(meds, BENCH_RUNS, 0.5);
+    *rt_p99 = pct(p99s, BENCH_RUNS, 0.5);
+    /* Memory of a worker that has run the checkpoint follower for a while. */
+    size_t len;
+    char *src = template_source("checkpoint_follower.py", &len);
+    BotSpec spec = {.name = "cf", .source = src, .source_len = len};
+    BotLink *l;
+    int rc = src ? bot_link_create(host, &spec, &l, &err) : -1;
+    free(src);
+    if (rc) return -1;
+    for (int i = 0; i < 500; i++) {
+        SensorRecord s;
+        bench_record(&s, (uint32_t)i * 3);
+        bot_link_send_tick(l, &s, NULL, 0);
+        bot_links_collect(&l, 1);
+    }
+    *priv_kb = private_kb(bot_link_pid(l));
+    bot_link_destroy(l);
+    return 0;
+}
+
+/* Three minutes (10,800 ticks) of racing eight checkpoint-follower bots on
+ * forest seed 1; returns the wall time and a hash of the final states. */
+static int bench_race(const char *botd, double *wall_s, uint64_t *hash, long *calls) {
+    Scripts *sc = NULL;
+    Stage *stage = NULL;
+    Rules *rules = NULL;
+    RaceRoom *room = NULL;
+    RaceBots *rb = NULL;
+    CrError err = {{0}};
+    int rc = -1;
+    if (scripts_open(cli_default_scripts(), NULL, 0, &sc, &err) ||
+        scripts_generate_stage(sc, "forest", 1, NULL, 0, &stage, &err) ||
+        rules_load(sc, "standard", stage, &rules, &err))
+        goto out;
+    CarEntry cars[8];
+    memset(cars, 0, sizeof cars);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/checkpoint_follower.py", g_templates);
+    const char *files[8];
+    int idx[8];
+    for (int i = 0; i < 8; i++) {
+        if (scripts_car_stats(sc, "hatch", NULL, 0, &cars[i].stats, &err)) goto out;
+        snprintf(cars[i].name, sizeof cars[i].name, "bot%d", i + 1);
+        snprintf(cars[i].car_type, sizeof cars[i].car_type, "hatch");
+        cars[i].kind = CAR_BOT;
+        files[i] = path;
+        idx[i] = i;
+    }
+    RaceRules rr = *rules_race(rules);
+    RaceBotsConfig cfg = {botd, 50, 10};
+    CarInput inputs[CR_MAX_CARS] = {{0}};
+    *calls = 0;
+    *hash = 0;
+    /* Stages are shorter than three minutes: races back to back (workers
+     * started anew for each, as a server would) until 10,800 ticks ran. */
+    long ticks = 0;
+    double t0 = mono_s();
+    while (ticks < 10800) {
+        if (race_create(stage, cars, 8, &rr, &room, &err)) goto out;
+        if (race_bots_start(&cfg, files, idx, 8, 1, &rb, &err)) goto out;
+        for (; ticks < 10800 && race_phase(room) != PHASE_FINISHED; ticks++) {
+            if (race_tick(room) % CR_BOT_TICK_EVERY == 0) {
+                if (race_bots_tick(rb, room, inputs, &err)) goto out;
+                for (int i = 0; i < 8; i++) race_set_input(room, i, &inputs[i]);
+            }
+            if (race_step(room, &err)) goto out;
+            size_t ne;
+            const RaceEvent *ev = race_events(room, &ne);
+            race_bots_events(rb, ev, ne);
+        }
+        race_bots_finish(rb, room, &err);
+        *hash = *hash * 31 + race_hash(room);
+        for (int i = 0; i < 8; i++) {
+            BotStats st;
+            race_bots_stats(rb, i, &st);
+            *calls += st.calls;
+            if (st.errors || st.timeouts) {
+                snprintf(err.msg, sizeof err.msg, "bot %d had %ld errors, %ld timeouts", i + 1,
+                         st.errors, st.timeouts);
+                goto out;
+            }
+        }
+        race_bots_destroy(rb);
+        rb = NULL;
+        race_destroy(room);
+        room = NULL;
+    }
+    *wall_s = mono_s() - t0;
+    rc = 0;
+out:
+    if (rc) cli_error("bench", "bots race: %s", err.msg);
+    race_bots_destroy(rb);
+    race_destroy(room);
+    rules_destroy(rules);
+    stage_destroy(stage);
+    scripts_close(sc);
+    return rc;
+}
+
+/* Restricted vs plain on_tick of the checkpoint follower, measured by the
+ * sandbox binary itself (coderally-botd --bench-ratio). */
+static int bench_ratio(const char *botd, double *ratio, double *r_ns, double *p_ns) {
+    char cmd[2600];
+    snprintf(cmd, sizeof cmd, "'%s' --bench-ratio '%s/checkpoint_follower.py' 3000", botd,
+             g_templates);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    char line[256];
+    *ratio = 0;
+    while (fgets(line, sizeof line, p)) {
+        sscanf(line, "restricted_ns %lf", r_ns);
+        sscanf(line, "plain_ns %lf", p_ns);
+        sscanf(line, "ratio %lf", ratio);
+    }
+    return pclose(p) == 0 && *ratio > 0 ? 0 : -1;
 }
 
 int bench_bots(int argc, char **argv) {
-    (void)argc, (void)argv;
-    fprintf(stderr, "coderally bench bots: Python bots are not built into this coderally yet\n");
-    return 1;
+    const char *botd = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--botd") && i + 1 < argc) {
+            botd = argv[++i];
+        } else {
+            cli_error("bench", "usage: coderally bench bots [--botd PATH]");
+            return 2;
+        }
+    }
+    char botd_buf[1024];
+    if (!botd) {
+        if (bot_host_default_path(botd_buf, sizeof botd_buf)) return 1;
+        botd = botd_buf;
+    }
+    snprintf(g_templates, sizeof g_templates, "%s/../botsandbox/templates", cli_default_scripts());
+    CrError err;
+    BotHost *host;
+    if (bot_host_start(botd, &host, &err)) {
+        cli_error("bench", "%s", err.msg);
+        return 1;
+    }
+    double med, p99, start_ms;
+    long priv = 0;
+    int rc = bench_link(host, &med, &p99, &start_ms, &priv);
+    bot_host_stop(host);
+    if (rc) {
+        cli_error("bench", "bot link benchmark failed");
+        return 1;
+    }
+    printf("bench bots: %d runs of %d on_tick calls of a trivial bot\n", BENCH_RUNS, BENCH_CALLS);
+    printf("  round trip per on_tick: median %.1f us, p99 %.1f us   (target: median < 30 us)\n",
+           med, p99);
+    printf("  worker start (spawn + load a small bot): %.2f ms   (target < 5 ms)\n", start_ms);
+    printf("  private memory per worker: %.1f MB   (target < 12 MB)\n", priv / 1024.0);
+    double walls[BENCH_RUNS];
+    uint64_t hash = 0, first = 0;
+    long calls = 0;
+    for (int r = 0; r < BENCH_RUNS; r++) {
+        if (bench_race(botd, &walls[r], &hash, &calls)) return 1;
+        if (r == 0) first = hash;
+        if (hash != first) {
+            cli_error("bench", "the eight-bot race did not replay: hash %016llx vs %016llx",
+                      (unsigned long long)hash, (unsigned long long)first);
+            return 1;
+        }
+    }
+    printf(
+        "  3-minute race, 8 checkpoint-follower bots: %.2f s wall (median of %d), "
+        "%ld bot calls, hash %016llx   (target < 2 s)\n",
+        pct(walls, BENCH_RUNS, 0.5), BENCH_RUNS, calls, (unsigned long long)first);
+    double ratio, rns = 0, pns = 0;
+    if (bench_ratio(botd, &ratio, &rns, &pns)) {
+        cli_error("bench", "restricted/plain ratio failed");
+        return 1;
+    }
+    printf(
+        "  checkpoint follower on_tick: restricted %.0f ns, plain %.0f ns, ratio %.2fx   "
+        "(target < 2x)\n",
+        rns, pns, ratio);
+    return 0;
 }

@@ -12,6 +12,7 @@
 #define CR_RACE_BOTS_H
 
 #include "coderally.h"
+#include "bot_proto.h"
 
 typedef struct RaceBots RaceBots;
 
@@ -48,6 +49,11 @@ int race_bots_count(const RaceBots *rb);
 void race_bots_stats(const RaceBots *rb, int i, BotStats *out);
 /* The bot's memory as JSON after race_bots_finish, or NULL. */
 const char *race_bots_memory(const RaceBots *rb, int i);
+/* Debug drawings the bot returned with its last actions (world coordinates;
+ * see bot_proto.h), for overlays and replays. NULL and *n = 0 if none. */
+const BotDrawing *race_bots_drawings(const RaceBots *rb, int i, int *n);
+/* The race car index bot i drives, or -1. */
+int race_bots_car(const RaceBots *rb, int i);
 /* Writes DIR/<car name>.log for every bot. */
 int race_bots_write_logs(const RaceBots *rb, const RaceRoom *room, const char *dir, CrError *err);
 

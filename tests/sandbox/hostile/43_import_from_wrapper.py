@@ -1,0 +1,15 @@
+# expect: blocked
+# Reaching sys or os through the allowed modules' import path.
+class Bot:
+    def on_tick(self, state):
+        try:
+            from math import sys
+            print("ESCAPED", sys)
+        except Exception as e:
+            print("blocked", e)
+        try:
+            from coderally import math
+            print("ESCAPED", math)
+        except Exception as e:
+            print("blocked", e)
+        return {}

@@ -1,0 +1,5 @@
+# expect: timeout
+class Bot:
+    def on_tick(self, state):
+        while True:
+            pass
