@@ -27,7 +27,8 @@ release: setup $(RELEASE)/build.ninja
 build: debug release
 
 run: release
-	$(RELEASE)/coderally race --generator forest --seed 1 --ai 6
+	$(RELEASE)/coderally race --generator mountain --seed 7 --ai 5 \
+	  --bot botsandbox/templates/checkpoint_follower.py
 
 test: debug release
 	cd $(DEBUG) && ctest --output-on-failure -j $(JOBS)

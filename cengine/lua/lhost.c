@@ -87,6 +87,15 @@ static int env_index(lua_State *L) {
     return luaL_error(L, "%sunknown global '%s'", lua_tostring(L, -1), k ? k : "?");
 }
 
+/* _ENV's __newindex: scripts keep their state in locals. An assignment to
+ * an undeclared global is almost always a typo of a local's name. */
+static int env_newindex(lua_State *L) {
+    const char *k = lua_tostring(L, 2);
+    luaL_where(L, 1);
+    return luaL_error(L, "%sassignment to undeclared global '%s' (declare it local)",
+                      lua_tostring(L, -1), k ? k : "?");
+}
+
 static int frozen_newindex(lua_State *L) {
     const char *k = lua_tostring(L, 2);
     return luaL_error(L, "attempt to modify read-only table (field '%s')", k ? k : "?");
@@ -430,6 +439,8 @@ static void set_env(LuaHost *h) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, h->builtins_ref);
     lua_pushcclosure(L, env_index, 1);
     lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, env_newindex);
+    lua_setfield(L, -2, "__newindex");
     lua_setmetatable(L, -2);
     lua_setupvalue(L, -2, 1);
 }

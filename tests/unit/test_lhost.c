@@ -72,8 +72,9 @@ TEST(builtins_are_read_only) {
     ASSERT_CONTAINS(err.msg, "read-only");
     ASSERT_EQ_INT(run_default("setmetatable(math, {})", &err), CR_ESCRIPT);
     ASSERT_CONTAINS(err.msg, "protected metatable");
-    /* A script's own globals are its own. */
-    ASSERT_EQ_INT(run_default("x = 5\nreturn x", &err), CR_OK);
+    /* No new globals either: state lives in locals. */
+    ASSERT_EQ_INT(run_default("local y = 1\nx = 5\nreturn x", &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "test:2: assignment to undeclared global 'x'");
 }
 
 TEST(instruction_budget_cannot_be_swallowed) {
