@@ -31,6 +31,7 @@ describe("the script sandbox", function()
         assert.matches("read%-only", err)
         ok, err = crhost.sandbox("setmetatable(table, {})")
         assert.is_false(ok)
+        assert.matches("protected metatable", err)
     end)
 
     it("stops an endless loop even under pcall", function()
