@@ -138,14 +138,14 @@ static int bench_sim(int argc, char **argv) {
             if (!(v = cli_value(CMD, argc, argv, &i))) return 2;
             if (!strcmp(a, "--generator"))
                 generator = v;
-            else if (cli_parse_int(CMD, a, v, 1,
-                                   !strcmp(a, "--cars") ? CR_MAX_CARS : 100000000,
+            else if (cli_parse_int(CMD, a, v, 1, !strcmp(a, "--cars") ? CR_MAX_CARS : 100000000,
                                    !strcmp(a, "--runs")    ? &runs
                                    : !strcmp(a, "--ticks") ? &ticks
                                                            : &n_cars))
                 return 2;
         } else {
-            cli_error(CMD, "usage: coderally bench sim [--runs N] [--ticks N] [--cars N] "
+            cli_error(CMD,
+                      "usage: coderally bench sim [--runs N] [--ticks N] [--cars N] "
                       "[--generator NAME]");
             return 2;
         }
@@ -157,7 +157,8 @@ static int bench_sim(int argc, char **argv) {
     int n_stages = 0;
     size_t ng = scripts_generator_count(sc);
     for (int k = 0; k < BENCH_RACES; k++) {
-        const char *g = generator ? generator : scripts_generator(sc, (size_t)k % (ng ? ng : 1))->name;
+        const char *g =
+            generator ? generator : scripts_generator(sc, (size_t)k % (ng ? ng : 1))->name;
         CrError err;
         if (scripts_generate_stage(sc, g, (uint64_t)(k + 1), NULL, 0, &stages[k], &err)) {
             cli_error(CMD, "%s", err.msg);
@@ -190,22 +191,27 @@ static int bench_sim(int argc, char **argv) {
         phys[r] = run_ticks(&b, ticks, (int)n_cars, NULL, tape, &hb, &races) / ticks * 1e6;
         release(&a);
         release(&b);
-        printf("run %d: full %.3f us/tick, physics+rules only %.3f us/tick, %d race(s), hash "
-               "%016" PRIx64 "\n", r + 1, full[r], phys[r], races, ha);
+        printf(
+            "run %d: full %.3f us/tick, physics+rules only %.3f us/tick, %d race(s), hash "
+            "%016" PRIx64 "\n",
+            r + 1, full[r], phys[r], races, ha);
         /* The replayed run must land on the same state, and every run on
          * the same hash: otherwise the build is wrong, however fast. */
         if (ha != hb || (r > 0 && ha != ref)) {
-            cli_error(CMD, "verification failed: hashes %016" PRIx64 " / %016" PRIx64
-                      " / %016" PRIx64 " differ", ha, hb, ref);
+            cli_error(CMD,
+                      "verification failed: hashes %016" PRIx64 " / %016" PRIx64 " / %016" PRIx64
+                      " differ",
+                      ha, hb, ref);
             ok = false;
         }
         ref = ha;
     }
     if (ok) {
         double mf = median(full, (int)runs), mp = median(phys, (int)runs);
-        printf("median: full %.3f us/tick (%.0fx real time), physics+rules only %.3f us/tick; "
-               "sensors+AI %.3f us/tick\n",
-               mf, 1e6 / CR_TICK_RATE / mf, mp, mf - mp);
+        printf(
+            "median: full %.3f us/tick (%.0fx real time), physics+rules only %.3f us/tick; "
+            "sensors+AI %.3f us/tick\n",
+            mf, 1e6 / CR_TICK_RATE / mf, mp, mf - mp);
         printf("verification hash: %016" PRIx64 "\n", ref);
         status = 0;
     }
@@ -226,7 +232,8 @@ static int bench_stage(int argc, char **argv) {
         if (c > 0) continue;
         const char *v;
         if (!strcmp(argv[i], "--runs")) {
-            if (!(v = cli_value(CMD, argc, argv, &i)) || cli_parse_int(CMD, "--runs", v, 1, 10000, &runs))
+            if (!(v = cli_value(CMD, argc, argv, &i)) ||
+                cli_parse_int(CMD, "--runs", v, 1, 10000, &runs))
                 return 2;
         } else {
             cli_error(CMD, "usage: coderally bench stage [--runs N]");

@@ -20,22 +20,23 @@
 static const char *const CMD = "race";
 
 static void usage(FILE *f) {
-    fputs("usage: coderally race [--generator NAME] [--seed N] [--ai K] [--bot FILE ...]\n"
-          "                      [--car TYPE ...] [--rules NAME] [--param KEY=VALUE ...]\n"
-          "                      [--replay FILE] [--bot-log DIR] [--json]\n"
-          "                      [--scripts DIR] [--set KEY=VALUE ...]\n"
-          "\n"
-          "  --generator NAME  stage generator (default: forest; `coderally stage --list`)\n"
-          "  --seed N          stage and race seed (default 1)\n"
-          "  --ai K            number of built-in AI drivers (default 0; 3 if no bots)\n"
-          "  --bot FILE        a Python bot (repeatable); bots take the front of the grid\n"
-          "  --car TYPE        car type for the next car (repeatable; default DEFAULT_CAR)\n"
-          "  --rules NAME      rule set in rules/ (default DEFAULT_RULES)\n"
-          "  --param K=V       generator parameter override (repeatable)\n"
-          "  --replay FILE     write a replay for `coderally replay verify`\n"
-          "  --bot-log DIR     write each bot's log to DIR/<name>.log\n"
-          "  --json            print one JSON object instead of a table\n",
-          f);
+    fputs(
+        "usage: coderally race [--generator NAME] [--seed N] [--ai K] [--bot FILE ...]\n"
+        "                      [--car TYPE ...] [--rules NAME] [--param KEY=VALUE ...]\n"
+        "                      [--replay FILE] [--bot-log DIR] [--json]\n"
+        "                      [--scripts DIR] [--set KEY=VALUE ...]\n"
+        "\n"
+        "  --generator NAME  stage generator (default: forest; `coderally stage --list`)\n"
+        "  --seed N          stage and race seed (default 1)\n"
+        "  --ai K            number of built-in AI drivers (default 0; 3 if no bots)\n"
+        "  --bot FILE        a Python bot (repeatable); bots take the front of the grid\n"
+        "  --car TYPE        car type for the next car (repeatable; default DEFAULT_CAR)\n"
+        "  --rules NAME      rule set in rules/ (default DEFAULT_RULES)\n"
+        "  --param K=V       generator parameter override (repeatable)\n"
+        "  --replay FILE     write a replay for `coderally replay verify`\n"
+        "  --bot-log DIR     write each bot's log to DIR/<name>.log\n"
+        "  --json            print one JSON object instead of a table\n",
+        f);
 }
 
 typedef struct {
@@ -196,8 +197,8 @@ static void print_table(const RaceOpts *o, const Session *s, const RaceResult *r
             BotStats st;
             race_bots_stats(bots, b, &st);
             printf("%-20s %7ld %8ld %7ld %9ld %10.1f %10.1f\n",
-                   race_car(s->room, race_bots_car(bots, b))->name,
-                   st.calls, st.timeouts, st.errors, st.restarts, st.mean_us, st.worst_us);
+                   race_car(s->room, race_bots_car(bots, b))->name, st.calls, st.timeouts,
+                   st.errors, st.restarts, st.mean_us, st.worst_us);
         }
     }
 }
@@ -234,9 +235,10 @@ static void print_json(const RaceOpts *o, const Session *s, const RaceResult *re
         if (bot >= 0) {
             BotStats st;
             race_bots_stats(bots, bot, &st);
-            printf(", \"bot\": {\"calls\": %ld, \"timeouts\": %ld, \"errors\": %ld, "
-                   "\"restarts\": %ld, \"mean_us\": ",
-                   st.calls, st.timeouts, st.errors, st.restarts);
+            printf(
+                ", \"bot\": {\"calls\": %ld, \"timeouts\": %ld, \"errors\": %ld, "
+                "\"restarts\": %ld, \"mean_us\": ",
+                st.calls, st.timeouts, st.errors, st.restarts);
             json_write_number(stdout, st.mean_us);
             fputs(", \"worst_us\": ", stdout);
             json_write_number(stdout, st.worst_us);

@@ -14,21 +14,23 @@
 static const char *const CMD = "replay";
 
 static void usage(FILE *f) {
-    fputs("usage: coderally replay verify FILE [--scripts DIR]\n"
-          "       coderally replay info FILE\n"
-          "       coderally replay export FILE [--every N] [--scripts DIR]\n"
-          "\n"
-          "  verify  re-simulate and check every state hash; names the first tick that differs\n"
-          "  info    print what the replay holds\n"
-          "  export  one JSON snapshot per line, every N ticks (default 3)\n",
-          f);
+    fputs(
+        "usage: coderally replay verify FILE [--scripts DIR]\n"
+        "       coderally replay info FILE\n"
+        "       coderally replay export FILE [--every N] [--scripts DIR]\n"
+        "\n"
+        "  verify  re-simulate and check every state hash; names the first tick that differs\n"
+        "  info    print what the replay holds\n"
+        "  export  one JSON snapshot per line, every N ticks (default 3)\n",
+        f);
 }
 
 static void info(const Replay *r) {
     const ReplayHeader *h = &r->header;
     printf("generator %s v%s, seed %" PRIu64 ", rules %s\n", h->generator, h->generator_version,
            h->seed, h->rules);
-    for (int i = 0; i < h->n_params; i++) printf("param %s=%s\n", h->param_key[i], h->param_value[i]);
+    for (int i = 0; i < h->n_params; i++)
+        printf("param %s=%s\n", h->param_key[i], h->param_value[i]);
     printf("%d cars, %zu input changes, %zu hashes, %u ticks\n", h->n_cars, r->n_inputs,
            r->n_hashes, r->final_tick);
     for (int i = 0; i < h->n_cars; i++)
@@ -42,10 +44,11 @@ static void export_snapshot(const RaceSnapshot *s) {
     fputs(", \"cars\": [", stdout);
     for (int i = 0; i < s->n_cars; i++) {
         const CarSnapshot *c = &s->cars[i];
-        printf("%s{\"x\": %.3f, \"y\": %.3f, \"heading\": %.4f, \"vx\": %.3f, \"vy\": %.3f, "
-               "\"flags\": %u, \"position\": %u, \"checkpoints\": %d}",
-               i ? ", " : "", c->x, c->y, c->heading, c->vx, c->vy, c->flags, c->position,
-               c->checkpoints);
+        printf(
+            "%s{\"x\": %.3f, \"y\": %.3f, \"heading\": %.4f, \"vx\": %.3f, \"vy\": %.3f, "
+            "\"flags\": %u, \"position\": %u, \"checkpoints\": %d}",
+            i ? ", " : "", c->x, c->y, c->heading, c->vx, c->vy, c->flags, c->position,
+            c->checkpoints);
     }
     fputs("]}\n", stdout);
 }
@@ -58,7 +61,8 @@ static int resimulate(const CommonOpts *common, const Replay *r, const char *pat
     if (cli_open_scripts(CMD, common, &sc)) return 1;
     CrError err = {{0}};
     ConfigOverride params[REPLAY_MAX_PARAMS];
-    for (int i = 0; i < h->n_params; i++) params[i] = (ConfigOverride){h->param_key[i], h->param_value[i]};
+    for (int i = 0; i < h->n_params; i++)
+        params[i] = (ConfigOverride){h->param_key[i], h->param_value[i]};
     Session s;
     int status = 1;
     const GeneratorInfo *gi;
@@ -68,7 +72,8 @@ static int resimulate(const CommonOpts *common, const Replay *r, const char *pat
         return 1;
     }
     if (strcmp(gi->version, h->generator_version) != 0)
-        fprintf(stderr, "coderally replay: note: generator %s is v%s, the replay was made with v%s\n",
+        fprintf(stderr,
+                "coderally replay: note: generator %s is v%s, the replay was made with v%s\n",
                 h->generator, gi->version, h->generator_version);
     if (session_start(sc, h->generator, h->seed, params, (size_t)h->n_params, h->rules, h->cars,
                       h->n_cars, &s, &err)) {
@@ -101,7 +106,8 @@ static int resimulate(const CommonOpts *common, const Replay *r, const char *pat
         }
         for (; hs < r->n_hashes && r->hashes[hs].tick <= now; hs++) {
             if (r->hashes[hs].tick == now && r->hashes[hs].hash != race_hash(s.room)) {
-                cli_error(CMD, "%s: MISMATCH at tick %u (%.2f s): state hash %016" PRIx64
+                cli_error(CMD,
+                          "%s: MISMATCH at tick %u (%.2f s): state hash %016" PRIx64
                           ", recorded %016" PRIx64 "; the previous check at tick %u matched",
                           path, now, now / (double)CR_TICK_RATE, race_hash(s.room),
                           r->hashes[hs].hash, hs ? r->hashes[hs - 1].tick : 0);
@@ -112,9 +118,11 @@ static int resimulate(const CommonOpts *common, const Replay *r, const char *pat
         if (race_phase(s.room) == PHASE_FINISHED && race_tick(s.room) < r->final_tick) break;
     }
     if (race_tick(s.room) != r->final_tick || race_hash(s.room) != r->final_hash) {
-        cli_error(CMD, "%s: MISMATCH at the end: tick %u hash %016" PRIx64 ", recorded tick %u "
-                  "hash %016" PRIx64, path, race_tick(s.room), race_hash(s.room), r->final_tick,
-                  r->final_hash);
+        cli_error(CMD,
+                  "%s: MISMATCH at the end: tick %u hash %016" PRIx64
+                  ", recorded tick %u "
+                  "hash %016" PRIx64,
+                  path, race_tick(s.room), race_hash(s.room), r->final_tick, r->final_hash);
         status = 3;
         goto out;
     }

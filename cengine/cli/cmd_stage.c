@@ -10,16 +10,17 @@
 static const char *const CMD = "stage";
 
 static void usage(FILE *f) {
-    fputs("usage: coderally stage --list [--scripts DIR]\n"
-          "       coderally stage --generator NAME [--seed N] [--param KEY=VALUE ...]\n"
-          "                       [--svg FILE] [--json] [--scripts DIR] [--set KEY=VALUE ...]\n"
-          "\n"
-          "  --list            name the generators found in DIR/stages with their parameters\n"
-          "  --generator NAME  generate a stage and print its summary\n"
-          "  --seed N          the seed (default 1)\n"
-          "  --svg FILE        render the stage: surfaces, edges, checkpoints, start, finish\n"
-          "  --json            print the summary as JSON\n",
-          f);
+    fputs(
+        "usage: coderally stage --list [--scripts DIR]\n"
+        "       coderally stage --generator NAME [--seed N] [--param KEY=VALUE ...]\n"
+        "                       [--svg FILE] [--json] [--scripts DIR] [--set KEY=VALUE ...]\n"
+        "\n"
+        "  --list            name the generators found in DIR/stages with their parameters\n"
+        "  --generator NAME  generate a stage and print its summary\n"
+        "  --seed N          the seed (default 1)\n"
+        "  --svg FILE        render the stage: surfaces, edges, checkpoints, start, finish\n"
+        "  --json            print the summary as JSON\n",
+        f);
 }
 
 static void list(Scripts *sc) {
@@ -113,10 +114,11 @@ int cmd_stage(int argc, char **argv) {
     if (json) {
         fputs("{\"generator\": ", stdout);
         json_write_string(stdout, generator);
-        printf(", \"seed\": %llu, \"length\": %.3f, \"points\": %zu, \"checkpoints\": %zu, "
-               "\"hash\": \"%016llx\", \"surfaces\": {",
-               (unsigned long long)seed, stage_length(st), stage_point_count(st),
-               stage_checkpoint_count(st), (unsigned long long)stage_hash(st));
+        printf(
+            ", \"seed\": %llu, \"length\": %.3f, \"points\": %zu, \"checkpoints\": %zu, "
+            "\"hash\": \"%016llx\", \"surfaces\": {",
+            (unsigned long long)seed, stage_length(st), stage_point_count(st),
+            stage_checkpoint_count(st), (unsigned long long)stage_hash(st));
         for (int s = 0; s < SURFACE_OFFROAD; s++)
             printf("%s\"%s\": %.3f", s ? ", " : "", surface_name((Surface)s), len[s]);
         fputs("}}\n", stdout);

@@ -5,19 +5,20 @@
 #include "cli.h"
 
 static void usage(FILE *f) {
-    fputs("usage: coderally <command> [options]\n"
-          "\n"
-          "commands:\n"
-          "  race     run a headless race flat out and print the results\n"
-          "  stage    list generators, generate a stage, render it as SVG\n"
-          "  replay   verify a replay by re-simulating it\n"
-          "  bot      check a Python bot against the sandbox policy\n"
-          "  bench    performance harness (sim, bots)\n"
-          "\n"
-          "Every command takes --scripts DIR (default: the repository's scripts/) and\n"
-          "--set KEY=VALUE to override a setting from config.lua. Run\n"
-          "`coderally <command> --help` for its options.\n",
-          f);
+    fputs(
+        "usage: coderally <command> [options]\n"
+        "\n"
+        "commands:\n"
+        "  race     run a headless race flat out and print the results\n"
+        "  stage    list generators, generate a stage, render it as SVG\n"
+        "  replay   verify a replay by re-simulating it\n"
+        "  bot      check a Python bot against the sandbox policy\n"
+        "  bench    performance harness (sim, bots)\n"
+        "\n"
+        "Every command takes --scripts DIR (default: the repository's scripts/) and\n"
+        "--set KEY=VALUE to override a setting from config.lua. Run\n"
+        "`coderally <command> --help` for its options.\n",
+        f);
 }
 
 int main(int argc, char **argv) {

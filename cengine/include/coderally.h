@@ -20,18 +20,18 @@
 
 /* ---- constants ---------------------------------------------------------- */
 
-#define CR_TICK_RATE 60      /* simulation ticks per simulated second */
-#define CR_BOT_TICK_EVERY 3  /* sensors/bots run every 3rd tick: 20 Hz */
+#define CR_TICK_RATE 60     /* simulation ticks per simulated second */
+#define CR_BOT_TICK_EVERY 3 /* sensors/bots run every 3rd tick: 20 Hz */
 #define CR_MAX_CARS 16
-#define CR_NAME_MAX 32       /* bytes including the terminating NUL */
-#define CR_CAR_RADIUS 1.1    /* u; cars collide as discs of this radius */
-#define CR_CAR_WIDTH 2.0     /* u; a stage must be wider than two of these */
-#define CR_VERGE 5.0         /* u of off-track verge between road edge and wall */
+#define CR_NAME_MAX 32    /* bytes including the terminating NUL */
+#define CR_CAR_RADIUS 1.1 /* u; cars collide as discs of this radius */
+#define CR_CAR_WIDTH 2.0  /* u; a stage must be wider than two of these */
+#define CR_VERGE 5.0      /* u of off-track verge between road edge and wall */
 
 #define SENSOR_RAYS 9
 #define SENSOR_RAY_RANGE 150.0 /* u */
 #define SENSOR_MAX_OPPONENTS 7
-#define SENSOR_VISION_RANGE 120.0 /* u */
+#define SENSOR_VISION_RANGE 120.0                   /* u */
 #define SENSOR_VISION_HALF_ANGLE 1.3962634015954636 /* rad (80 degrees) */
 #define SENSOR_CHECKPOINTS 3
 #define SENSOR_PACE_NOTES 6
@@ -40,14 +40,14 @@
 
 enum {
     CR_OK = 0,
-    CR_ENOMEM = -1,   /* out of memory */
-    CR_EINVAL = -2,   /* bad argument or bad input */
-    CR_ESCRIPT = -3,  /* a Lua script failed; see the message */
-    CR_ESTAGE = -4,   /* a stage failed validation; see the message */
-    CR_EIO = -5,      /* file could not be read or written */
+    CR_ENOMEM = -1,    /* out of memory */
+    CR_EINVAL = -2,    /* bad argument or bad input */
+    CR_ESCRIPT = -3,   /* a Lua script failed; see the message */
+    CR_ESTAGE = -4,    /* a stage failed validation; see the message */
+    CR_EIO = -5,       /* file could not be read or written */
     CR_ENOTFOUND = -6, /* no such generator, car type, rule set, file */
-    CR_EFORMAT = -7,  /* malformed file (replay, json) */
-    CR_EMISMATCH = -8 /* replay does not match the re-simulation */
+    CR_EFORMAT = -7,   /* malformed file (replay, json) */
+    CR_EMISMATCH = -8  /* replay does not match the re-simulation */
 };
 
 /* Human-readable name of an error code. Never NULL. */
@@ -108,7 +108,7 @@ typedef struct Stage Stage;
 int stage_compile(const StageDesc *desc, const StageLimits *limits, Stage **out, CrError *err);
 void stage_destroy(Stage *stage);
 
-double stage_length(const Stage *stage);          /* u, along the centre line */
+double stage_length(const Stage *stage); /* u, along the centre line */
 size_t stage_point_count(const Stage *stage);
 const StagePoint *stage_points(const Stage *stage); /* n = stage_point_count */
 size_t stage_checkpoint_count(const Stage *stage);
@@ -121,9 +121,9 @@ uint64_t stage_hash(const Stage *stage);
 
 /* What lies under a world position. */
 typedef struct {
-    Surface surface;    /* SURFACE_OFFROAD beyond the road edge */
-    double edge_dist;   /* u to the road edge: negative on the road */
-    double wall_dist;   /* u to the wall: negative inside the stage */
+    Surface surface;  /* SURFACE_OFFROAD beyond the road edge */
+    double edge_dist; /* u to the road edge: negative on the road */
+    double wall_dist; /* u to the wall: negative inside the stage */
 } StageProbe;
 void stage_probe(const Stage *stage, double x, double y, StageProbe *out);
 
@@ -140,14 +140,14 @@ int stage_write_svg(const Stage *stage, const char *title, const char *path, CrE
 /* Physics stats of one car, after upgrades. Ranges are checked by
  * car_stats_validate; scripts/upgrades.lua produces them. */
 typedef struct {
-    double top_speed;       /* u/s on asphalt without nitro */
-    double acceleration;    /* u/s^2 at standstill, full throttle */
-    double grip;            /* multiplier on surface grip, ~0.5..2 */
-    double braking;         /* u/s^2 at full brake */
-    int nitro_capacity;     /* number of nitro charges */
-    int nitro_duration;     /* ticks one charge lasts */
-    double handling;        /* rad/s of yaw at full steer */
-    double weight;          /* kg; mass in collisions */
+    double top_speed;    /* u/s on asphalt without nitro */
+    double acceleration; /* u/s^2 at standstill, full throttle */
+    double grip;         /* multiplier on surface grip, ~0.5..2 */
+    double braking;      /* u/s^2 at full brake */
+    int nitro_capacity;  /* number of nitro charges */
+    int nitro_duration;  /* ticks one charge lasts */
+    double handling;     /* rad/s of yaw at full steer */
+    double weight;       /* kg; mass in collisions */
 } CarStats;
 
 /* CR_OK, or CR_EINVAL with the offending field named in err. */
@@ -167,11 +167,11 @@ typedef struct {
  * brake to 1/255, steer to 1/127) so a replay reproduces a live race exactly;
  * NaN counts as 0 and values are clamped to their ranges. */
 typedef struct {
-    float throttle;  /* 0..1 */
-    float brake;     /* 0..1; at standstill, brake reverses */
-    float steer;     /* -1 (right) .. 1 (left) */
-    bool nitro;      /* fire a charge (held: keeps burning the current charge) */
-    bool handbrake;  /* locks the rear: less grip, more slide */
+    float throttle; /* 0..1 */
+    float brake;    /* 0..1; at standstill, brake reverses */
+    float steer;    /* -1 (right) .. 1 (left) */
+    bool nitro;     /* fire a charge (held: keeps burning the current charge) */
+    bool handbrake; /* locks the rear: less grip, more slide */
 } CarInput;
 
 /* The compact wire/replay form of a CarInput: 4 bytes. */
@@ -187,13 +187,13 @@ CarInput input_unpack(PackedInput p);
 
 /* Facts about a car that rules hooks see. */
 typedef struct {
-    int car;                /* index in the race */
-    int checkpoint;         /* checkpoint just passed (0-based), or -1 */
-    double time_s;          /* race time since the start */
-    double split_s;         /* time since the previous checkpoint (or start) */
-    double offtrack_s;      /* time off the road since the previous checkpoint */
-    double impulse;         /* collision impulse (kg*u/s), for on_collision */
-    int other;              /* other car index in a collision, -1 for a wall */
+    int car;           /* index in the race */
+    int checkpoint;    /* checkpoint just passed (0-based), or -1 */
+    double time_s;     /* race time since the start */
+    double split_s;    /* time since the previous checkpoint (or start) */
+    double offtrack_s; /* time off the road since the previous checkpoint */
+    double impulse;    /* collision impulse (kg*u/s), for on_collision */
+    int other;         /* other car index in a collision, -1 for a wall */
 } RuleEvent;
 
 /* Race rules as the simulation uses them. The hooks are optional (NULL);
@@ -219,12 +219,12 @@ typedef struct {
  * Car frame: forward is +x along the heading, left is +y. Every field is
  * documented with units in docs/BOT_API.md. */
 typedef struct {
-    float forward, left; /* u, position in the car frame */
-    float distance;      /* u */
-    float bearing;       /* rad, angle from the heading, left positive */
-    float speed;         /* u/s */
-    float heading_rel;   /* rad, its heading minus ours, in (-pi, pi] */
-    float rel_vf, rel_vl;/* u/s, its velocity minus ours, car frame */
+    float forward, left;  /* u, position in the car frame */
+    float distance;       /* u */
+    float bearing;        /* rad, angle from the heading, left positive */
+    float speed;          /* u/s */
+    float heading_rel;    /* rad, its heading minus ours, in (-pi, pi] */
+    float rel_vf, rel_vl; /* u/s, its velocity minus ours, car frame */
 } SensorOpponent;
 
 typedef struct {
@@ -245,30 +245,30 @@ typedef struct {
 } SensorPaceNote;
 
 typedef struct {
-    uint32_t tick;         /* simulation tick */
-    float time_s;          /* s since the start; negative in the countdown */
-    int32_t phase;         /* RacePhase */
+    uint32_t tick; /* simulation tick */
+    float time_s;  /* s since the start; negative in the countdown */
+    int32_t phase; /* RacePhase */
     /* own car */
-    float x, y;            /* u, world */
-    float heading;         /* rad, world */
-    float speed;           /* u/s, magnitude of velocity */
-    float v_forward;       /* u/s, velocity along the heading */
-    float v_left;          /* u/s, sideways velocity (slide) */
-    float angular_velocity;/* rad/s, left positive */
-    int32_t surface;       /* Surface under the car */
-    float edge_left;       /* u from car centre to the left road edge (<0 off road) */
-    float edge_right;      /* u to the right road edge */
+    float x, y;             /* u, world */
+    float heading;          /* rad, world */
+    float speed;            /* u/s, magnitude of velocity */
+    float v_forward;        /* u/s, velocity along the heading */
+    float v_left;           /* u/s, sideways velocity (slide) */
+    float angular_velocity; /* rad/s, left positive */
+    int32_t surface;        /* Surface under the car */
+    float edge_left;        /* u from car centre to the left road edge (<0 off road) */
+    float edge_right;       /* u to the right road edge */
     bool on_road;
-    bool sliding;          /* lateral grip exceeded */
+    bool sliding; /* lateral grip exceeded */
     bool finished, dnf;
     int32_t nitro_charges; /* left */
     float nitro_s;         /* s of burn left in the active charge, 0 if none */
     float top_speed;       /* u/s, the car's stat, for planning */
     int32_t checkpoints_passed, checkpoints_total;
-    int32_t position;      /* 1-based race position now */
-    int32_t cars;          /* cars in the race */
-    float progress;        /* u along the route from the start */
-    float stage_length;    /* u */
+    int32_t position;   /* 1-based race position now */
+    int32_t cars;       /* cars in the race */
+    float progress;     /* u along the route from the start */
+    float stage_length; /* u */
     /* rays: angle SENSOR_RAY_ANGLES[i] from the heading, distance to the road
      * edge (u, capped at SENSOR_RAY_RANGE) */
     float rays[SENSOR_RAYS];
@@ -276,10 +276,10 @@ typedef struct {
     SensorOpponent opponents[SENSOR_MAX_OPPONENTS]; /* nearest first */
     int32_t n_checkpoints;
     SensorCheckpoint checkpoints[SENSOR_CHECKPOINTS]; /* next first; finish last */
-    SensorPaceNote pace[SENSOR_PACE_NOTES]; /* road ahead at SENSOR_PACE_AHEAD */
+    SensorPaceNote pace[SENSOR_PACE_NOTES];           /* road ahead at SENSOR_PACE_AHEAD */
 } SensorRecord;
 
-extern const float SENSOR_RAY_ANGLES[SENSOR_RAYS];  /* rad, right to left */
+extern const float SENSOR_RAY_ANGLES[SENSOR_RAYS];       /* rad, right to left */
 extern const float SENSOR_PACE_AHEAD[SENSOR_PACE_NOTES]; /* u ahead */
 
 /* ---- the race room ------------------------------------------------------ */
@@ -309,13 +309,13 @@ typedef struct {
 typedef struct {
     float x, y, heading;
     float vx, vy, angular_velocity;
-    float throttle, steer;   /* last applied, for rendering */
+    float throttle, steer; /* last applied, for rendering */
     uint8_t surface;
-    uint8_t flags;           /* CAR_FLAG_* */
+    uint8_t flags; /* CAR_FLAG_* */
     uint8_t nitro_charges;
-    uint8_t position;        /* 1-based */
-    int16_t checkpoints;     /* passed */
-    float progress;          /* u */
+    uint8_t position;    /* 1-based */
+    int16_t checkpoints; /* passed */
+    float progress;      /* u */
 } CarSnapshot;
 
 enum {
@@ -329,21 +329,21 @@ enum {
 
 typedef struct {
     uint32_t tick;
-    int32_t phase;    /* RacePhase */
-    float time_s;     /* since the start; negative in the countdown */
+    int32_t phase; /* RacePhase */
+    float time_s;  /* since the start; negative in the countdown */
     int32_t n_cars;
     CarSnapshot cars[CR_MAX_CARS];
 } RaceSnapshot;
 
 typedef struct {
-    int car;          /* index in the race */
-    int position;     /* 1-based final position */
+    int car;      /* index in the race */
+    int position; /* 1-based final position */
     bool finished, dnf;
-    int dnf_reason;   /* DNF_* or 0 */
-    double time_s;    /* stage time including penalties; valid if finished */
+    int dnf_reason; /* DNF_* or 0 */
+    double time_s;  /* stage time including penalties; valid if finished */
     double penalty_s;
-    int checkpoints;  /* passed */
-    double progress;  /* u along the route reached */
+    int checkpoints; /* passed */
+    double progress; /* u along the route reached */
 } RaceResult;
 
 typedef struct RaceRoom RaceRoom;

@@ -189,7 +189,8 @@ static int host_print(lua_State *L) {
         lua_Debug ar;
         const char *where = "?";
         int line = 0;
-        if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar)) where = ar.short_src, line = ar.currentline;
+        if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
+            where = ar.short_src, line = ar.currentline;
         fprintf(stderr, "[lua %s:%d] %.*s\n", where, line, (int)len, s);
         h->printed += len;
         if (h->printed >= PRINT_CAP) fprintf(stderr, "[lua] print output capped\n");
@@ -247,9 +248,11 @@ static int rng_chance(lua_State *L) {
     return 1;
 }
 
-static const luaL_Reg RNG_METHODS[] = {
-    {"float", rng_float_l}, {"range", rng_range}, {"int", rng_int_l}, {"chance", rng_chance},
-    {NULL, NULL}};
+static const luaL_Reg RNG_METHODS[] = {{"float", rng_float_l},
+                                       {"range", rng_range},
+                                       {"int", rng_int_l},
+                                       {"chance", rng_chance},
+                                       {NULL, NULL}};
 
 /* ---- the state ---------------------------------------------------------- */
 
@@ -259,8 +262,8 @@ static const luaL_Reg RNG_METHODS[] = {
  * the frozen proxies; setmetatable is wrapped (no __gc: finalizers also run
  * with hooks off). */
 static const char *const BASE_ALLOWED[] = {
-    "assert", "error", "ipairs", "next", "pairs", "pcall", "select", "tonumber",
-    "tostring", "type", "rawequal", "rawlen", "rawget", "getmetatable", NULL};
+    "assert",   "error", "ipairs",   "next",   "pairs",  "pcall",        "select", "tonumber",
+    "tostring", "type",  "rawequal", "rawlen", "rawget", "getmetatable", NULL};
 
 static int safe_setmetatable(lua_State *L) {
     if (lua_type(L, 2) == LUA_TTABLE) {
@@ -427,7 +430,8 @@ int lhost_call(LuaHost *h, int nargs, int nresults, CrError *err) {
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
     bool tripped = h->mem_tripped;
     h->mem_tripped = false;
-    if (status != LUA_OK) return report(h, tripped && status == LUA_ERRRUN ? LUA_ERRMEM : status, err);
+    if (status != LUA_OK)
+        return report(h, tripped && status == LUA_ERRRUN ? LUA_ERRMEM : status, err);
     return CR_OK;
 }
 

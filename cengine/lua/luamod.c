@@ -309,19 +309,30 @@ static int l_sandbox(lua_State *L) {
     lua_State *S = lhost_state(h);
     lua_pushboolean(L, 1);
     switch (lua_type(S, -1)) {
-        case LUA_TNIL: lua_pushnil(L); break;
-        case LUA_TBOOLEAN: lua_pushboolean(L, lua_toboolean(S, -1)); break;
-        case LUA_TNUMBER: lua_pushnumber(L, lua_tonumber(S, -1)); break;
-        default: lua_pushstring(L, luaL_tolstring(S, -1, NULL)); break;
+        case LUA_TNIL:
+            lua_pushnil(L);
+            break;
+        case LUA_TBOOLEAN:
+            lua_pushboolean(L, lua_toboolean(S, -1));
+            break;
+        case LUA_TNUMBER:
+            lua_pushnumber(L, lua_tonumber(S, -1));
+            break;
+        default:
+            lua_pushstring(L, luaL_tolstring(S, -1, NULL));
+            break;
     }
     lhost_destroy(h);
     return 2;
 }
 
-static const luaL_Reg SCRIPTS_METHODS[] = {
-    {"generators", l_generators}, {"generate", l_generate}, {"car_types", l_car_types},
-    {"car_stats", l_car_stats},   {"config", l_config},     {"race", l_race},
-    {NULL, NULL}};
+static const luaL_Reg SCRIPTS_METHODS[] = {{"generators", l_generators},
+                                           {"generate", l_generate},
+                                           {"car_types", l_car_types},
+                                           {"car_stats", l_car_stats},
+                                           {"config", l_config},
+                                           {"race", l_race},
+                                           {NULL, NULL}};
 
 static const luaL_Reg FUNCS[] = {{"open", l_open}, {"sandbox", l_sandbox}, {NULL, NULL}};
 

@@ -53,8 +53,10 @@ static double run_hook(Rules *r, int which, const RuleEvent *ev) {
     if (lua_isnumber(L, -1)) {
         p = lua_tonumber(L, -1);
     } else if (!lua_isnil(L, -1)) {
-        snprintf(r->error.msg, sizeof r->error.msg, "rules/%s.lua: %s must return a penalty in "
-                 "seconds or nil, not a %s", r->name, HOOK_NAMES[which], luaL_typename(L, -1));
+        snprintf(r->error.msg, sizeof r->error.msg,
+                 "rules/%s.lua: %s must return a penalty in "
+                 "seconds or nil, not a %s",
+                 r->name, HOOK_NAMES[which], luaL_typename(L, -1));
         p = -1;
     }
     lua_pop(L, 1);
@@ -107,8 +109,10 @@ static int seconds_field(Rules *r, const Stage *stage, const char *k, double lo,
     double v = lua_tonumberx(L, -1, &isnum);
     lua_pop(L, 1);
     if (!isnum || !(v >= lo && v <= hi)) {
-        snprintf(err->msg, sizeof err->msg, "rules/%s.lua: %s must be (or return) seconds in "
-                 "%g..%g", r->name, k, lo, hi);
+        snprintf(err->msg, sizeof err->msg,
+                 "rules/%s.lua: %s must be (or return) seconds in "
+                 "%g..%g",
+                 r->name, k, lo, hi);
         return CR_ESCRIPT;
     }
     *out = v;

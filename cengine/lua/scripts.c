@@ -127,8 +127,8 @@ static int config_check(const Scripts *sc, CrError *err) {
             if (bounds[i].lo == bounds[i].hi)
                 return fail(err, CR_EINVAL, "config: %s is fixed at %g by the engine, not %g",
                             bounds[i].key, bounds[i].lo, e->num);
-            return fail(err, CR_EINVAL, "config: %s = %g is outside %g..%g", bounds[i].key,
-                        e->num, bounds[i].lo, bounds[i].hi);
+            return fail(err, CR_EINVAL, "config: %s = %g is outside %g..%g", bounds[i].key, e->num,
+                        bounds[i].lo, bounds[i].hi);
         }
     }
     if (config_find(sc, "STAGE_MIN_LENGTH")->num > config_find(sc, "STAGE_MAX_LENGTH")->num)
@@ -231,11 +231,16 @@ int scripts_new_host(const Scripts *sc, LuaHost **out, CrError *err) {
     static const struct {
         const char *k;
         double v;
-    } limits[] = {{"min_width", STAGE_MIN_WIDTH},     {"max_width", STAGE_MAX_WIDTH},
-                  {"verge", CR_VERGE},                {"car_width", CR_CAR_WIDTH},
-                  {"min_spacing", STAGE_MIN_SPACING}, {"max_spacing", STAGE_MAX_SPACING},
-                  {"max_turn", STAGE_MAX_TURN},       {"checkpoint_gap", STAGE_CHECKPOINT_GAP},
-                  {"grid_length", STAGE_GRID_LENGTH}, {"max_checkpoints", STAGE_MAX_CHECKPOINTS}};
+    } limits[] = {{"min_width", STAGE_MIN_WIDTH},
+                  {"max_width", STAGE_MAX_WIDTH},
+                  {"verge", CR_VERGE},
+                  {"car_width", CR_CAR_WIDTH},
+                  {"min_spacing", STAGE_MIN_SPACING},
+                  {"max_spacing", STAGE_MAX_SPACING},
+                  {"max_turn", STAGE_MAX_TURN},
+                  {"checkpoint_gap", STAGE_CHECKPOINT_GAP},
+                  {"grid_length", STAGE_GRID_LENGTH},
+                  {"max_checkpoints", STAGE_MAX_CHECKPOINTS}};
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
         lua_pushnumber(L, limits[i].v);
         lua_setfield(L, -2, limits[i].k);
@@ -289,8 +294,8 @@ static int check_generator(lua_State *L, GeneratorInfo *gi, CrError *err) {
     int rc = get_string_field(L, "name", name, sizeof name, false, file, err);
     if (!rc) rc = get_string_field(L, "version", gi->version, sizeof gi->version, false, file, err);
     if (!rc)
-        rc = get_string_field(L, "description", gi->description, sizeof gi->description, true,
-                              file, err);
+        rc = get_string_field(L, "description", gi->description, sizeof gi->description, true, file,
+                              err);
     if (rc) return rc;
     if (strcmp(name, gi->name) != 0)
         return fail(err, CR_ESCRIPT, "%s: name '%s' must match the file name '%s'", file, name,
@@ -455,8 +460,10 @@ static int push_params(lua_State *L, int gen_idx, const GeneratorInfo *gi,
         lua_pop(L, 3);
         if (end == params[i].value || *end || !(v >= lo && v <= hi)) {
             lua_pop(L, 2);
-            return fail(err, CR_EINVAL, "generator '%s': parameter %s = '%s' must be a number in "
-                        "%g..%g", gi->name, params[i].key, params[i].value, lo, hi);
+            return fail(err, CR_EINVAL,
+                        "generator '%s': parameter %s = '%s' must be a number in "
+                        "%g..%g",
+                        gi->name, params[i].key, params[i].value, lo, hi);
         }
         lua_pushnumber(L, v);
         lua_setfield(L, out, params[i].key);
@@ -705,7 +712,7 @@ int scripts_car_stats(Scripts *sc, const char *car_type, const UpgradeLevel *lev
         lua_pop(L, 1);
         return fail(err, CR_ESCRIPT, "upgrades.lua: stats('%s') must return a table", car_type);
     }
-    static const char *const names[] = {"top_speed", "acceleration", "grip", "braking",
+    static const char *const names[] = {"top_speed",      "acceleration",   "grip",     "braking",
                                         "nitro_capacity", "nitro_duration", "handling", "weight"};
     double v[8];
     for (int i = 0; i < 8; i++) {
@@ -718,7 +725,8 @@ int scripts_car_stats(Scripts *sc, const char *car_type, const UpgradeLevel *lev
     lua_pop(L, 1);
     CarStats s = {v[0], v[1], v[2], v[3], (int)v[4], (int)v[5], v[6], v[7]};
     if (v[4] != floor(v[4]) || v[5] != floor(v[5]))
-        return fail(err, CR_ESCRIPT, "upgrades.lua: nitro_capacity and nitro_duration are whole "
+        return fail(err, CR_ESCRIPT,
+                    "upgrades.lua: nitro_capacity and nitro_duration are whole "
                     "numbers");
     rc = car_stats_validate(&s, err);
     if (rc) {

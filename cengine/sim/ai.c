@@ -81,7 +81,8 @@ void ai_drive(const SensorRecord *s, double skill, CarInput *out) {
     /* Nitro on a straight when there is room to use it. */
     bool straight = true;
     for (int k = 0; k < SENSOR_PACE_NOTES; k++)
-        straight = straight && fabs(s->pace[k].curvature) < 0.006 && s->pace[k].surface != SURFACE_ICE;
+        straight =
+            straight && fabs(s->pace[k].curvature) < 0.006 && s->pace[k].surface != SURFACE_ICE;
     if (straight && s->nitro_charges > 0 && s->nitro_s <= 0 && speed > 0.6 * s->top_speed &&
         s->rays[SENSOR_RAYS / 2] > 100 && skill > 0.5)
         out->nitro = true;

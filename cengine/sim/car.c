@@ -18,18 +18,18 @@ const SurfaceTraits SURFACE_TRAITS[SURFACE_COUNT] = {
     [SURFACE_OFFROAD] = {0.50, 1.10, 0.45},
 };
 
-#define LAT_GRIP 90.0        /* u/s^2 of sideways grip at grip 1 on asphalt */
-#define GRIP_FALLOFF 80.0    /* u/s at which grip has fallen to half */
-#define STEER_FALLOFF 90.0   /* u/s at which yaw authority has fallen to half */
-#define SLIDE_CONTROL 0.7    /* share of steering left while sliding */
+#define LAT_GRIP 90.0      /* u/s^2 of sideways grip at grip 1 on asphalt */
+#define GRIP_FALLOFF 80.0  /* u/s at which grip has fallen to half */
+#define STEER_FALLOFF 90.0 /* u/s at which yaw authority has fallen to half */
+#define SLIDE_CONTROL 0.7  /* share of steering left while sliding */
 #define HANDBRAKE_GRIP 0.35
-#define HANDBRAKE_DECEL 5.0  /* u/s^2 */
+#define HANDBRAKE_DECEL 5.0 /* u/s^2 */
 #define NITRO_ACCEL 1.6
 #define NITRO_TOP 1.3
-#define REVERSE_TOP 8.0      /* u/s */
+#define REVERSE_TOP 8.0 /* u/s */
 #define WALL_RESTITUTION 0.45
-#define WALL_FRICTION 0.85   /* share of tangential speed kept in a wall hit */
-#define CAR_RESTITUTION 1.0  /* car-car collisions are elastic */
+#define WALL_FRICTION 0.85  /* share of tangential speed kept in a wall hit */
+#define CAR_RESTITUTION 1.0 /* car-car collisions are elastic */
 
 void car_init(CarBody *car, const CarStats *stats, double x, double y, double heading) {
     *car = (CarBody){0};

@@ -29,8 +29,8 @@ int car_stats_validate(const CarStats *k, CrError *err) {
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         if (!(f[i].v >= f[i].lo && f[i].v <= f[i].hi)) {
             if (err)
-                snprintf(err->msg, sizeof err->msg, "car stat %s = %g is outside %g..%g",
-                         f[i].name, f[i].v, f[i].lo, f[i].hi);
+                snprintf(err->msg, sizeof err->msg, "car stat %s = %g is outside %g..%g", f[i].name,
+                         f[i].v, f[i].lo, f[i].hi);
             return CR_EINVAL;
         }
     }
@@ -46,7 +46,8 @@ int race_create(const Stage *stage, const CarEntry *cars, int n_cars, const Race
         return CR_EINVAL;
     }
     if (rules->countdown_ticks < 0 || rules->time_limit_ticks < 1 || rules->stall_limit_ticks < 0) {
-        snprintf(err->msg, sizeof err->msg, "race rules: countdown, time limit or stall limit "
+        snprintf(err->msg, sizeof err->msg,
+                 "race rules: countdown, time limit or stall limit "
                  "out of range");
         return CR_EINVAL;
     }
@@ -213,8 +214,8 @@ int race_step(RaceRoom *r, CrError *err) {
         double impulse = car_step(&c->body, st);
         if (impulse > 0) {
             emit(r, EVENT_COLLISION, i, -1, impulse);
-            RuleEvent ev = {.checkpoint = -1, .time_s = race_time(r), .impulse = impulse,
-                            .other = -1};
+            RuleEvent ev = {
+                .checkpoint = -1, .time_s = race_time(r), .impulse = impulse, .other = -1};
             int rc = call_hook(r, r->rules.on_collision, c, &ev, err);
             if (rc) return rc;
         }
@@ -239,8 +240,8 @@ int race_step(RaceRoom *r, CrError *err) {
             if (imp > 0 && !was) {
                 emit(r, EVENT_COLLISION, i, j, imp);
                 emit(r, EVENT_COLLISION, j, i, imp);
-                RuleEvent ev = {.checkpoint = -1, .time_s = race_time(r), .impulse = imp,
-                                .other = j};
+                RuleEvent ev = {
+                    .checkpoint = -1, .time_s = race_time(r), .impulse = imp, .other = j};
                 int rc = call_hook(r, r->rules.on_collision, a, &ev, err);
                 if (rc) return rc;
                 ev.other = i;
@@ -268,8 +269,10 @@ int race_step(RaceRoom *r, CrError *err) {
         double frac;
         if (crosses_gate(st, gate, ox[i], oy[i], c->body.x, c->body.y, &frac)) {
             double when = now - (1 - frac) / CR_TICK_RATE;
-            RuleEvent ev = {.checkpoint = c->next_cp, .time_s = when,
-                            .split_s = when - c->last_cp_time, .offtrack_s = c->offtrack_s,
+            RuleEvent ev = {.checkpoint = c->next_cp,
+                            .time_s = when,
+                            .split_s = when - c->last_cp_time,
+                            .offtrack_s = c->offtrack_s,
                             .other = -1};
             if (c->next_cp < (int)st->ncp) {
                 emit(r, EVENT_CHECKPOINT, i, c->next_cp, when);

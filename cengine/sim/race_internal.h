@@ -10,17 +10,17 @@
 typedef struct {
     CarBody body;
     CarEntry entry;
-    int seg;                 /* centre-line segment the car is on */
-    double lateral;          /* u left of the centre line */
-    double seg_t;            /* 0..1 along the segment */
-    double progress;         /* u along the route */
+    int seg;         /* centre-line segment the car is on */
+    double lateral;  /* u left of the centre line */
+    double seg_t;    /* 0..1 along the segment */
+    double progress; /* u along the route */
     double best_progress;
-    uint32_t best_tick;      /* when best_progress last grew by 1 u */
-    int next_cp;             /* next gate: a checkpoint, or == ncp for the finish */
+    uint32_t best_tick; /* when best_progress last grew by 1 u */
+    int next_cp;        /* next gate: a checkpoint, or == ncp for the finish */
     bool finished, dnf;
     int dnf_reason;
     double finish_time, penalty, last_cp_time, offtrack_s;
-    uint32_t contacts;       /* bit j: touching car j last tick */
+    uint32_t contacts; /* bit j: touching car j last tick */
     int position;
 } RaceCar;
 

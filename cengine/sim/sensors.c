@@ -10,18 +10,20 @@
 #include "stage/stage_internal.h"
 #include "util/fastmath.h"
 
-#define DEG(d) ((float)((d) * 3.14159265358979323846 / 180.0))
+#define DEG(d) ((float)((d)*3.14159265358979323846 / 180.0))
 
 const float SENSOR_RAY_ANGLES[SENSOR_RAYS] = {DEG(-90), DEG(-60), DEG(-35), DEG(-15), 0,
                                               DEG(15),  DEG(35),  DEG(60),  DEG(90)};
 const float SENSOR_PACE_AHEAD[SENSOR_PACE_NOTES] = {10, 20, 35, 55, 80, 110};
 
 /* cos and sin of SENSOR_RAY_ANGLES, as doubles (right to left). */
-static const double RAY_COS[SENSOR_RAYS] = {0.0, 0.5, 0.8191520442889918, 0.9659258262890683, 1.0,
-                                            0.9659258262890683, 0.8191520442889918, 0.5, 0.0};
-static const double RAY_SIN[SENSOR_RAYS] = {-1.0, -0.8660254037844386, -0.573576436351046,
-                                            -0.25881904510252074, 0.0, 0.25881904510252074,
-                                            0.573576436351046, 0.8660254037844386, 1.0};
+static const double RAY_COS[SENSOR_RAYS] = {
+    0.0, 0.5, 0.8191520442889918, 0.9659258262890683, 1.0, 0.9659258262890683, 0.8191520442889918,
+    0.5, 0.0};
+static const double RAY_SIN[SENSOR_RAYS] = {
+    -1.0, -0.8660254037844386, -0.573576436351046, -0.25881904510252074,
+    0.0,  0.25881904510252074, 0.573576436351046,  0.8660254037844386,
+    1.0};
 
 typedef struct {
     double x, y, c, s;
@@ -78,7 +80,7 @@ int race_sensors(const RaceRoom *r, int car, SensorRecord *out) {
     const RaceCar *c = &r->cars[car];
     const CarBody *b = &c->body;
     memset(out, 0, sizeof *out);
-    Frame f = {b->x, b->y, cos(b->heading), sin(b->heading)};
+    Frame f = {b->x, b->y, b->hc, b->hs}; /* kept with the heading by car_step */
     out->tick = r->tick;
     out->time_s = (float)(((double)r->tick - r->rules.countdown_ticks) / CR_TICK_RATE);
     out->phase = r->phase;
@@ -89,7 +91,8 @@ int race_sensors(const RaceRoom *r, int car, SensorRecord *out) {
     out->angular_velocity = (float)b->angvel;
     out->surface = b->surface;
     double t = c->seg_t, lat = c->lateral;
-    double hw = (st->pts[c->seg].width + (st->pts[c->seg + 1].width - st->pts[c->seg].width) * t) / 2;
+    double hw =
+        (st->pts[c->seg].width + (st->pts[c->seg + 1].width - st->pts[c->seg].width) * t) / 2;
     out->edge_left = (float)(hw - lat);
     out->edge_right = (float)(hw + lat);
     out->on_road = b->surface != SURFACE_OFFROAD;

@@ -40,8 +40,7 @@ static inline double sample(const Stage *st, double x, double y, Surface *surf) 
     /* The four cells usually share a tile: read them directly. */
     if ((cx & 15) != 15 && (cy & 15) != 15 && (unsigned)cx < st->cells_w &&
         (unsigned)cy < st->cells_h) {
-        const StageTile *t =
-            st->tiles[(size_t)(cy >> 4) * (size_t)st->tiles_w + (size_t)(cx >> 4)];
+        const StageTile *t = st->tiles[(size_t)(cy >> 4) * (size_t)st->tiles_w + (size_t)(cx >> 4)];
         if (!t) {
             if (surf) *surf = SURFACE_OFFROAD;
             return STAGE_FAR;
@@ -166,10 +165,10 @@ int stage_locate_quad(const Stage *st, int seg, double x, double y) {
      * move to the quad whose caps it lies between. */
     for (int k = 0; k < 4; k++) {
         uint32_t a = st->rq[q], b = st->rq[q + 1];
-        double back = (st->rx[a] - st->lx[a]) * (y - st->ly[a]) -
-                      (st->ry[a] - st->ly[a]) * (x - st->lx[a]);
-        double front = (st->rx[b] - st->lx[b]) * (y - st->ly[b]) -
-                       (st->ry[b] - st->ly[b]) * (x - st->lx[b]);
+        double back =
+            (st->rx[a] - st->lx[a]) * (y - st->ly[a]) - (st->ry[a] - st->ly[a]) * (x - st->lx[a]);
+        double front =
+            (st->rx[b] - st->lx[b]) * (y - st->ly[b]) - (st->ry[b] - st->ly[b]) * (x - st->lx[b]);
         /* Left to right across the road, the route direction is to the
          * left of the cap line: behind the back cap is to its right. */
         if (back < 0 && q > 0)

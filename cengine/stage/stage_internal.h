@@ -19,9 +19,9 @@
 
 #define STAGE_TILE 16
 #define STAGE_CELL 1.0
-#define STAGE_FAR 1000.0f /* edge distance reported outside the raster */
-#define STAGE_GRID_FRONT 60.0 /* u of route to the front row of the grid */
-#define STAGE_GRID_ROW 7.0    /* u between grid rows */
+#define STAGE_FAR 1000.0f      /* edge distance reported outside the raster */
+#define STAGE_GRID_FRONT 60.0  /* u of route to the front row of the grid */
+#define STAGE_GRID_ROW 7.0     /* u between grid rows */
 #define STAGE_GRID_LENGTH 64.0 /* u at the start that must hold the grid */
 #define STAGE_MIN_WIDTH (3.0 * CR_CAR_WIDTH)
 #define STAGE_MAX_WIDTH 40.0
@@ -42,18 +42,18 @@ typedef struct {
 struct Stage {
     StagePoint *pts;
     size_t n;
-    double *cum;      /* route distance of point i */
-    double *curv;     /* signed curvature at point i, 1/u, left positive */
-    double *dx, *dy;  /* unit direction of segment i; the last point repeats */
+    double *cum;     /* route distance of point i */
+    double *curv;    /* signed curvature at point i, 1/u, left positive */
+    double *dx, *dy; /* unit direction of segment i; the last point repeats */
     uint32_t *cps;
     size_t ncp;
     double length;
     uint64_t hash;
-    double ox, oy;    /* world position of the raster's corner */
+    double ox, oy; /* world position of the raster's corner */
     int tiles_w, tiles_h;
     unsigned cells_w, cells_h; /* tiles_w * STAGE_TILE, tiles_h * STAGE_TILE */
     StageTile **tiles;
-    double *inv_len2;          /* 1 / squared length of segment i */
+    double *inv_len2; /* 1 / squared length of segment i */
     /* Ray quads: the road as a chain of convex quads between the kept points
      * rq[k] and rq[k+1], with the mitred edge points, nearly collinear runs
      * merged so a ray along a straight crosses one quad, not fifty. */

@@ -53,8 +53,8 @@ int stage_write_svg(const Stage *st, const char *title, const char *path, CrErro
             "width=\"%d\" height=\"%d\">\n<title>%s</title>\n"
             "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#27401f\"/>\n",
             minx - m, -maxy - m, maxx - minx + 2 * m, maxy - miny + 2 * m, 1200,
-            (int)(1200 * (maxy - miny + 2 * m) / (maxx - minx + 2 * m)), title, minx - m,
-            -maxy - m, maxx - minx + 2 * m, maxy - miny + 2 * m);
+            (int)(1200 * (maxy - miny + 2 * m) / (maxx - minx + 2 * m)), title, minx - m, -maxy - m,
+            maxx - minx + 2 * m, maxy - miny + 2 * m);
     /* Verge: the road drawn wider by the verge on each side. */
     for (size_t i = 0; i + 1 < st->n; i++)
         fprintf(f,

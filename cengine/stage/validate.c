@@ -159,8 +159,8 @@ int stage_validate(const StageDesc *desc, const StageLimits *limits, CrError *er
                         i + 1, p[i].x, p[i].y, p[i].width, STAGE_MIN_WIDTH, STAGE_MAX_WIDTH,
                         CR_CAR_WIDTH);
         if ((unsigned)p[i].surface >= SURFACE_OFFROAD)
-            return fail(err, "point %zu at (%.1f, %.1f): unknown surface %d", i + 1, p[i].x,
-                        p[i].y, (int)p[i].surface);
+            return fail(err, "point %zu at (%.1f, %.1f): unknown surface %d", i + 1, p[i].x, p[i].y,
+                        (int)p[i].surface);
         max_hw = fmax(max_hw, p[i].width / 2);
     }
     double *cum = malloc(n * sizeof *cum);
@@ -170,7 +170,8 @@ int stage_validate(const StageDesc *desc, const StageLimits *limits, CrError *er
     for (size_t i = 1; i < n; i++) {
         double l = seg_len(&p[i - 1], &p[i]);
         if (l < STAGE_MIN_SPACING || l > STAGE_MAX_SPACING) {
-            rc = fail(err, "point %zu at (%.1f, %.1f): %.2f u from the previous point, not %.0f..%.0f",
+            rc = fail(err,
+                      "point %zu at (%.1f, %.1f): %.2f u from the previous point, not %.0f..%.0f",
                       i + 1, p[i].x, p[i].y, l, STAGE_MIN_SPACING, STAGE_MAX_SPACING);
             goto out;
         }
@@ -178,7 +179,8 @@ int stage_validate(const StageDesc *desc, const StageLimits *limits, CrError *er
     }
     double length = cum[n - 1];
     if (length < limits->min_length || length > limits->max_length) {
-        rc = fail(err, "stage length %.1f u is outside STAGE_MIN_LENGTH..STAGE_MAX_LENGTH %.0f..%.0f",
+        rc = fail(err,
+                  "stage length %.1f u is outside STAGE_MIN_LENGTH..STAGE_MAX_LENGTH %.0f..%.0f",
                   length, limits->min_length, limits->max_length);
         goto out;
     }
@@ -187,8 +189,9 @@ int stage_validate(const StageDesc *desc, const StageLimits *limits, CrError *er
         double a = turn_angle((p[i].x - p[i - 1].x) / l0, (p[i].y - p[i - 1].y) / l0,
                               (p[i + 1].x - p[i].x) / l1, (p[i + 1].y - p[i].y) / l1);
         if (fabs(a) > STAGE_MAX_TURN) {
-            rc = fail(err, "point %zu at (%.1f, %.1f): the route turns %.1f degrees, more than %.0f",
-                      i + 1, p[i].x, p[i].y, fabs(a) * 180 / M_PI, STAGE_MAX_TURN * 180 / M_PI);
+            rc =
+                fail(err, "point %zu at (%.1f, %.1f): the route turns %.1f degrees, more than %.0f",
+                     i + 1, p[i].x, p[i].y, fabs(a) * 180 / M_PI, STAGE_MAX_TURN * 180 / M_PI);
             goto out;
         }
         if (fabs(a) > 1e-9) {
@@ -210,9 +213,10 @@ int stage_validate(const StageDesc *desc, const StageLimits *limits, CrError *er
             total += turn_angle((p[i].x - p[i - 1].x) / l0, (p[i].y - p[i - 1].y) / l0,
                                 (p[i + 1].x - p[i].x) / l1, (p[i + 1].y - p[i].y) / l1);
             if (p[i].width < 10.0 || p[0].width < 10.0) {
-                rc = fail(err, "point %zu at (%.1f, %.1f): the start grid (first %.0f u) needs a "
-                          "width of 10 u, not %g", i + 1, p[i].x, p[i].y, STAGE_GRID_LENGTH,
-                          p[i].width);
+                rc = fail(err,
+                          "point %zu at (%.1f, %.1f): the start grid (first %.0f u) needs a "
+                          "width of 10 u, not %g",
+                          i + 1, p[i].x, p[i].y, STAGE_GRID_LENGTH, p[i].width);
                 goto out;
             }
         }
@@ -234,8 +238,10 @@ int stage_validate(const StageDesc *desc, const StageLimits *limits, CrError *er
     for (size_t k = 0; k < desc->n_checkpoints; k++) {
         uint32_t c = desc->checkpoints[k];
         if (c == 0 || c >= n - 1) {
-            rc = fail(err, "checkpoint %zu: point %u is not strictly between the start and the "
-                      "finish (points 1 and %zu)", k + 1, c + 1, n);
+            rc = fail(err,
+                      "checkpoint %zu: point %u is not strictly between the start and the "
+                      "finish (points 1 and %zu)",
+                      k + 1, c + 1, n);
             goto out;
         }
         double prev = k == 0 ? 0.0 : cum[desc->checkpoints[k - 1]];
@@ -245,14 +251,17 @@ int stage_validate(const StageDesc *desc, const StageLimits *limits, CrError *er
             goto out;
         }
         if (cum[c] - prev < STAGE_CHECKPOINT_GAP) {
-            rc = fail(err, "checkpoint %zu at (%.1f, %.1f): only %.1f u after the %s; at least %.0f",
-                      k + 1, p[c].x, p[c].y, cum[c] - prev, k == 0 ? "start" : "previous checkpoint",
-                      STAGE_CHECKPOINT_GAP);
+            rc =
+                fail(err, "checkpoint %zu at (%.1f, %.1f): only %.1f u after the %s; at least %.0f",
+                     k + 1, p[c].x, p[c].y, cum[c] - prev, k == 0 ? "start" : "previous checkpoint",
+                     STAGE_CHECKPOINT_GAP);
             goto out;
         }
         if (length - cum[c] < STAGE_CHECKPOINT_GAP) {
-            rc = fail(err, "checkpoint %zu at (%.1f, %.1f): only %.1f u before the finish; at least "
-                      "%.0f", k + 1, p[c].x, p[c].y, length - cum[c], STAGE_CHECKPOINT_GAP);
+            rc = fail(err,
+                      "checkpoint %zu at (%.1f, %.1f): only %.1f u before the finish; at least "
+                      "%.0f",
+                      k + 1, p[c].x, p[c].y, length - cum[c], STAGE_CHECKPOINT_GAP);
             goto out;
         }
     }

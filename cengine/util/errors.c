@@ -5,16 +5,26 @@
 
 const char *cr_strerror(int err) {
     switch (err) {
-        case CR_OK: return "ok";
-        case CR_ENOMEM: return "out of memory";
-        case CR_EINVAL: return "invalid argument";
-        case CR_ESCRIPT: return "script error";
-        case CR_ESTAGE: return "invalid stage";
-        case CR_EIO: return "i/o error";
-        case CR_ENOTFOUND: return "not found";
-        case CR_EFORMAT: return "malformed file";
-        case CR_EMISMATCH: return "mismatch";
-        default: return "unknown error";
+        case CR_OK:
+            return "ok";
+        case CR_ENOMEM:
+            return "out of memory";
+        case CR_EINVAL:
+            return "invalid argument";
+        case CR_ESCRIPT:
+            return "script error";
+        case CR_ESTAGE:
+            return "invalid stage";
+        case CR_EIO:
+            return "i/o error";
+        case CR_ENOTFOUND:
+            return "not found";
+        case CR_EFORMAT:
+            return "malformed file";
+        case CR_EMISMATCH:
+            return "mismatch";
+        default:
+            return "unknown error";
     }
 }
 
@@ -36,9 +46,12 @@ int surface_parse(const char *name, Surface *out) {
 
 const char *car_kind_name(CarKind kind) {
     switch (kind) {
-        case CAR_AI: return "ai";
-        case CAR_BOT: return "bot";
-        case CAR_HUMAN: return "human";
+        case CAR_AI:
+            return "ai";
+        case CAR_BOT:
+            return "bot";
+        case CAR_HUMAN:
+            return "human";
     }
     return "unknown";
 }

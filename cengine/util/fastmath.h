@@ -13,9 +13,10 @@ static inline float fast_atan2f(float y, float x) {
     float a = ax > ay ? ay / ax : ax / ay;
     float s = a * a;
     /* Minimax polynomial for atan on [0, 1]. */
-    float r = a * (0.99997726f +
-                   s * (-0.33262347f +
-                        s * (0.19354346f + s * (-0.11643287f + s * (0.05265332f + s * -0.01172120f)))));
+    float r =
+        a * (0.99997726f +
+             s * (-0.33262347f +
+                  s * (0.19354346f + s * (-0.11643287f + s * (0.05265332f + s * -0.01172120f)))));
     if (ay > ax) r = 1.57079637f - r;
     if (x < 0) r = 3.14159274f - r;
     return y < 0 ? -r : r;

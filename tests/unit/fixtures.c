@@ -23,8 +23,8 @@ size_t fixture_road(StagePoint *pts, size_t cap, double straight, double turn, d
     return n;
 }
 
-Stage *fixture_stage(double straight, double turn, double arc, double tail, double w,
-                     Surface surf, double cp_every) {
+Stage *fixture_stage(double straight, double turn, double arc, double tail, double w, Surface surf,
+                     double cp_every) {
     static StagePoint pts[8192];
     static uint32_t cps[64];
     size_t n = fixture_road(pts, 8192, straight, turn, arc, tail, w, surf);

@@ -11,8 +11,8 @@
 size_t fixture_road(StagePoint *pts, size_t cap, double straight, double turn, double arc,
                     double tail, double w, Surface surf);
 /* A compiled stage from fixture_road with checkpoints every `cp_every` u. */
-Stage *fixture_stage(double straight, double turn, double arc, double tail, double w,
-                     Surface surf, double cp_every);
+Stage *fixture_stage(double straight, double turn, double arc, double tail, double w, Surface surf,
+                     double cp_every);
 /* The standard test car. */
 CarStats fixture_stats(void);
 /* Rules with no hooks: countdown 0, generous limits. */

@@ -139,8 +139,8 @@ TEST(wall_bounces_the_car_back) {
     double impulse = 0;
     for (int t = 0; t < 60; t++) impulse += car_step(&car, st);
     ASSERT_TRUE(impulse > 0);
-    ASSERT_LT(car.vy, 0);                                     /* bounced */
-    ASSERT_LT(car.y, 6 + CR_VERGE - CR_CAR_RADIUS + 0.05);    /* never through */
+    ASSERT_LT(car.vy, 0);                                  /* bounced */
+    ASSERT_LT(car.y, 6 + CR_VERGE - CR_CAR_RADIUS + 0.05); /* never through */
     stage_destroy(st);
 }
 

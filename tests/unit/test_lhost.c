@@ -23,9 +23,10 @@ static int run_default(const char *code, CrError *err) {
 
 TEST(unknown_globals_are_errors_with_a_line) {
     CrError err;
-    const char *names[] = {"io", "os", "require", "load", "loadstring", "dofile", "loadfile",
-                           "debug", "package", "collectgarbage", "rawset", "_G", "coroutine",
-                           "xpcall", "string_dump", NULL};
+    const char *names[] = {"io",     "os",       "require",   "load",    "loadstring",
+                           "dofile", "loadfile", "debug",     "package", "collectgarbage",
+                           "rawset", "_G",       "coroutine", "xpcall",  "string_dump",
+                           NULL};
     for (const char **n = names; *n; n++) {
         char code[128];
         snprintf(code, sizeof code, "local x = 1\nreturn %s", *n);
@@ -86,8 +87,7 @@ TEST(instruction_budget_cannot_be_swallowed) {
                   CR_ESCRIPT);
     ASSERT_CONTAINS(err.msg, "instruction budget");
     /* Finalizers run with hooks off: a looping __gc would never stop. */
-    ASSERT_EQ_INT(run_default("setmetatable({}, {__gc = function() while true do end end})",
-                              &err),
+    ASSERT_EQ_INT(run_default("setmetatable({}, {__gc = function() while true do end end})", &err),
                   CR_ESCRIPT);
     ASSERT_CONTAINS(err.msg, "__gc");
     /* An error object whose __tostring loops is still stopped. */
@@ -132,7 +132,7 @@ TEST(errors_carry_a_traceback) {
     ASSERT_CONTAINS(err.msg, "outer");
     ASSERT_EQ_INT(run_default("return 1 +", &err), CR_ESCRIPT); /* syntax */
     ASSERT_CONTAINS(err.msg, "test:1:");
-    ASSERT_EQ_INT(run_default("error({})", &err), CR_ESCRIPT);  /* a non-string error */
+    ASSERT_EQ_INT(run_default("error({})", &err), CR_ESCRIPT); /* a non-string error */
 }
 
 /* ---- the scripts directory ---------------------------------------------- */
@@ -217,8 +217,9 @@ TEST(overrides_are_typed_and_known) {
 
 TEST(broken_generators_are_reported_with_file_and_line) {
     make_scripts();
-    write_file("stages/broken.lua", "return {\n  name = 'broken',\n  version = '1',\n"
-                                    "  generate = function(seed) return nil + 1 end\n");
+    write_file("stages/broken.lua",
+               "return {\n  name = 'broken',\n  version = '1',\n"
+               "  generate = function(seed) return nil + 1 end\n");
     write_file("stages/liar.lua",
                "return { name = 'liar', version = '1',\n"
                "  generate = function(seed, p)\n"
@@ -235,8 +236,9 @@ TEST(broken_generators_are_reported_with_file_and_line) {
                "      width = i == 250 and 3 or 12, surface = 'gravel'} end\n"
                "    return {points = pts, checkpoints = {200}}\n"
                "  end }\n");
-    write_file("stages/loop.lua", "return { name = 'loop', version = '1',\n"
-                                  "  generate = function() while true do end end }\n");
+    write_file("stages/loop.lua",
+               "return { name = 'loop', version = '1',\n"
+               "  generate = function() while true do end end }\n");
     Scripts *sc;
     CrError err;
     ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);
@@ -289,10 +291,11 @@ TEST(generators_are_deterministic) {
 TEST(broken_rules_are_refused_and_hook_errors_stop_the_race) {
     make_scripts();
     write_file("rules/bad.lua", "return { countdown_s = 'soon', time_limit_s = 100 }\n");
-    write_file("rules/angry.lua", "return { countdown_s = 0, time_limit_s = 300,\n"
-                                  "  on_checkpoint = function(ev)\n"
-                                  "    error('no checkpoints today')\n"
-                                  "  end }\n");
+    write_file("rules/angry.lua",
+               "return { countdown_s = 0, time_limit_s = 300,\n"
+               "  on_checkpoint = function(ev)\n"
+               "    error('no checkpoints today')\n"
+               "  end }\n");
     Scripts *sc;
     CrError err;
     ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);

@@ -65,7 +65,7 @@ TEST(checkpoints_count_in_order_and_a_missed_one_blocks_the_rest) {
     ASSERT_EQ_INT(cps, 0);
     place(r, 0, 280, 0, 20);
     ASSERT_EQ_INT(drive_to(r, 0, 320, &cps), 0);
-    ASSERT_EQ_INT(cps, 0);                       /* 2 does not count before 1 */
+    ASSERT_EQ_INT(cps, 0); /* 2 does not count before 1 */
     ASSERT_EQ_INT(r->cars[0].next_cp, 0);
     /* Across the finish without the checkpoints: not finished. */
     place(r, 0, 580, 0, 20);
@@ -258,8 +258,8 @@ TEST(sensors_see_ahead_not_behind) {
     Stage *st = fixture_stage(150, 1.0, 200, 300, 12, SURFACE_ASPHALT, 150);
     RaceRoom *r = make_race(st, 3, NULL);
     place(r, 0, 100, 0, 10);
-    place(r, 1, 140, 2, 10);  /* 40 u ahead, slightly left: visible */
-    place(r, 2, 70, 0, 10);   /* 30 u behind: outside the cone */
+    place(r, 1, 140, 2, 10); /* 40 u ahead, slightly left: visible */
+    place(r, 2, 70, 0, 10);  /* 30 u behind: outside the cone */
     /* Track segments for the placed cars. */
     for (int i = 0; i < 3; i++)
         r->cars[i].seg = stage_track_segment(st, -1, r->cars[i].body.x, r->cars[i].body.y);

@@ -111,8 +111,8 @@ TEST(rejects_a_corner_tighter_than_the_road) {
 
 TEST(rejects_self_overlap) {
     /* A full circle of radius 40 comes back across its own start. */
-    size_t n = fixture_road(pts, 8192, 100, 2 * M_PI + 0.5, 2 * M_PI * 40 + 20, 200, 12,
-                            SURFACE_ASPHALT);
+    size_t n =
+        fixture_road(pts, 8192, 100, 2 * M_PI + 0.5, 2 * M_PI * 40 + 20, 200, 12, SURFACE_ASPHALT);
     cps[0] = 60;
     StageDesc d = {pts, n, cps, 1};
     CrError err;
@@ -193,9 +193,9 @@ TEST(rays_measure_the_distance_to_the_edge) {
     ASSERT_NEAR(stage_raycast(st, 300, 0, M_PI / 2, 150), 6, 0.05);
     ASSERT_NEAR(stage_raycast(st, 300, 2, -M_PI / 2, 150), 8, 0.05);
     ASSERT_NEAR(stage_raycast(st, 300, 0, M_PI / 6, 150), 12, 0.1); /* 6 / sin 30 */
-    ASSERT_NEAR(stage_raycast(st, 300, 0, 0, 150), 150, 1e-9);     /* capped */
-    ASSERT_NEAR(stage_raycast(st, 500, 0, 0, 150), 100, 0.05);     /* the road ends */
-    ASSERT_NEAR(stage_raycast(st, 300, 9, 0, 150), 0, 1e-9);       /* off the road */
+    ASSERT_NEAR(stage_raycast(st, 300, 0, 0, 150), 150, 1e-9);      /* capped */
+    ASSERT_NEAR(stage_raycast(st, 500, 0, 0, 150), 100, 0.05);      /* the road ends */
+    ASSERT_NEAR(stage_raycast(st, 300, 9, 0, 150), 0, 1e-9);        /* off the road */
     stage_destroy(st);
 }
 
@@ -233,8 +233,8 @@ TEST(quad_rays_agree_with_the_distance_field) {
         if (e > worst) {
             worst = e;
             if (e > 0.5)
-                fprintf(stderr, "  worst at (%.2f, %.2f) angle %.3f: quads %.3f field %.3f\n", x,
-                        y, a, qd, fd);
+                fprintf(stderr, "  worst at (%.2f, %.2f) angle %.3f: quads %.3f field %.3f\n", x, y,
+                        a, qd, fd);
         }
         tested++;
     }
