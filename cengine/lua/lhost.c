@@ -458,7 +458,9 @@ int lhost_run_string(LuaHost *h, const char *code, size_t len, const char *chunk
     return lhost_call(h, 0, 1, err);
 }
 
-int lhost_run_file(LuaHost *h, const char *path, CrError *err) {
+/* Reads a whole file of at most max bytes. 0, or an errno-like code with
+ * err filled. */
+static int read_file(const char *path, size_t max, char **out, size_t *out_len, CrError *err) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err->msg, sizeof err->msg, "%s: %s", path, strerror(errno));
@@ -466,20 +468,20 @@ int lhost_run_file(LuaHost *h, const char *path, CrError *err) {
     }
     char *buf = NULL;
     size_t len = 0, cap = 0;
+    int rc = CR_OK;
     for (;;) {
         if (len == cap) {
             cap = cap ? cap * 2 : 16384;
-            if (cap > (8u << 20)) {
-                free(buf);
-                fclose(f);
-                snprintf(err->msg, sizeof err->msg, "%s: larger than 8 MiB", path);
-                return CR_EINVAL;
+            if (cap > max * 2) {
+                snprintf(err->msg, sizeof err->msg, "%s: larger than %zu KiB", path, max >> 10);
+                rc = CR_EINVAL;
+                break;
             }
             char *nb = realloc(buf, cap);
             if (!nb) {
-                free(buf);
-                fclose(f);
-                return CR_ENOMEM;
+                rc = CR_ENOMEM;
+                snprintf(err->msg, sizeof err->msg, "%s: out of memory", path);
+                break;
             }
             buf = nb;
         }
@@ -487,17 +489,47 @@ int lhost_run_file(LuaHost *h, const char *path, CrError *err) {
         len += got;
         if (got == 0) break;
     }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        snprintf(err->msg, sizeof err->msg, "%s: read error", path);
-        return CR_EIO;
+    if (!rc && len > max) {
+        snprintf(err->msg, sizeof err->msg, "%s: larger than %zu KiB", path, max >> 10);
+        rc = CR_EINVAL;
     }
+    if (!rc && ferror(f)) {
+        snprintf(err->msg, sizeof err->msg, "%s: read error", path);
+        rc = CR_EIO;
+    }
+    fclose(f);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *out_len = len;
+    return CR_OK;
+}
+
+int lhost_run_file(LuaHost *h, const char *path, CrError *err) {
+    char *buf;
+    size_t len;
+    int rc = read_file(path, 8u << 20, &buf, &len, err);
+    if (rc) return rc;
     /* "@path" makes messages say path:line. */
     char name[600];
     snprintf(name, sizeof name, "@%s", path);
-    int rc = lhost_run_string(h, buf, len, name, err);
+    rc = lhost_run_string(h, buf, len, name, err);
     free(buf);
     return rc;
+}
+
+void lhost_push_chunk(lua_State *L, const char *path) {
+    LuaHost *h = host_of(L);
+    char *buf;
+    size_t len;
+    CrError err;
+    if (read_file(path, 1u << 20, &buf, &len, &err)) luaL_error(L, "%s", err.msg);
+    char name[600];
+    snprintf(name, sizeof name, "@%s", path);
+    int status = luaL_loadbufferx(L, buf, len, name, "t");
+    free(buf);
+    if (status != LUA_OK) lua_error(L);
+    set_env(h);
 }

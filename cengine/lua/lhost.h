@@ -34,6 +34,11 @@ void lhost_add_builtin(LuaHost *h, const char *name);
 int lhost_run_file(LuaHost *h, const char *path, CrError *err);
 int lhost_run_string(LuaHost *h, const char *code, size_t len, const char *chunkname, CrError *err);
 
+/* From inside a Lua C function: loads path as a text chunk with a fresh
+ * _ENV over the builtins and pushes it; raises a Lua error (named with the
+ * path) if it cannot. Files over 1 MiB are refused. */
+void lhost_push_chunk(lua_State *L, const char *path);
+
 /* lua_pcall with the traceback handler and a fresh instruction budget.
  * The function and its nargs arguments are on the stack. */
 int lhost_call(LuaHost *h, int nargs, int nresults, CrError *err);

@@ -219,7 +219,41 @@ StageLimits scripts_stage_limits(const Scripts *sc) {
     return l;
 }
 
-/* ---- the `rally` builtin ------------------------------------------------ */
+/* ---- the `rally` builtin and import() ------------------------------------ */
+
+/* import(name): the shared module scripts/lib/NAME.lua, run once per state
+ * in its own _ENV and frozen, so several generators can share a route kit
+ * without copying it. Upvalue 1 is the scripts directory. */
+static int lua_import(lua_State *L) {
+    const char *name = luaL_checkstring(L, 1);
+    if (!scripts_valid_name(name))
+        return luaL_error(L, "import: bad module name '%s' (a-z, 0-9, _ and -)", name);
+    lua_settop(L, 1);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "coderally.imports") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, "coderally.imports");
+    }
+    int cache = lua_gettop(L);
+    int t = lua_getfield(L, cache, name);
+    if (t == LUA_TBOOLEAN) return luaL_error(L, "import: '%s' imports itself", name);
+    if (t != LUA_TNIL) return 1;
+    lua_pop(L, 1);
+    lua_pushboolean(L, 0); /* loading: catches cycles */
+    lua_setfield(L, cache, name);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/lib/%s.lua", lua_tostring(L, lua_upvalueindex(1)), name);
+    lhost_push_chunk(L, path);
+    lua_call(L, 0, 1);
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        lhost_push_frozen(L, -1);
+        lua_remove(L, -2);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, cache, name);
+    return 1;
+}
 
 int scripts_new_host(const Scripts *sc, LuaHost **out, CrError *err) {
     int rc = lhost_create(LHOST_DEFAULT_MEMORY, LHOST_DEFAULT_BUDGET, out, err);
@@ -257,6 +291,9 @@ int scripts_new_host(const Scripts *sc, LuaHost **out, CrError *err) {
     }
     lua_setfield(L, -2, "surfaces");
     lhost_add_builtin(*out, "rally");
+    lua_pushstring(L, sc->dir);
+    lua_pushcclosure(L, lua_import, 1);
+    lhost_add_builtin(*out, "import");
     return CR_OK;
 }
 

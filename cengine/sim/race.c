@@ -37,6 +37,17 @@ int car_stats_validate(const CarStats *k, CrError *err) {
     return CR_OK;
 }
 
+/* Where the car is along the route: its segment (from the last one), the
+ * lateral offset and the progress. */
+static void track(const Stage *st, RaceCar *c) {
+    c->seg = stage_track_segment(st, c->seg, c->body.x, c->body.y);
+    double t, lat, d2;
+    stage_project(st, c->seg, c->body.x, c->body.y, &t, &lat, &d2);
+    c->lateral = lat;
+    c->seg_t = t;
+    c->progress = st->cum[c->seg] + t * (st->cum[c->seg + 1] - st->cum[c->seg]);
+}
+
 int race_create(const Stage *stage, const CarEntry *cars, int n_cars, const RaceRules *rules,
                 RaceRoom **out, CrError *err) {
     *out = NULL;
@@ -69,12 +80,7 @@ int race_create(const Stage *stage, const CarEntry *cars, int n_cars, const Race
         car_init(&c->body, &cars[i].stats, stage->grid_x[i], stage->grid_y[i],
                  stage->grid_heading[i]);
         c->seg = stage->grid_seg[i];
-        c->seg = stage_track_segment(stage, c->seg, c->body.x, c->body.y);
-        double t, lat, d2;
-        stage_project(stage, c->seg, c->body.x, c->body.y, &t, &lat, &d2);
-        c->lateral = lat;
-        c->seg_t = t;
-        c->progress = stage->cum[c->seg] + t * (stage->cum[c->seg + 1] - stage->cum[c->seg]);
+        track(stage, c);
         c->best_progress = c->progress;
         c->position = i + 1;
     }
@@ -254,12 +260,7 @@ int race_step(RaceRoom *r, CrError *err) {
     for (int i = 0; i < r->n; i++) {
         RaceCar *c = &r->cars[i];
         if (!race_car_active(c)) continue;
-        c->seg = stage_track_segment(st, c->seg, c->body.x, c->body.y);
-        double t, lat, d2;
-        stage_project(st, c->seg, c->body.x, c->body.y, &t, &lat, &d2);
-        c->lateral = lat;
-        c->seg_t = t;
-        c->progress = st->cum[c->seg] + t * (st->cum[c->seg + 1] - st->cum[c->seg]);
+        track(st, c);
         if (c->body.surface == SURFACE_OFFROAD) c->offtrack_s += 1.0 / CR_TICK_RATE;
         if (c->progress > c->best_progress + 1.0) {
             c->best_progress = c->progress;

@@ -43,9 +43,15 @@ static double cross3(const StagePoint *a, const StagePoint *b, const StagePoint 
 
 static double seg_seg_dist(const StagePoint *a, const StagePoint *b, const StagePoint *c,
                            const StagePoint *d) {
+    /* A crossing needs overlapping bounding boxes: for two far-apart,
+     * exactly collinear segments the cross products are rounding noise and
+     * their signs mean nothing. */
+    bool boxes = fmax(fmin(a->x, b->x), fmin(c->x, d->x)) <= fmin(fmax(a->x, b->x), fmax(c->x, d->x)) &&
+                 fmax(fmin(a->y, b->y), fmin(c->y, d->y)) <= fmin(fmax(a->y, b->y), fmax(c->y, d->y));
     double d1 = cross3(a, b, c), d2 = cross3(a, b, d);
     double d3 = cross3(c, d, a), d4 = cross3(c, d, b);
-    if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0)))
+    if (boxes && ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) &&
+        ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0)))
         return 0.0;
     double m = point_seg_dist2(a->x, a->y, c, d);
     double t = point_seg_dist2(b->x, b->y, c, d);

@@ -267,6 +267,50 @@ TEST(broken_generators_are_reported_with_file_and_line) {
     drop_scripts();
 }
 
+TEST(generators_share_code_through_import) {
+    make_scripts();
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/lib", tmpdir);
+    mkdir(dir, 0755);
+    write_file("lib/straight.lua",
+               "local M = {}\n"
+               "function M.points(n, surface)\n"
+               "  local pts = {}\n"
+               "  for i = 0, n do pts[#pts + 1] = {x = i * 2, y = 0, width = 12, surface = surface} end\n"
+               "  return pts\n"
+               "end\n"
+               "return M\n");
+    write_file("lib/selfish.lua", "return import('selfish')\n");
+    write_file("stages/drag.lua", "local kit = import('straight')\n"
+                                  "return { name = 'drag', version = '1',\n"
+                                  "  generate = function(seed, p)\n"
+                                  "    return {points = kit.points(600, 'asphalt'), checkpoints = {200}}\n"
+                                  "  end }\n");
+    write_file("stages/vandal.lua", "local kit = import('straight')\n"
+                                    "kit.points = nil\n"
+                                    "return { name = 'vandal', version = '1', generate = kit.points }\n");
+    write_file("stages/cycle.lua", "import('selfish')\nreturn {}\n");
+    write_file("stages/escape.lua", "import('../config')\nreturn {}\n");
+    write_file("stages/ghost.lua", "import('nothing')\nreturn {}\n");
+    Scripts *sc;
+    CrError err;
+    ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);
+    Stage *st;
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "drag", 1, NULL, 0, &st, &err), CR_OK);
+    ASSERT_NEAR(stage_length(st), 1200, 1e-9);
+    stage_destroy(st);
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "vandal", 1, NULL, 0, &st, &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "read-only");
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "cycle", 1, NULL, 0, &st, &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "imports itself");
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "escape", 1, NULL, 0, &st, &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "bad module name");
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "ghost", 1, NULL, 0, &st, &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "lib/nothing.lua");
+    scripts_close(sc);
+    drop_scripts();
+}
+
 TEST(generators_are_deterministic) {
     make_scripts();
     Scripts *sc;

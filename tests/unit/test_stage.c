@@ -136,6 +136,24 @@ TEST(a_wide_hairpin_is_fine_a_narrow_one_overlaps) {
     ASSERT_CONTAINS(err.msg, "self-overlap");
 }
 
+/* Two exactly collinear stretches far apart along one line (an S that
+ * comes back onto the same heading) are not a crossing, whatever the
+ * rounding of the cross products says. */
+TEST(collinear_straights_far_apart_are_not_an_overlap) {
+    /* A long, exactly straight road at an angle where the old crossing test
+     * saw segments 11 and 32 "touch" through rounding noise. */
+    double a = 73 * 0.0157;
+    size_t n = 0;
+    for (int i = 0; i <= 600; i++)
+        pts[n++] = (StagePoint){i * 2 * cos(a), i * 2 * sin(a), 12, SURFACE_ASPHALT};
+    cps[0] = 100;
+    StageDesc d = {pts, n, cps, 1};
+    CrError err;
+    int rc = check(d, &err);
+    if (rc) fprintf(stderr, "  %s\n", err.msg);
+    ASSERT_EQ_INT(rc, CR_OK);
+}
+
 TEST(rejects_bad_checkpoints) {
     size_t n;
     StageDesc d = good(&n);
