@@ -104,8 +104,13 @@ typedef struct Stage Stage;
 
 /* Validates desc and compiles it into a Stage with its spatial index. On a bad
  * stage returns CR_ESTAGE and says in err exactly what is wrong and where
- * (point index and coordinates). The caller owns *out; desc is copied. */
+ * (point index and coordinates). The caller owns one reference to *out;
+ * desc is copied. A compiled stage never changes, so any number of rooms,
+ * on any threads, may share it. */
 int stage_compile(const StageDesc *desc, const StageLimits *limits, Stage **out, CrError *err);
+/* Takes another reference; returns stage. */
+Stage *stage_ref(Stage *stage);
+/* Drops a reference; the last one frees the stage. NULL does nothing. */
 void stage_destroy(Stage *stage);
 
 double stage_length(const Stage *stage); /* u, along the centre line */
@@ -443,7 +448,9 @@ int scripts_find_generator(const Scripts *sc, const char *name, const GeneratorI
  * the result. params overrides the generator's declared parameters (each
  * value a number within the declared min..max). CR_ESCRIPT for a script
  * error, CR_ESTAGE for an invalid stage; err says which file, line and what.
- * The caller owns *out. */
+ * Compiled stages are cached by (generator, version, seed, params): asking
+ * again returns the same Stage. The caller owns one reference to *out
+ * (stage_destroy), which stays valid after scripts_close. */
 int scripts_generate_stage(Scripts *sc, const char *name, uint64_t seed,
                            const ConfigOverride *params, size_t n_params, Stage **out,
                            CrError *err);

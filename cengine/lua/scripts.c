@@ -28,8 +28,18 @@ typedef struct {
     char *error; /* why it failed to load, or NULL */
 } GenEntry;
 
+/* Recently generated stages, by generator, version, seed and params. */
+#define STAGE_CACHE 16
+typedef struct {
+    char key[512];
+    Stage *stage; /* one reference held by the cache */
+    uint64_t used;
+} CachedStage;
+
 struct Scripts {
     char *dir;
+    CachedStage cache[STAGE_CACHE];
+    uint64_t clock;
     LuaHost *host; /* config and upgrades */
     int upgrades_ref;
     ConfigEntry *cfg;
@@ -604,6 +614,32 @@ static int read_stage(lua_State *L, const char *where, StagePoint **pts, uint32_
     return CR_OK;
 }
 
+static int cmp_override(const void *a, const void *b) {
+    return strcmp(((const ConfigOverride *)a)->key, ((const ConfigOverride *)b)->key);
+}
+
+/* The cache key: generator, version, seed and the overrides sorted by name
+ * with their numbers normalised (so "14" and "14.0" are one stage). 0, or -1
+ * if it does not fit (then the stage is not cached). */
+static int cache_key(const GeneratorInfo *gi, uint64_t seed, const ConfigOverride *params,
+                     size_t n, char *key, size_t cap) {
+    ConfigOverride sorted[64];
+    if (n > 64) return -1;
+    if (n) {
+        memcpy(sorted, params, n * sizeof *params);
+        qsort(sorted, n, sizeof *sorted, cmp_override);
+    }
+    int w = snprintf(key, cap, "%s\x1f%s\x1f%llu", gi->name, gi->version,
+                     (unsigned long long)seed);
+    for (size_t i = 0; i < n && w >= 0 && (size_t)w < cap; i++)
+        w += snprintf(key + w, cap - (size_t)w, "\x1f%s=%.17g", sorted[i].key,
+                      strtod(sorted[i].value, NULL));
+    return w < 0 || (size_t)w >= cap ? -1 : 0;
+}
+
+static int generate(Scripts *sc, const GenEntry *g, uint64_t seed, const ConfigOverride *params,
+                    size_t n_params, Stage **out, CrError *err);
+
 int scripts_generate_stage(Scripts *sc, const char *name, uint64_t seed,
                            const ConfigOverride *params, size_t n_params, Stage **out,
                            CrError *err) {
@@ -611,6 +647,29 @@ int scripts_generate_stage(Scripts *sc, const char *name, uint64_t seed,
     const GenEntry *g = find_gen(sc, name, err);
     if (!g) return CR_ENOTFOUND;
     if (g->error) return fail(err, CR_ESCRIPT, "%s", g->error);
+    char key[sizeof sc->cache[0].key];
+    bool cacheable = cache_key(&g->info, seed, params, n_params, key, sizeof key) == 0;
+    CachedStage *slot = &sc->cache[0];
+    for (int i = 0; cacheable && i < STAGE_CACHE; i++) {
+        CachedStage *c = &sc->cache[i];
+        if (c->stage && strcmp(c->key, key) == 0) {
+            c->used = ++sc->clock;
+            *out = stage_ref(c->stage);
+            return CR_OK;
+        }
+        if (c->used < slot->used) slot = c;
+    }
+    int rc = generate(sc, g, seed, params, n_params, out, err);
+    if (rc || !cacheable) return rc;
+    stage_destroy(slot->stage);
+    snprintf(slot->key, sizeof slot->key, "%s", key);
+    slot->stage = stage_ref(*out);
+    slot->used = ++sc->clock;
+    return CR_OK;
+}
+
+static int generate(Scripts *sc, const GenEntry *g, uint64_t seed, const ConfigOverride *params,
+                    size_t n_params, Stage **out, CrError *err) {
     LuaHost *h = NULL;
     StagePoint *pts = NULL;
     uint32_t *cps = NULL;
@@ -802,6 +861,7 @@ fail:
 
 void scripts_close(Scripts *sc) {
     if (!sc) return;
+    for (int i = 0; i < STAGE_CACHE; i++) stage_destroy(sc->cache[i].stage);
     lhost_destroy(sc->host);
     for (size_t i = 0; i < sc->ncfg; i++) free(sc->cfg[i].str);
     free(sc->cfg);

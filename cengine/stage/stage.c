@@ -3,6 +3,7 @@
  * simulation reads: route tables, the distance-field raster, the start grid.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -437,6 +438,7 @@ int stage_compile(const StageDesc *desc, const StageLimits *limits, Stage **out,
     if (rc) return rc;
     Stage *st = calloc(1, sizeof *st);
     if (!st) return CR_ENOMEM;
+    atomic_init(&st->refs, 1);
     size_t n = desc->n_points;
     st->n = n;
     st->ncp = desc->n_checkpoints;
@@ -493,8 +495,14 @@ fail:
     return rc;
 }
 
+Stage *stage_ref(Stage *st) {
+    atomic_fetch_add(&st->refs, 1);
+    return st;
+}
+
 void stage_destroy(Stage *st) {
     if (!st) return;
+    if (atomic_fetch_sub(&st->refs, 1) > 1) return;
     if (st->tiles) {
         for (size_t i = 0; i < (size_t)st->tiles_w * (size_t)st->tiles_h; i++) free(st->tiles[i]);
         free(st->tiles);

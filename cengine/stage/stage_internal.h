@@ -40,6 +40,7 @@ typedef struct {
 } StageTile;
 
 struct Stage {
+    _Atomic int refs; /* stage_ref / stage_destroy */
     StagePoint *pts;
     size_t n;
     double *cum;     /* route distance of point i */

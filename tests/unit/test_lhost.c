@@ -313,22 +313,60 @@ TEST(generators_share_code_through_import) {
 
 TEST(generators_are_deterministic) {
     make_scripts();
-    Scripts *sc;
+    /* Two separate loads, so the stage cache cannot answer for the second. */
+    Scripts *sc, *sc2;
     CrError err;
     ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);
+    ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc2, &err), CR_OK);
     for (size_t g = 0; g < scripts_generator_count(sc); g++) {
         const char *name = scripts_generator(sc, g)->name;
         Stage *a, *b, *c;
         ASSERT_EQ_INT(scripts_generate_stage(sc, name, 7, NULL, 0, &a, &err), CR_OK);
-        ASSERT_EQ_INT(scripts_generate_stage(sc, name, 7, NULL, 0, &b, &err), CR_OK);
+        ASSERT_EQ_INT(scripts_generate_stage(sc2, name, 7, NULL, 0, &b, &err), CR_OK);
         ASSERT_EQ_INT(scripts_generate_stage(sc, name, 8, NULL, 0, &c, &err), CR_OK);
+        ASSERT_TRUE(a != b);
         ASSERT_EQ_U64(stage_hash(a), stage_hash(b));
         ASSERT_TRUE(stage_hash(a) != stage_hash(c));
         stage_destroy(a);
         stage_destroy(b);
         stage_destroy(c);
     }
+    scripts_close(sc2);
     scripts_close(sc);
+    drop_scripts();
+}
+
+TEST(stages_are_cached_by_generator_seed_and_params) {
+    make_scripts();
+    Scripts *sc;
+    CrError err;
+    ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);
+    Stage *a, *b, *c, *d;
+    ConfigOverride p1[] = {{"width", "10"}}, p2[] = {{"width", "10.0"}};
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "forest", 3, p1, 1, &a, &err), CR_OK);
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "forest", 3, p2, 1, &b, &err), CR_OK);
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "forest", 3, NULL, 0, &c, &err), CR_OK);
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "forest", 4, p1, 1, &d, &err), CR_OK);
+    ASSERT_TRUE(a == b); /* "10" and "10.0" are the same request */
+    ASSERT_TRUE(a != c && a != d);
+    /* Fill the cache past its size: the oldest goes, but references held
+     * elsewhere stay valid, also after the scripts are closed. */
+    for (uint64_t seed = 100; seed < 140; seed++) {
+        Stage *x;
+        ASSERT_EQ_INT(scripts_generate_stage(sc, "coast", seed, NULL, 0, &x, &err), CR_OK);
+        stage_destroy(x);
+    }
+    Stage *e;
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "forest", 3, p1, 1, &e, &err), CR_OK);
+    ASSERT_TRUE(e != a);
+    ASSERT_EQ_U64(stage_hash(e), stage_hash(a));
+    scripts_close(sc);
+    ASSERT_LT(1000, stage_length(a));
+    stage_destroy(a);
+    stage_destroy(b);
+    stage_destroy(c);
+    stage_destroy(d);
+    stage_destroy(e);
     drop_scripts();
 }
 
