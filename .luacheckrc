@@ -1,6 +1,7 @@
 -- Scripts run in the host's sandbox (cengine/lua/lhost.c): Lua 5.4 with an
--- allow-list of builtins plus the host's `rally` table, and no globals of
--- their own. Specs run under busted.
+-- allow-list of builtins plus the host's `rally` table and `import`
+-- (shared modules from scripts/lib/), and no globals of their own. Specs run
+-- under busted.
 std = "lua54"
 max_line_length = 110
 
@@ -9,7 +10,7 @@ files["scripts/"] = {
     read_globals = {
         "assert", "error", "ipairs", "next", "pairs", "pcall", "select", "tonumber",
         "tostring", "type", "rawequal", "rawlen", "rawget", "setmetatable", "getmetatable",
-        "unpack", "print", "math", "string", "table", "utf8", "rally",
+        "unpack", "print", "math", "string", "table", "utf8", "rally", "import",
     },
 }
 files["tests/lua/"] = { std = "+busted" }

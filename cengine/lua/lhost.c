@@ -83,17 +83,15 @@ static int env_index(lua_State *L) {
     lua_rawget(L, lua_upvalueindex(1));
     if (!lua_isnil(L, -1)) return 1;
     const char *k = lua_tostring(L, 2);
-    luaL_where(L, 2);
-    return luaL_error(L, "%sunknown global '%s'", lua_tostring(L, -1), k ? k : "?");
+    /* luaL_error names the script's line: level 1 is the code reading. */
+    return luaL_error(L, "unknown global '%s'", k ? k : "?");
 }
 
 /* _ENV's __newindex: scripts keep their state in locals. An assignment to
  * an undeclared global is almost always a typo of a local's name. */
 static int env_newindex(lua_State *L) {
     const char *k = lua_tostring(L, 2);
-    luaL_where(L, 1);
-    return luaL_error(L, "%sassignment to undeclared global '%s' (declare it local)",
-                      lua_tostring(L, -1), k ? k : "?");
+    return luaL_error(L, "assignment to undeclared global '%s' (declare it local)", k ? k : "?");
 }
 
 static int frozen_newindex(lua_State *L) {
@@ -125,6 +123,14 @@ static int frozen_len(lua_State *L) {
     return 1;
 }
 
+/* Is the value at idx one of our read-only proxies? */
+static bool is_frozen(lua_State *L, int idx) {
+    if (!lua_getmetatable(L, idx)) return false;
+    bool frozen = lua_getfield(L, -1, "__orig") == LUA_TTABLE;
+    lua_pop(L, 2);
+    return frozen;
+}
+
 void lhost_push_frozen(lua_State *L, int idx) {
     idx = lua_absindex(L, idx);
     luaL_checkstack(L, 8, "freezing a table");
@@ -133,7 +139,9 @@ void lhost_push_frozen(lua_State *L, int idx) {
     int copy = lua_gettop(L);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-        if (lua_type(L, -1) == LUA_TTABLE) {
+        /* Nested tables are frozen too; one that is already a frozen proxy
+         * is kept as it is (its own entries live behind it, not in it). */
+        if (lua_type(L, -1) == LUA_TTABLE && !is_frozen(L, -1)) {
             lhost_push_frozen(L, -1);
             lua_replace(L, -2);
         }

@@ -246,21 +246,34 @@ static int lua_import(lua_State *L) {
         lua_setfield(L, LUA_REGISTRYINDEX, "coderally.imports");
     }
     int cache = lua_gettop(L);
+    /* Entries: false while loading (catches cycles), a table {value} once
+     * loaded (so a module that returns nil is not run again). */
     int t = lua_getfield(L, cache, name);
     if (t == LUA_TBOOLEAN) return luaL_error(L, "import: '%s' imports itself", name);
-    if (t != LUA_TNIL) return 1;
+    if (t == LUA_TTABLE) {
+        lua_rawgeti(L, -1, 1);
+        return 1;
+    }
     lua_pop(L, 1);
-    lua_pushboolean(L, 0); /* loading: catches cycles */
+    lua_pushboolean(L, 0);
     lua_setfield(L, cache, name);
     char path[1200];
     snprintf(path, sizeof path, "%s/lib/%s.lua", lua_tostring(L, lua_upvalueindex(1)), name);
     lhost_push_chunk(L, path);
-    lua_call(L, 0, 1);
+    /* Protected, so a failed load is forgotten (and can be retried) rather
+     * than left looking like a cycle; the error then goes on up. */
+    if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+        lua_pushnil(L);
+        lua_setfield(L, cache, name);
+        return lua_error(L);
+    }
     if (lua_type(L, -1) == LUA_TTABLE) {
         lhost_push_frozen(L, -1);
         lua_remove(L, -2);
     }
-    lua_pushvalue(L, -1);
+    lua_createtable(L, 1, 0);
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, 1);
     lua_setfield(L, cache, name);
     return 1;
 }

@@ -29,8 +29,11 @@ As a module (with tests/lua on package.path):
     M.rng(seed)                 the host's rng (xoshiro256** seeded through
                                 splitmix64, as cengine/util/rng.c): the same
                                 seed gives the same stage here and in the game
-    M.env(limits)               a sandbox _ENV like the host's
-    M.load(path, limits)        the generator table, or nil and a message
+    M.env(limits, dir)          a sandbox _ENV like the host's; dir is the
+                                scripts directory import() loads lib/NAME.lua
+                                from (default "scripts")
+    M.load(path, limits)        the generator table, or nil and a message;
+                                import() reads <dir of path>/../lib/NAME.lua
     M.describe(gen, path)       nil, or what is wrong with the generator table
     M.params(gen, profile, rng) a params table for a profile
     M.generate(path, seed, params, limits, budget)
@@ -43,10 +46,13 @@ As a module (with tests/lua on package.path):
                                 hairpins
     M.svg(stage, title, limits) an SVG drawing
 
-The sandbox follows cengine/lua/lhost.c: the allow-listed base functions,
-math without random/randomseed, string without dump, table, utf8, print,
-unpack and rally = { rng, limits, surfaces }; library tables are read-only
-and an unknown global is an error. The checks follow
+The sandbox follows cengine/lua/lhost.c and cengine/lua/scripts.c: the
+allow-listed base functions (no xpcall; setmetatable refuses __gc), math
+without random/randomseed, string without dump, table, utf8, print,
+unpack, rally = { rng, limits, surfaces } and import(name), which runs
+lib/NAME.lua once per load in its own sandbox and hands out its table
+read-only; library tables are read-only, and reading an unknown global or
+assigning any global is an error. The checks follow
 cengine/stage/validate.c, stricter wherever the contract leaves room (which
 end of a segment gives its width, how the start grid is measured).
 ]]
@@ -177,10 +183,12 @@ end
 
 -- ---- the sandbox ----------------------------------------------------------
 
--- A read-only view of t (nested tables too), like the host's frozen tables.
+-- A read-only view of a copy of t (nested tables too), like the host's
+-- frozen tables. The copy is raw, as lhost_push_frozen's: a table that is
+-- itself a read-only view (another module, rally.limits) comes out empty.
 local function frozen(t)
     local copy = {}
-    for k, v in pairs(t) do copy[k] = type(v) == "table" and frozen(v) or v end
+    for k, v in next, t do copy[k] = type(v) == "table" and frozen(v) or v end
     return setmetatable({}, {
         __index = copy,
         __newindex = function(_, k)
@@ -192,9 +200,19 @@ local function frozen(t)
     })
 end
 
-local BASE = { "assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "select",
-               "tonumber", "tostring", "type", "rawequal", "rawlen", "rawget", "setmetatable",
+-- No xpcall: the host leaves it out (its handler would run with the
+-- instruction-budget hook off). setmetatable is wrapped below.
+local BASE = { "assert", "error", "ipairs", "next", "pairs", "pcall", "select",
+               "tonumber", "tostring", "type", "rawequal", "rawlen", "rawget",
                "getmetatable", "print" }
+
+-- setmetatable without __gc: finalizers would run with the hook off too.
+local function safe_setmetatable(t, mt)
+    if type(mt) == "table" and mt.__gc ~= nil then
+        error("__gc metamethods are not allowed in scripts", 2)
+    end
+    return setmetatable(t, mt)
+end
 
 local function without(lib, drop)
     local t = {}
@@ -204,31 +222,85 @@ local function without(lib, drop)
     return t
 end
 
-function M.env(limits)
-    local builtins = {}
-    for _, k in ipairs(BASE) do builtins[k] = _G[k] end
-    builtins.unpack = table.unpack
-    builtins.math = frozen(without(math, { random = true, randomseed = true }))
-    builtins.string = frozen(without(string, { dump = true }))
-    builtins.table = frozen(table)
-    builtins.utf8 = frozen(utf8)
-    builtins.rally = frozen({ rng = M.rng, limits = limits or M.LIMITS, surfaces = M.SURFACES })
+-- A fresh _ENV over builtins: reading an unknown global or assigning any
+-- global is an error, as in the host.
+local function new_env(builtins)
     return setmetatable({}, {
         __index = function(_, k)
             local v = builtins[k]
             if v == nil then error(("unknown global '%s'"):format(tostring(k)), 2) end
             return v
         end,
+        __newindex = function(_, k)
+            error(("assignment to undeclared global '%s' (declare it local)"):format(tostring(k)),
+                  2)
+        end,
     })
 end
 
-function M.load(path, limits)
+local function read_source(path)
     local f, err = io.open(path, "rb")
     if not f then return nil, err end
     local src = f:read("a")
     f:close()
+    return src
+end
+
+-- import(name) as scripts.c's lua_import: scripts/lib/NAME.lua, run once
+-- per state (here: per env, i.e. per load) in its own _ENV, its table
+-- handed out read-only; a cycle is an error.
+local function new_import(dir, builtins)
+    local cache = {}
+    return function(name)
+        if type(name) ~= "string" and type(name) ~= "number" then
+            error(("bad argument #1 to 'import' (string expected, got %s)"):format(type(name)), 2)
+        end
+        name = tostring(name)
+        if #name < 1 or #name > 31 or name:find("[^a-z0-9_%-]") then
+            error(("import: bad module name '%s' (a-z, 0-9, _ and -)"):format(name), 0)
+        end
+        local v = cache[name]
+        if v == false then error(("import: '%s' imports itself"):format(name), 0) end
+        if v ~= nil then return v end
+        cache[name] = false -- loading: catches cycles
+        local path = ("%s/lib/%s.lua"):format(dir, name)
+        local src, err = read_source(path)
+        if not src then error(err, 0) end
+        local chunk
+        chunk, err = load(src, "@" .. path, "t", new_env(builtins))
+        if not chunk then error(err, 0) end
+        v = chunk()
+        if type(v) == "table" then v = frozen(v) end
+        cache[name] = v
+        return v
+    end
+end
+
+function M.env(limits, dir)
+    local builtins = {}
+    for _, k in ipairs(BASE) do builtins[k] = _G[k] end
+    builtins.setmetatable = safe_setmetatable
+    builtins.unpack = table.unpack
+    builtins.math = frozen(without(math, { random = true, randomseed = true }))
+    builtins.string = frozen(without(string, { dump = true }))
+    builtins.table = frozen(table)
+    builtins.utf8 = frozen(utf8)
+    builtins.rally = frozen({ rng = M.rng, limits = limits or M.LIMITS, surfaces = M.SURFACES })
+    builtins.import = new_import(dir or "scripts", builtins)
+    return new_env(builtins)
+end
+
+-- The scripts directory of a generator: the parent of its stages/ dir.
+local function scripts_dir(path)
+    local stages = path:match("^(.*)/[^/]*$") or "."
+    return stages .. "/.."
+end
+
+function M.load(path, limits)
+    local src, err = read_source(path)
+    if not src then return nil, err end
     local chunk
-    chunk, err = load(src, "@" .. path, "t", M.env(limits))
+    chunk, err = load(src, "@" .. path, "t", M.env(limits, scripts_dir(path)))
     if not chunk then return nil, err end
     local ok, gen = xpcall(chunk, debug.traceback)
     if not ok then return nil, gen end
@@ -338,14 +410,15 @@ local function opposite(u, v)
 end
 
 -- Distance between segments ab and cd, with the operations of validate.c
--- in the same order, so with the same rounding. With boxed, a crossing
--- also needs the two boxes to overlap: without that, rounding in the signs
--- of the cross products can make far-apart collinear segments "cross".
-local function seg_seg_dist(a, b, c, d, boxed)
-    if opposite(cross3(a, b, c), cross3(a, b, d)) and opposite(cross3(c, d, a), cross3(c, d, b))
-        and (not boxed or (max(a.x, b.x) >= min(c.x, d.x) and max(c.x, d.x) >= min(a.x, b.x)
-                           and max(a.y, b.y) >= min(c.y, d.y) and max(c.y, d.y) >= min(a.y, b.y)))
-    then
+-- in the same order, so with the same rounding. As there, a crossing needs
+-- the two bounding boxes to overlap: for two far-apart, exactly collinear
+-- segments the cross products are rounding noise and their signs mean
+-- nothing.
+local function seg_seg_dist(a, b, c, d)
+    local boxes = max(min(a.x, b.x), min(c.x, d.x)) <= min(max(a.x, b.x), max(c.x, d.x))
+        and max(min(a.y, b.y), min(c.y, d.y)) <= min(max(a.y, b.y), max(c.y, d.y))
+    if boxes and opposite(cross3(a, b, c), cross3(a, b, d))
+        and opposite(cross3(c, d, a), cross3(c, d, b)) then
         return 0
     end
     return sqrt(min(point_seg_d2(a.x, a.y, c, d), point_seg_d2(b.x, b.y, c, d),
@@ -368,10 +441,7 @@ end
 --
 -- The pairs are found as validate.c finds them: the same grid (32 u cells
 -- from the stage's lower-left corner), the same reach around segment i,
--- the same distance arithmetic. That matters because validate.c's crossing
--- test can read two far-apart, nearly collinear segments as crossing, and
--- then only the pairs its grid brings together are at risk; a generator
--- must survive exactly those.
+-- the same distance arithmetic.
 local function check_overlap(pts, cum, limits)
     local n = #pts
     local gap = 2 * limits.verge + 2
@@ -419,15 +489,12 @@ local function check_overlap(pts, cum, limits)
                         local chi = (ihi + max(c.width, d.width)) / 2 + gap
                         local route = cum[j] - cum[i + 1]
                         -- Some C in clo..chi has route > (pi/2) C and dist < C.
-                        local dist = route > pi / 2 * clo and seg_seg_dist(a, b, c, d, false)
+                        local dist = route > pi / 2 * clo and seg_seg_dist(a, b, c, d)
                         if dist and dist < chi and dist < route * 2 / pi then
-                            local real = seg_seg_dist(a, b, c, d, true)
-                            local note = real == dist and "" or (" (only by rounding in the "
-                                .. "host's crossing test: they are %.2f u apart)"):format(real)
                             return failure(8, j, c, "self-overlap: segment %d at (%.1f, %.1f) "
                                 .. "passes %.2f u from segment %d at (%.1f, %.1f), %.1f u further "
-                                .. "along the route; roads and verges need %.2f..%.2f u%s", j,
-                                c.x, c.y, dist, i, a.x, a.y, route, clo, chi, note)
+                                .. "along the route; roads and verges need %.2f..%.2f u", j,
+                                c.x, c.y, dist, i, a.x, a.y, route, clo, chi)
                         end
                     end
                 end

@@ -502,8 +502,13 @@ static void test_nonblocking(BotHost *host) {
         bot_link_send_tick(l, &s, NULL, 0);
         double send_us = (double)(bot_now_ns() - t0) / 1e3;
         CHECK(bot_link_pending(l) && bot_link_fd(l) >= 0, "nothing pending");
-        CHECK(bot_link_pump(l) == 0, "reply before the bot could have run");
+        /* Whether the reply is already there depends on the scheduler; what
+         * must hold is that asking does not wait for it. */
+        t0 = bot_now_ns();
+        (void)bot_link_pump(l);
+        double pump_us = (double)(bot_now_ns() - t0) / 1e3;
         CHECK(send_us < 1000, "send blocked for %.0f us", send_us);
+        CHECK(pump_us < 1000, "pump blocked for %.0f us", pump_us);
         bot_links_collect(&l, 1);
         CHECK(bot_link_reply(l)->status == BOT_STATUS_OK, "status");
     }

@@ -76,6 +76,7 @@ TEST(builtins_are_read_only) {
     /* No new globals either: state lives in locals. */
     ASSERT_EQ_INT(run_default("local y = 1\nx = 5\nreturn x", &err), CR_ESCRIPT);
     ASSERT_CONTAINS(err.msg, "test:2: assignment to undeclared global 'x'");
+    ASSERT_TRUE(strstr(err.msg, "test:2: test:2:") == NULL);
 }
 
 TEST(instruction_budget_cannot_be_swallowed) {
@@ -281,6 +282,16 @@ TEST(generators_share_code_through_import) {
                "end\n"
                "return M\n");
     write_file("lib/selfish.lua", "return import('selfish')\n");
+    write_file("lib/nested.lua", "return { kit = import('straight'), limits = rally.limits }\n");
+    write_file("lib/flaky.lua", "error('not today')\n");
+    write_file("stages/nest.lua",
+               "local n = import('nested')\n"
+               "assert(n.limits.min_length == 1000, 'nested frozen table lost its fields')\n"
+               "assert(type(n.kit.points) == 'function', 'nested module lost its fields')\n"
+               "local ok, e1 = pcall(import, 'flaky')\n"
+               "local ok2, e2 = pcall(import, 'flaky')\n"
+               "assert(not ok and not ok2 and e2:find('not today'), e2)\n"
+               "return { name = 'nest', version = '1', generate = function() end }\n");
     write_file("stages/drag.lua", "local kit = import('straight')\n"
                                   "return { name = 'drag', version = '1',\n"
                                   "  generate = function(seed, p)\n"
@@ -296,9 +307,14 @@ TEST(generators_share_code_through_import) {
     CrError err;
     ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);
     Stage *st;
+    const GeneratorInfo *gi;
     ASSERT_EQ_INT(scripts_generate_stage(sc, "drag", 1, NULL, 0, &st, &err), CR_OK);
     ASSERT_NEAR(stage_length(st), 1200, 1e-9);
     stage_destroy(st);
+    ASSERT_TRUE(scripts_find_generator(sc, "nest", &gi, &err) == CR_OK);
+    for (size_t i = 0; i < scripts_generator_count(sc); i++)
+        if (!strcmp(scripts_generator(sc, i)->name, "nest") && scripts_generator_error(sc, i))
+            FAIL_AT("nest: %s", scripts_generator_error(sc, i));
     ASSERT_EQ_INT(scripts_generate_stage(sc, "vandal", 1, NULL, 0, &st, &err), CR_ESCRIPT);
     ASSERT_CONTAINS(err.msg, "read-only");
     ASSERT_EQ_INT(scripts_generate_stage(sc, "cycle", 1, NULL, 0, &st, &err), CR_ESCRIPT);
