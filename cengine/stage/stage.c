@@ -167,9 +167,9 @@ int stage_locate_quad(const Stage *st, int seg, double x, double y) {
     for (int k = 0; k < 4; k++) {
         uint32_t a = st->rq[q], b = st->rq[q + 1];
         double back =
-            (st->rx[a] - st->lx[a]) * (y - st->ly[a]) - (st->ry[a] - st->ly[a]) * (x - st->lx[a]);
+            (st->edge[a].rx - st->edge[a].lx) * (y - st->edge[a].ly) - (st->edge[a].ry - st->edge[a].ly) * (x - st->edge[a].lx);
         double front =
-            (st->rx[b] - st->lx[b]) * (y - st->ly[b]) - (st->ry[b] - st->ly[b]) * (x - st->lx[b]);
+            (st->edge[b].rx - st->edge[b].lx) * (y - st->edge[b].ly) - (st->edge[b].ry - st->edge[b].ly) * (x - st->edge[b].lx);
         /* Left to right across the road, the route direction is to the
          * left of the cap line: behind the back cap is to its right. */
         if (back < 0 && q > 0)
@@ -192,16 +192,16 @@ double stage_raycast_quad(const Stage *st, int quad, double x, double y, double 
         /* The quad's four sides: left, right, back cap (a), front cap (b). */
         double best = INFINITY;
         int side = 0;
-        double t = ray_hit(x, y, c, s, st->lx[a], st->ly[a], st->lx[b], st->ly[b]);
+        double t = ray_hit(x, y, c, s, st->edge[a].lx, st->edge[a].ly, st->edge[b].lx, st->edge[b].ly);
         if (t >= 0 && t < best) best = t, side = 1;
-        t = ray_hit(x, y, c, s, st->rx[a], st->ry[a], st->rx[b], st->ry[b]);
+        t = ray_hit(x, y, c, s, st->edge[a].rx, st->edge[a].ry, st->edge[b].rx, st->edge[b].ry);
         if (t >= 0 && t < best) best = t, side = 1;
         if (came != 1) {
-            t = ray_hit(x, y, c, s, st->lx[a], st->ly[a], st->rx[a], st->ry[a]);
+            t = ray_hit(x, y, c, s, st->edge[a].lx, st->edge[a].ly, st->edge[a].rx, st->edge[a].ry);
             if (t >= 0 && t < best) best = t, side = 2;
         }
         if (came != -1) {
-            t = ray_hit(x, y, c, s, st->lx[b], st->ly[b], st->rx[b], st->ry[b]);
+            t = ray_hit(x, y, c, s, st->edge[b].lx, st->edge[b].ly, st->edge[b].rx, st->edge[b].ry);
             if (t >= 0 && t < best) best = t, side = 3;
         }
         if (side == 0) return raycast_field(st, x, y, c, s, max_dist);
@@ -229,16 +229,20 @@ double stage_raycast(const Stage *st, double x, double y, double angle, double m
                               max_dist);
 }
 
+/* Distance of p from the line through a and b (infinite if a == b). */
+static double off_line(double ax, double ay, double bx, double by, double px, double py) {
+    double vx = bx - ax, vy = by - ay;
+    double len = sqrt(vx * vx + vy * vy);
+    return len > 0 ? fabs(vx * (py - ay) - vy * (px - ax)) / len : INFINITY;
+}
+
 /* The mitred road edges and the merged ray quads. */
 static int build_ray_quads(Stage *st) {
     size_t n = st->n;
-    st->lx = malloc(n * sizeof *st->lx);
-    st->ly = malloc(n * sizeof *st->ly);
-    st->rx = malloc(n * sizeof *st->rx);
-    st->ry = malloc(n * sizeof *st->ry);
+    st->edge = malloc(n * sizeof *st->edge);
     st->rq = malloc(n * sizeof *st->rq);
     st->rq_of_seg = malloc(n * sizeof *st->rq_of_seg);
-    if (!st->lx || !st->ly || !st->rx || !st->ry || !st->rq || !st->rq_of_seg) return CR_ENOMEM;
+    if (!st->edge || !st->rq || !st->rq_of_seg) return CR_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         size_t a = i > 0 ? i - 1 : 0;
         /* Mitre: the normal halfway between the two segments, lengthened so
@@ -248,8 +252,8 @@ static int build_ray_quads(Stage *st) {
         nx /= l, ny /= l;
         double cosh = nx * -st->dy[i] + ny * st->dx[i];
         double hw = st->pts[i].width / 2 / (cosh > 0.5 ? cosh : 0.5);
-        st->lx[i] = st->pts[i].x + nx * hw, st->ly[i] = st->pts[i].y + ny * hw;
-        st->rx[i] = st->pts[i].x - nx * hw, st->ry[i] = st->pts[i].y - ny * hw;
+        st->edge[i].lx = st->pts[i].x + nx * hw, st->edge[i].ly = st->pts[i].y + ny * hw;
+        st->edge[i].rx = st->pts[i].x - nx * hw, st->edge[i].ry = st->pts[i].y - ny * hw;
     }
     /* Greedy merge: extend a quad while every skipped edge point lies within
      * 10 cm of the merged edges: rays are that accurate. */
@@ -262,13 +266,9 @@ static int build_ray_quads(Stage *st) {
             size_t cand = j + 1;
             bool ok = true;
             for (size_t m = i + 1; m < cand && ok; m++) {
-                const double *ex[2] = {st->lx, st->rx}, *ey[2] = {st->ly, st->ry};
-                for (int e = 0; e < 2 && ok; e++) {
-                    double vx = ex[e][cand] - ex[e][i], vy = ey[e][cand] - ey[e][i];
-                    double wx = ex[e][m] - ex[e][i], wy = ey[e][m] - ey[e][i];
-                    double len = sqrt(vx * vx + vy * vy);
-                    ok = len > 0 && fabs(vx * wy - vy * wx) / len <= tol;
-                }
+                const StageEdge *a = &st->edge[i], *b = &st->edge[cand], *p = &st->edge[m];
+                ok = off_line(a->lx, a->ly, b->lx, b->ly, p->lx, p->ly) <= tol &&
+                     off_line(a->rx, a->ry, b->rx, b->ry, p->rx, p->ry) <= tol;
             }
             if (!ok) break;
             j = cand;
@@ -514,10 +514,7 @@ void stage_destroy(Stage *st) {
     free(st->dy);
     free(st->cps);
     free(st->inv_len2);
-    free(st->lx);
-    free(st->ly);
-    free(st->rx);
-    free(st->ry);
+    free(st->edge);
     free(st->rq);
     free(st->rq_of_seg);
     free(st);

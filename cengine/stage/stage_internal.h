@@ -33,6 +33,11 @@
 #define STAGE_CHECKPOINT_GAP 50.0 /* u between checkpoints, start, finish */
 #define STAGE_MAX_COORD 100000.0
 
+/* The road edges at one centre-line point, together: a ray reads all four. */
+typedef struct {
+    double lx, ly, rx, ry;
+} StageEdge;
+
 typedef struct {
     float sd[STAGE_TILE * STAGE_TILE];
     uint16_t seg[STAGE_TILE * STAGE_TILE];
@@ -58,7 +63,7 @@ struct Stage {
     /* Ray quads: the road as a chain of convex quads between the kept points
      * rq[k] and rq[k+1], with the mitred edge points, nearly collinear runs
      * merged so a ray along a straight crosses one quad, not fifty. */
-    double *lx, *ly, *rx, *ry; /* left and right edge point of point i */
+    StageEdge *edge;           /* left and right edge points of point i */
     uint32_t *rq;              /* kept point indices, rq[0] = 0, rq[nrq] = n-1 */
     size_t nrq;                /* quads */
     uint32_t *rq_of_seg;       /* quad holding segment i */

@@ -10,7 +10,7 @@ stretches and checkpoints.
 import() runs this file once per Lua state, in its own sandbox, and hands
 out the table at the end read-only. Everything here is a function or a
 constant; a route under construction (route.new) is a plain table of the
-caller's. See docs/MODDING-stages.md ("The route kit") for an overview.
+caller's. See docs/MODDING.md ("The route kit") for an overview.
 A change here that moves any point changes the stages of every generator
 importing this file: bump their versions.
 

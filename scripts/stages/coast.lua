@@ -4,7 +4,7 @@ with barely-there kinks, long sweepers, double-apex bends and the odd
 tighter headland, with ice patches where the spray freezes.
 
 The route is grown bend by bend with the shared route kit
-(scripts/lib/route.lua); see docs/MODDING-stages.md for the contract.
+(scripts/lib/route.lua); see docs/MODDING.md for the contract.
 ]]
 
 -- rally (rng, limits, surfaces) and import are the host's builtins.

@@ -4,7 +4,7 @@ never stays straight for long, medium corners, S-bends and tightening
 pairs, with the odd short stretch of asphalt.
 
 The route is grown corner by corner with the shared route kit
-(scripts/lib/route.lua); see docs/MODDING-stages.md for the contract.
+(scripts/lib/route.lua); see docs/MODDING.md for the contract.
 ]]
 
 -- rally (rng, limits, surfaces) and import are the host's builtins.

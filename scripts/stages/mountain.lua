@@ -4,7 +4,7 @@ on gravel (a zigzag of hairpins, each turning 162-174 degrees), a twisty
 summit with a little ice, a switchback descent, and an asphalt run-out.
 
 The route is grown phase by phase with the shared route kit
-(scripts/lib/route.lua); see docs/MODDING-stages.md for the contract.
+(scripts/lib/route.lua); see docs/MODDING.md for the contract.
 ]]
 
 -- rally (rng, limits, surfaces) and import are the host's builtins.
