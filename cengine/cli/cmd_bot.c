@@ -74,7 +74,12 @@ int cmd_bot(int argc, char **argv) {
     const char *botd = NULL;
     const char *file = NULL;
     bool check = false;
+    CommonOpts common; /* accepted like everywhere; the check needs no scripts */
+    cli_common_init(&common);
     for (int i = 1; i < argc; i++) {
+        int c = cli_common_opt(CMD, argc, argv, &i, &common);
+        if (c < 0) return 2;
+        if (c > 0) continue;
         if (!strcmp(argv[i], "--botd") && i + 1 < argc) {
             botd = argv[++i];
         } else if (!strcmp(argv[i], "check") && !check) {
@@ -83,7 +88,7 @@ int cmd_bot(int argc, char **argv) {
             file = argv[i];
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf(
-                "usage: coderally bot check FILE [--botd PATH]\n"
+                "usage: coderally bot check FILE [--botd PATH] [--scripts DIR] [--set KEY=VALUE]\n"
                 "Compiles FILE under the bot sandbox policy and lists every problem as\n"
                 "FILE:LINE: message. Exit status 0 if there is none, 1 otherwise.\n");
             return 0;
@@ -234,7 +239,8 @@ static int bench_link(BotHost *host, double *rt_med, double *rt_p99, double *pin
 
 /* Three minutes (10,800 ticks) of racing eight checkpoint-follower bots on
  * forest seed 1; returns the wall time and a hash of the final states. */
-static int bench_race(const char *botd, double *wall_s, uint64_t *hash, long *calls) {
+static int bench_race(const CommonOpts *common, const char *botd, double *wall_s, uint64_t *hash,
+                      long *calls) {
     Scripts *sc = NULL;
     Stage *stage = NULL;
     Rules *rules = NULL;
@@ -242,7 +248,7 @@ static int bench_race(const char *botd, double *wall_s, uint64_t *hash, long *ca
     RaceBots *rb = NULL;
     CrError err = {{0}};
     int rc = -1;
-    if (scripts_open(cli_default_scripts(), NULL, 0, &sc, &err) ||
+    if (scripts_open(common->scripts, common->sets, common->n_sets, &sc, &err) ||
         scripts_generate_stage(sc, "forest", 1, NULL, 0, &stage, &err) ||
         rules_load(sc, "standard", stage, &rules, &err))
         goto out;
@@ -331,14 +337,24 @@ static int bench_ratio(const char *botd, double *ratio, double *r_ns, double *p_
 
 int bench_bots(int argc, char **argv) {
     const char *botd = NULL;
+    CommonOpts common;
+    cli_common_init(&common);
     for (int i = 1; i < argc; i++) {
+        int c = cli_common_opt("bench", argc, argv, &i, &common);
+        if (c < 0) return 2;
+        if (c > 0) continue;
         if (!strcmp(argv[i], "--botd") && i + 1 < argc) {
             botd = argv[++i];
         } else {
-            cli_error("bench", "usage: coderally bench bots [--botd PATH]");
+            cli_error("bench", "usage: coderally bench bots [--botd PATH] [--scripts DIR] "
+                      "[--set KEY=VALUE]");
             return 2;
         }
     }
+    /* Fail on a bad scripts directory now, not after the link benchmark. */
+    Scripts *check;
+    if (cli_open_scripts("bench", &common, &check)) return 1;
+    scripts_close(check);
     char botd_buf[1024];
     if (!botd) {
         if (bot_host_default_path(botd_buf, sizeof botd_buf)) return 1;
@@ -370,7 +386,7 @@ int bench_bots(int argc, char **argv) {
     uint64_t hash = 0, first = 0;
     long calls = 0;
     for (int r = 0; r < BENCH_RUNS; r++) {
-        if (bench_race(botd, &walls[r], &hash, &calls)) return 1;
+        if (bench_race(&common, botd, &walls[r], &hash, &calls)) return 1;
         if (r == 0) first = hash;
         if (hash != first) {
             cli_error("bench", "the eight-bot race did not replay: hash %016llx vs %016llx",
