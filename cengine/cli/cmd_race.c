@@ -252,6 +252,22 @@ static void print_json(const RaceOpts *o, const Session *s, const RaceResult *re
     fputs("]}\n", stdout);
 }
 
+/* The debug drawings each bot returned this tick, into the replay. */
+static int record_drawings(ReplayWriter *rw, const RaceBots *bots, uint32_t tick) {
+    for (int b = 0; b < race_bots_count(bots); b++) {
+        int n;
+        const BotDrawing *d = race_bots_drawings(bots, b, &n);
+        ReplayDrawing out[REPLAY_MAX_DRAWINGS];
+        if (n > REPLAY_MAX_DRAWINGS) n = REPLAY_MAX_DRAWINGS;
+        for (int i = 0; i < n; i++) {
+            out[i] = (ReplayDrawing){d[i].kind, d[i].rgb, d[i].a, d[i].b, d[i].c, d[i].d, ""};
+            snprintf(out[i].text, sizeof out[i].text, "%s", d[i].text);
+        }
+        if (replay_writer_drawings(rw, tick, race_bots_car(bots, b), out, n)) return -1;
+    }
+    return 0;
+}
+
 /* Runs the race to the end, driving AI and bots, recording the replay. */
 static int run(Session *s, RaceBots *bots, ReplayWriter *rw, CrError *err) {
     RaceRoom *room = s->room;
@@ -265,6 +281,10 @@ static int run(Session *s, RaceBots *bots, ReplayWriter *rw, CrError *err) {
             if (rc) return rc;
             for (int i = 0; i < n; i++)
                 if (race_car(room, i)->kind == CAR_BOT) race_set_input(room, i, &inputs[i]);
+            if (rw && record_drawings(rw, bots, tick)) {
+                snprintf(err->msg, sizeof err->msg, "cannot write the replay");
+                return CR_EIO;
+            }
         }
         /* Every tick, not only bot ticks: the writer keeps changes only. */
         for (int i = 0; rw && i < n; i++) {

@@ -31,11 +31,26 @@ static void info(const Replay *r) {
            h->seed, h->rules);
     for (int i = 0; i < h->n_params; i++)
         printf("param %s=%s\n", h->param_key[i], h->param_value[i]);
-    printf("%d cars, %zu input changes, %zu hashes, %u ticks\n", h->n_cars, r->n_inputs,
-           r->n_hashes, r->final_tick);
+    printf("%d cars, %zu input changes, %zu hashes, %zu drawing sets, %u ticks\n", h->n_cars,
+           r->n_inputs, r->n_hashes, r->n_draw_sets, r->final_tick);
     for (int i = 0; i < h->n_cars; i++)
         printf("  car %d: %s (%s, %s)\n", i + 1, h->cars[i].name, car_kind_name(h->cars[i].kind),
                h->cars[i].car_type);
+}
+
+static void export_drawings(const Replay *r, const ReplayDrawSet *ds) {
+    static const char *const KIND[] = {"line", "circle", "text"};
+    printf("{\"tick\": %u, \"car\": %u, \"drawings\": [", ds->tick, ds->car);
+    for (int i = 0; i < ds->n; i++) {
+        const ReplayDrawing *d = &r->drawings[ds->first + (size_t)i];
+        printf(
+            "%s{\"kind\": \"%s\", \"rgb\": %u, \"a\": %.3f, \"b\": %.3f, \"c\": %.3f, "
+            "\"d\": %.3f, \"text\": ",
+            i ? ", " : "", KIND[d->kind], d->rgb, d->a, d->b, d->c, d->d);
+        json_write_string(stdout, d->text);
+        fputs("}", stdout);
+    }
+    fputs("]}\n", stdout);
 }
 
 static void export_snapshot(const RaceSnapshot *s) {
@@ -89,12 +104,14 @@ static int resimulate(const CommonOpts *common, const Replay *r, const char *pat
     if (rules_hash(s.rules) != h->rules_hash)
         fprintf(stderr, "coderally replay: note: rules/%s.lua changed since the recording\n",
                 h->rules);
-    size_t in = 0, hs = 0;
+    size_t in = 0, hs = 0, ds = 0;
     RaceSnapshot snap;
     while (race_tick(s.room) < r->final_tick) {
         uint32_t tick = race_tick(s.room);
         for (; in < r->n_inputs && r->inputs[in].tick <= tick; in++)
             race_set_packed_input(s.room, r->inputs[in].car, r->inputs[in].input);
+        for (; ds < r->n_draw_sets && r->draw_sets[ds].tick <= tick; ds++)
+            if (export_every > 0) export_drawings(r, &r->draw_sets[ds]);
         if (race_step(s.room, &err)) {
             cli_error(CMD, "%s: %s", path, err.msg);
             goto out;

@@ -111,6 +111,33 @@ int replay_writer_input(ReplayWriter *w, uint32_t tick, int car, PackedInput in)
     return ferror(w->f) ? CR_EIO : CR_OK;
 }
 
+static void put_f32(FILE *f, float x) {
+    uint32_t v;
+    memcpy(&v, &x, 4);
+    put_u32(f, v);
+}
+
+int replay_writer_drawings(ReplayWriter *w, uint32_t tick, int car, const ReplayDrawing *d, int n) {
+    if (car < 0 || car >= CR_MAX_CARS || n < 0 || n > REPLAY_MAX_DRAWINGS) return CR_EINVAL;
+    if (n == 0) return CR_OK;
+    put_u8(w->f, 'D');
+    put_u32(w->f, tick);
+    put_u8(w->f, (uint8_t)car);
+    put_u8(w->f, (uint8_t)n);
+    for (int i = 0; i < n; i++) {
+        put_u8(w->f, d[i].kind);
+        put_u32(w->f, d[i].rgb);
+        put_f32(w->f, d[i].a);
+        put_f32(w->f, d[i].b);
+        put_f32(w->f, d[i].c);
+        put_f32(w->f, d[i].d);
+        size_t len = strnlen(d[i].text, REPLAY_DRAW_TEXT_MAX);
+        put_u8(w->f, (uint8_t)len);
+        fwrite(d[i].text, 1, len, w->f);
+    }
+    return ferror(w->f) ? CR_EIO : CR_OK;
+}
+
 int replay_writer_hash(ReplayWriter *w, uint32_t tick, uint64_t hash) {
     put_u8(w->f, 'H');
     put_u32(w->f, tick);
@@ -305,18 +332,27 @@ int replay_read(const char *path, Replay **out, CrError *err) {
         }
     }
     /* Records: count first so the arrays are allocated once. */
-    size_t ni = 0, nh = 0, start = r.off;
+    size_t ni = 0, nh = 0, nd = 0, ndraw = 0, start = r.off;
     bool ended = false;
     while (!ended && !r.bad) {
         uint8_t t = get_u8(&r);
-        if (t == 'I')
+        if (t == 'I') {
             take(&r, 9), ni++;
-        else if (t == 'H')
+        } else if (t == 'H') {
             take(&r, 12), nh++;
-        else if (t == 'E')
+        } else if (t == 'E') {
             take(&r, 12), ended = true;
-        else
+        } else if (t == 'D') {
+            take(&r, 5);
+            uint8_t n = get_u8(&r);
+            for (int i = 0; i < n && !r.bad; i++) {
+                take(&r, 21);
+                take(&r, get_u8(&r));
+            }
+            nd++, ndraw += n;
+        } else {
             r.bad = true;
+        }
     }
     if (r.bad || !ended) {
         rc = damaged(err, path, r.off, ended ? "truncated record" : "no end record");
@@ -328,7 +364,9 @@ int replay_read(const char *path, Replay **out, CrError *err) {
     }
     rp->inputs = malloc((ni ? ni : 1) * sizeof *rp->inputs);
     rp->hashes = malloc((nh ? nh : 1) * sizeof *rp->hashes);
-    if (!rp->inputs || !rp->hashes) {
+    rp->draw_sets = malloc((nd ? nd : 1) * sizeof *rp->draw_sets);
+    rp->drawings = malloc((ndraw ? ndraw : 1) * sizeof *rp->drawings);
+    if (!rp->inputs || !rp->hashes || !rp->draw_sets || !rp->drawings) {
         rc = CR_ENOMEM;
         goto out;
     }
@@ -358,6 +396,35 @@ int replay_read(const char *path, Replay **out, CrError *err) {
         } else if (t == 'H') {
             rp->hashes[rp->n_hashes].tick = tick;
             rp->hashes[rp->n_hashes++].hash = get_u64(&r);
+        } else if (t == 'D') {
+            ReplayDrawSet *ds = &rp->draw_sets[rp->n_draw_sets++];
+            ds->tick = tick;
+            ds->car = get_u8(&r);
+            ds->n = get_u8(&r);
+            ds->first = rp->n_drawings;
+            if (ds->car >= h->n_cars || ds->n > REPLAY_MAX_DRAWINGS) {
+                rc = damaged(err, path, at, "bad drawing record");
+                goto out;
+            }
+            for (int i = 0; i < ds->n; i++) {
+                ReplayDrawing *d = &rp->drawings[rp->n_drawings++];
+                d->kind = get_u8(&r);
+                d->rgb = get_u32(&r);
+                float *f[4] = {&d->a, &d->b, &d->c, &d->d};
+                for (int k = 0; k < 4; k++) {
+                    uint32_t v = get_u32(&r);
+                    memcpy(f[k], &v, 4);
+                }
+                uint8_t tlen = get_u8(&r);
+                const unsigned char *txt = take(&r, tlen);
+                if (!txt || d->kind > 2 || d->rgb > 0xffffff || tlen > REPLAY_DRAW_TEXT_MAX ||
+                    memchr(txt, 0, tlen)) {
+                    rc = damaged(err, path, at, "bad drawing");
+                    goto out;
+                }
+                memcpy(d->text, txt, tlen);
+                d->text[tlen] = 0;
+            }
         } else {
             rp->final_tick = tick;
             rp->final_hash = get_u64(&r);
@@ -376,5 +443,7 @@ void replay_free(Replay *r) {
     if (!r) return;
     free(r->inputs);
     free(r->hashes);
+    free(r->draw_sets);
+    free(r->drawings);
     free(r);
 }

@@ -17,6 +17,9 @@
  *   |  'E' u32 final tick u64 final race_hash                      |
  *   +--------------------------------------------------------------+
  *   str = u16 length + bytes (no NUL), at most 255 bytes
+ *   drawing = u8 kind (0 line, 1 circle, 2 text) u32 0xRRGGBB
+ *             f32 a b c d (line (a,b)-(c,d); circle centre (a,b) radius c;
+ *             text at (a,b)) u8 text length + bytes (at most 64)
  */
 #ifndef CR_REPLAY_H
 #define CR_REPLAY_H
@@ -28,6 +31,8 @@
 #define REPLAY_FORMAT 1
 #define REPLAY_MAX_PARAMS 32
 #define REPLAY_HASH_EVERY CR_TICK_RATE
+#define REPLAY_MAX_DRAWINGS 32 /* per car per tick */
+#define REPLAY_DRAW_TEXT_MAX 64
 
 typedef struct {
     char generator[CR_NAME_MAX];
@@ -54,12 +59,31 @@ typedef struct {
     uint64_t hash;
 } ReplayHash;
 
+/* A debug drawing in world coordinates (u), as a bot returned it. */
+typedef struct {
+    uint8_t kind; /* 0 line, 1 circle, 2 text */
+    uint32_t rgb;
+    float a, b, c, d;
+    char text[REPLAY_DRAW_TEXT_MAX + 1];
+} ReplayDrawing;
+
+/* The drawings car returned on tick: drawings[first .. first + n). */
+typedef struct {
+    uint32_t tick;
+    uint8_t car, n;
+    size_t first;
+} ReplayDrawSet;
+
 typedef struct {
     ReplayHeader header;
     ReplayInput *inputs;
     size_t n_inputs;
     ReplayHash *hashes;
     size_t n_hashes;
+    ReplayDrawSet *draw_sets;
+    size_t n_draw_sets;
+    ReplayDrawing *drawings;
+    size_t n_drawings;
     uint32_t final_tick;
     uint64_t final_hash;
 } Replay;
@@ -72,6 +96,8 @@ int replay_writer_open(const char *path, const ReplayHeader *h, ReplayWriter **o
 /* Records car's input if it differs from the last recorded one. */
 int replay_writer_input(ReplayWriter *w, uint32_t tick, int car, PackedInput in);
 int replay_writer_hash(ReplayWriter *w, uint32_t tick, uint64_t hash);
+/* Records car's debug drawings of tick (n <= REPLAY_MAX_DRAWINGS). */
+int replay_writer_drawings(ReplayWriter *w, uint32_t tick, int car, const ReplayDrawing *d, int n);
 /* Writes the end record, flushes, renames. Frees w either way. */
 int replay_writer_close(ReplayWriter *w, uint32_t tick, uint64_t hash, CrError *err);
 /* Abandons the file (removes the temporary). */

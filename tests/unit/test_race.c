@@ -341,6 +341,9 @@ TEST(replay_round_trip_and_damage) {
     replay_writer_input(w, 0, 0, a);
     replay_writer_input(w, 1, 0, a); /* unchanged: not written */
     replay_writer_input(w, 3, 1, b);
+    ReplayDrawing dr[2] = {{0, 0x00ff00, 1, 2, 3, 4, ""}, {2, 0xffffff, 5, 6, 0, 0, "apex"}};
+    ASSERT_EQ_INT(replay_writer_drawings(w, 3, 1, dr, 2), CR_OK);
+    ASSERT_EQ_INT(replay_writer_drawings(w, 3, 1, dr, REPLAY_MAX_DRAWINGS + 1), CR_EINVAL);
     replay_writer_hash(w, 60, 0x1234);
     ASSERT_EQ_INT(replay_writer_close(w, 61, 0xabcd, &err), CR_OK);
     Replay *rp;
@@ -356,6 +359,12 @@ TEST(replay_round_trip_and_damage) {
     ASSERT_EQ_INT(rp->header.seed, 99);
     ASSERT_TRUE(!strcmp(rp->header.param_value[0], "12"));
     ASSERT_EQ_INT(rp->header.cars[1].kind, CAR_BOT);
+    ASSERT_EQ_INT(rp->n_draw_sets, 1);
+    ASSERT_EQ_INT(rp->draw_sets[0].car, 1);
+    ASSERT_EQ_INT(rp->draw_sets[0].n, 2);
+    ASSERT_NEAR(rp->drawings[0].d, 4, 0);
+    ASSERT_TRUE(!strcmp(rp->drawings[1].text, "apex"));
+    ASSERT_EQ_INT(rp->drawings[1].rgb, 0xffffff);
     replay_free(rp);
     /* Truncate it: the reader says where. */
     FILE *f = fopen(path, "r+b");
