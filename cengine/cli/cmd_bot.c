@@ -15,33 +15,20 @@
 #include "cli.h"
 #include "common.h"
 #include "race_bots.h"
+#include "util/file.h"
 
 static const char *const CMD = "bot";
 
-/* Reads FILE (at most limit bytes; *len may exceed limit to say "too big"). */
-static char *slurp(const char *path, size_t limit, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = malloc(limit + 1);
-    size_t n = buf ? fread(buf, 1, limit + 1, f) : 0;
-    bool bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
 static int bot_check(const char *file, const char *botd) {
     size_t len;
-    char *src = slurp(file, BOT_SOURCE_MAX, &len);
-    if (!src) {
-        cli_error(CMD, "%s: %s", file, strerror(errno ? errno : EIO));
+    char *src;
+    CrError err = {{0}};
+    /* An oversized file is read as far as the cap and left to the
+     * sandbox's check to report. */
+    if (file_read(file, BOT_SOURCE_MAX, &src, &len, &err)) {
+        cli_error(CMD, "%s", err.msg);
         return 1;
     }
-    CrError err = {{0}};
     BotHost *host = NULL;
     char *problems = NULL;
     int status = 1;
@@ -137,7 +124,9 @@ static char g_templates[1024];
 static char *template_source(const char *name, size_t *len) {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", g_templates, name);
-    return slurp(path, BOT_SOURCE_MAX, len);
+    char *src;
+    CrError err;
+    return file_read(path, BOT_SOURCE_MAX, &src, len, &err) ? NULL : src;
 }
 
 /* Private memory (kB) of pid from smaps_rollup. */
@@ -346,7 +335,8 @@ int bench_bots(int argc, char **argv) {
         if (!strcmp(argv[i], "--botd") && i + 1 < argc) {
             botd = argv[++i];
         } else {
-            cli_error("bench", "usage: coderally bench bots [--botd PATH] [--scripts DIR] "
+            cli_error("bench",
+                      "usage: coderally bench bots [--botd PATH] [--scripts DIR] "
                       "[--set KEY=VALUE]");
             return 2;
         }
@@ -377,9 +367,10 @@ int bench_bots(int argc, char **argv) {
     }
     printf("bench bots: %d runs of %d on_tick calls of a trivial bot\n", BENCH_RUNS, BENCH_CALLS);
     printf("  round trip per on_tick, as scheduled: median %.1f us, p99 %.1f us\n", med, p99);
-    printf("  round trip per on_tick, host and worker on one CPU: median %.1f us, p99 %.1f us   "
-           "(target: median < 30 us)\n",
-           pmed, pp99);
+    printf(
+        "  round trip per on_tick, host and worker on one CPU: median %.1f us, p99 %.1f us   "
+        "(target: median < 30 us)\n",
+        pmed, pp99);
     printf("  worker start (spawn + load a small bot): %.2f ms   (target < 5 ms)\n", start_ms);
     printf("  private memory per worker: %.1f MB   (target < 12 MB)\n", priv / 1024.0);
     double walls[BENCH_RUNS];

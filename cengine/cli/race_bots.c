@@ -4,6 +4,7 @@
  * bot its sensor record at once and collects the actions by the deadline.
  */
 #include "race_bots.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -24,29 +25,14 @@ struct RaceBots {
 
 /* Reads a whole bot file, at most BOT_SOURCE_MAX bytes. */
 static int read_source(const char *path, char **out, size_t *len, CrError *err) {
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err->msg, sizeof err->msg, "%s: %s", path, strerror(errno));
-        return CR_EIO;
-    }
-    char *buf = malloc(BOT_SOURCE_MAX + 1);
-    size_t n = buf ? fread(buf, 1, BOT_SOURCE_MAX + 1, f) : 0;
-    bool bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        free(buf);
-        snprintf(err->msg, sizeof err->msg, "%s: cannot read", path);
-        return CR_EIO;
-    }
-    if (n > BOT_SOURCE_MAX) {
-        free(buf);
+    if (file_read(path, BOT_SOURCE_MAX, out, len, err)) return CR_EIO;
+    if (*len > BOT_SOURCE_MAX) {
+        free(*out);
+        *out = NULL;
         snprintf(err->msg, sizeof err->msg, "%s:1: the source is over %u bytes", path,
                  BOT_SOURCE_MAX);
         return CR_ESCRIPT;
     }
-    *out = buf;
-    *len = n;
     return CR_OK;
 }
 

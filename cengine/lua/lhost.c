@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/file.h"
 #include "util/rng.h"
 
 #define HOOK_EVERY 1000
@@ -466,59 +467,22 @@ int lhost_run_string(LuaHost *h, const char *code, size_t len, const char *chunk
     return lhost_call(h, 0, 1, err);
 }
 
-/* Reads a whole file of at most max bytes. 0, or an errno-like code with
- * err filled. */
-static int read_file(const char *path, size_t max, char **out, size_t *out_len, CrError *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err->msg, sizeof err->msg, "%s: %s", path, strerror(errno));
-        return errno == ENOENT ? CR_ENOTFOUND : CR_EIO;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int rc = CR_OK;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 16384;
-            if (cap > max * 2) {
-                snprintf(err->msg, sizeof err->msg, "%s: larger than %zu KiB", path, max >> 10);
-                rc = CR_EINVAL;
-                break;
-            }
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                rc = CR_ENOMEM;
-                snprintf(err->msg, sizeof err->msg, "%s: out of memory", path);
-                break;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) break;
-    }
-    if (!rc && len > max) {
+/* Reads a script of at most max bytes; err says why not. */
+static int read_script(const char *path, size_t max, char **out, size_t *len, CrError *err) {
+    int rc = file_read(path, max, out, len, err);
+    if (rc == CR_OK && *len > max) {
         snprintf(err->msg, sizeof err->msg, "%s: larger than %zu KiB", path, max >> 10);
-        rc = CR_EINVAL;
+        free(*out);
+        *out = NULL;
+        return CR_EINVAL;
     }
-    if (!rc && ferror(f)) {
-        snprintf(err->msg, sizeof err->msg, "%s: read error", path);
-        rc = CR_EIO;
-    }
-    fclose(f);
-    if (rc) {
-        free(buf);
-        return rc;
-    }
-    *out = buf;
-    *out_len = len;
-    return CR_OK;
+    return rc;
 }
 
 int lhost_run_file(LuaHost *h, const char *path, CrError *err) {
     char *buf;
     size_t len;
-    int rc = read_file(path, 8u << 20, &buf, &len, err);
+    int rc = read_script(path, 8u << 20, &buf, &len, err);
     if (rc) return rc;
     /* "@path" makes messages say path:line. */
     char name[600];
@@ -533,7 +497,7 @@ void lhost_push_chunk(lua_State *L, const char *path) {
     char *buf;
     size_t len;
     CrError err;
-    if (read_file(path, 1u << 20, &buf, &len, &err)) luaL_error(L, "%s", err.msg);
+    if (read_script(path, 1u << 20, &buf, &len, &err)) luaL_error(L, "%s", err.msg);
     char name[600];
     snprintf(name, sizeof name, "@%s", path);
     int status = luaL_loadbufferx(L, buf, len, name, "t");

@@ -1,6 +1,8 @@
 /* replay.c - writing and reading replay files (format in replay.h). */
 #include "sim/replay.h"
 
+#include "util/file.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,47 +234,18 @@ static int damaged(CrError *err, const char *path, size_t off, const char *what)
     return CR_EFORMAT;
 }
 
-static int read_all(const char *path, unsigned char **buf, size_t *len, CrError *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err->msg, sizeof err->msg, "%s: %s", path, strerror(errno));
-        return errno == ENOENT ? CR_ENOTFOUND : CR_EIO;
-    }
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *b = malloc(cap);
-    int rc = CR_OK;
-    while (b) {
-        n += fread(b + n, 1, cap - n, f);
-        if (n < cap) break;
-        if (cap >= (size_t)1 << 30) {
-            rc = CR_EFORMAT;
-            snprintf(err->msg, sizeof err->msg, "%s: larger than 1 GiB", path);
-            break;
-        }
-        unsigned char *nb = realloc(b, cap * 2);
-        if (!nb) break;
-        b = nb, cap *= 2;
-    }
-    if (!b || (rc == CR_OK && n == cap)) rc = rc ? rc : CR_ENOMEM;
-    if (rc == CR_OK && ferror(f)) {
-        rc = CR_EIO;
-        snprintf(err->msg, sizeof err->msg, "%s: read error", path);
-    }
-    fclose(f);
-    if (rc) {
-        free(b);
-        return rc;
-    }
-    *buf = b, *len = n;
-    return CR_OK;
-}
-
 int replay_read(const char *path, Replay **out, CrError *err) {
     *out = NULL;
-    unsigned char *buf;
+    char *text;
     size_t len;
-    int rc = read_all(path, &buf, &len, err);
+    int rc = file_read(path, (size_t)1 << 30, &text, &len, err);
     if (rc) return rc;
+    if (len > (size_t)1 << 30) {
+        free(text);
+        snprintf(err->msg, sizeof err->msg, "%s: larger than 1 GiB", path);
+        return CR_EFORMAT;
+    }
+    unsigned char *buf = (unsigned char *)text;
     Replay *rp = calloc(1, sizeof *rp);
     if (!rp) {
         free(buf);
