@@ -23,6 +23,9 @@ return {
     DEFAULT_RULES = "standard",
     DEFAULT_CAR = "hatch",
 
+    -- Accounts: points a new player starts with (the starter car is DEFAULT_CAR)
+    STARTING_POINTS = 1000,
+
     -- Database
     DATABASE_URL = "sqlite:///./coderally.db",
 }

@@ -10,7 +10,9 @@ int cmd_race(int argc, char **argv);
 int cmd_stage(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
-int cmd_bot(int argc, char **argv);    /* cmd_bot.c: `coderally bot check FILE` */
+int cmd_bot(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+    /* cmd_serve.c: the game server */ /* cmd_bot.c: `coderally bot check FILE` */
 int bench_bots(int argc, char **argv); /* bench_bots.c: `coderally bench bots` */
 
 /* Default scripts directory (the repository's scripts/). */

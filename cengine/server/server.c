@@ -1,0 +1,215 @@
+/* server.c - start-up, the event loop and shutdown of `coderally serve`. */
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server_internal.h"
+
+#define QUEUE_FAST 256
+#define QUEUE_SLOW 32
+#define DRAIN_S 5
+
+static volatile sig_atomic_t stop_requested;
+static struct lws_context *signal_ctx;
+
+static void on_signal(int sig) {
+    (void)sig;
+    stop_requested = 1;
+    /* Writes one byte to lws's wake-up pipe: safe in a signal handler. */
+    if (signal_ctx) lws_cancel_service(signal_ctx);
+}
+
+Server *server_of(struct lws *wsi) {
+    struct lws_context *ctx = lws_get_context(wsi);
+    return ctx ? lws_context_user(ctx) : NULL;
+}
+
+static void wake_loop(void *ud) {
+    lws_cancel_service(((Server *)ud)->lws);
+}
+
+static struct lws_protocols protocols[3];
+
+static void fini_ctxs(Server *srv) {
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < SERVER_MAX_WORKERS; i++) {
+            store_close(srv->ctxs[l][i].store);
+            scripts_close(srv->ctxs[l][i].scripts);
+            srv->ctxs[l][i].store = NULL;
+            srv->ctxs[l][i].scripts = NULL;
+        }
+}
+
+/* Each worker thread gets its own database connection and its own scripts
+ * (a Lua state is single-threaded). */
+static int init_ctxs(Server *srv, int n, CrError *err) {
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < n; i++) {
+            ApiCtx *c = &srv->ctxs[l][i];
+            c->settings = &srv->settings;
+            c->bots = srv->bots;
+            int r = store_open(srv->cfg->db_path, NULL, &c->store, err);
+            if (!r)
+                r = scripts_open(srv->cfg->scripts_dir, srv->cfg->sets, srv->cfg->n_sets,
+                                 &c->scripts, err);
+            if (r) return r;
+        }
+    return 0;
+}
+
+static int read_settings(Server *srv, Scripts *sc, CrError *err) {
+    double points = 1000;
+    const char *car = "hatch";
+    int r = scripts_config_number(sc, "STARTING_POINTS", &points);
+    if (r && r != CR_ENOTFOUND) {
+        snprintf(err->msg, sizeof err->msg, "STARTING_POINTS must be a number");
+        return r;
+    }
+    if (points < 0 || points > 1e12) {
+        snprintf(err->msg, sizeof err->msg, "STARTING_POINTS must be 0 or more");
+        return CR_EINVAL;
+    }
+    r = scripts_config_string(sc, "DEFAULT_CAR", &car);
+    if (r && r != CR_ENOTFOUND) {
+        snprintf(err->msg, sizeof err->msg, "DEFAULT_CAR must be a string");
+        return r;
+    }
+    srv->settings.starting_points = (int64_t)points;
+    snprintf(srv->settings.starter_car, sizeof srv->settings.starter_car, "%s", car);
+    CarStats stats;
+    if ((r = scripts_car_stats(sc, car, NULL, 0, &stats, err))) return r;
+    return 0;
+}
+
+int server_run(const ServerConfig *cfg, CrError *err) {
+    Server srv;
+    memset(&srv, 0, sizeof srv);
+    srv.cfg = cfg;
+    int n = cfg->workers > 0 ? cfg->workers : 2;
+    if (n > SERVER_MAX_WORKERS) n = SERVER_MAX_WORKERS;
+    int status = 1, r;
+    char *dummy = NULL;
+    Scripts *sc = NULL;
+    Store *st = NULL;
+
+    if (sodium_init() < 0) {
+        snprintf(err->msg, sizeof err->msg, "libsodium failed to initialise");
+        return CR_EINVAL;
+    }
+    /* Migrations once, before any worker opens the database. */
+    if ((r = store_open(cfg->db_path, cfg->migrations_dir, &st, err))) return r;
+    store_close(st);
+    if ((r = scripts_open(cfg->scripts_dir, cfg->sets, cfg->n_sets, &sc, err))) return r;
+    r = read_settings(&srv, sc, err);
+    scripts_close(sc);
+    if (r) return r;
+
+    /* A hash of a random password, verified at logins of unknown users so
+     * they take as long as real ones. */
+    dummy = malloc(crypto_pwhash_STRBYTES);
+    uint8_t rnd[16];
+    randombytes_buf(rnd, sizeof rnd);
+    if (!dummy ||
+        crypto_pwhash_str(dummy, (const char *)rnd, sizeof rnd, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE)) {
+        snprintf(err->msg, sizeof err->msg, "cannot hash (out of memory?)");
+        r = CR_ENOMEM;
+        goto out;
+    }
+    srv.settings.dummy_hash = dummy;
+
+    CrError berr = {{0}};
+    if (bot_checker_create(cfg->botd_path, &srv.bots, &berr))
+        fprintf(stderr, "[server] bot sandbox unavailable, bot saves will fail: %s\n", berr.msg);
+
+    if (cfg->web_dir && realpath(cfg->web_dir, srv.web_root)) srv.have_web = true;
+    if (!(srv.rl = ratelimit_create(4096))) {
+        r = CR_ENOMEM;
+        goto out;
+    }
+    if ((r = init_ctxs(&srv, n, err))) goto out;
+
+    protocols[0] = (struct lws_protocols){"http", http_callback, http_conn_size(), 0, 0, NULL, 0};
+    protocols[1] =
+        (struct lws_protocols){WS_PROTOCOL, ws_callback, ws_conn_size(), WS_MSG_MAX, 0, NULL, 0};
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = cfg->port;
+    info.iface = cfg->host && strcmp(cfg->host, "0.0.0.0") ? cfg->host : NULL;
+    info.protocols = protocols;
+    info.user = &srv;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.timeout_secs = 30;
+    info.max_http_header_data = 4096;
+    lws_set_log_level(LLL_ERR, NULL);
+    srv.lws = lws_create_context(&info);
+    if (!srv.lws) {
+        snprintf(err->msg, sizeof err->msg, "cannot listen on port %d (in use?)", cfg->port);
+        r = CR_EIO;
+        goto out;
+    }
+    void *fast[SERVER_MAX_WORKERS], *slow[SERVER_MAX_WORKERS];
+    for (int i = 0; i < n; i++) {
+        fast[i] = &srv.ctxs[LANE_FAST][i];
+        slow[i] = &srv.ctxs[LANE_SLOW][i];
+    }
+    if ((r = workers_create("fast", n, QUEUE_FAST, fast, wake_loop, &srv, &srv.lanes[LANE_FAST],
+                            err)) ||
+        (r = workers_create("slow", n, QUEUE_SLOW, slow, wake_loop, &srv, &srv.lanes[LANE_SLOW],
+                            err)))
+        goto out;
+
+    struct lws_vhost *vh = lws_get_vhost_by_name(srv.lws, "default");
+    srv.port = vh ? lws_get_vhost_listen_port(vh) : cfg->port;
+    printf("CodeRally server: open http://localhost:%d/  (database %s, %s)\n", srv.port,
+           cfg->db_path, srv.have_web ? srv.web_root : "web client not built");
+    fflush(stdout);
+
+    signal_ctx = srv.lws;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    while (!stop_requested)
+        if (lws_service(srv.lws, 0) < 0) break;
+
+    /* Shutdown: refuse new work, let queued and running jobs finish and
+     * their answers go out, then close. */
+    srv.stopping = true;
+    fprintf(stderr, "[server] stopping: finishing work in flight\n");
+    /* lws_service() waits for an event; a self-wake each round keeps the
+     * drain moving while answers are written. */
+    struct timespec pause = {0, 2 * 1000 * 1000};
+    time_t until = time(NULL) + DRAIN_S;
+    int quiet = 0;
+    while (time(NULL) < until && quiet < 50) {
+        size_t load = workers_load(srv.lanes[LANE_FAST]) + workers_load(srv.lanes[LANE_SLOW]);
+        quiet = load ? 0 : quiet + 1;
+        lws_cancel_service(srv.lws);
+        lws_service(srv.lws, 0);
+        nanosleep(&pause, NULL);
+    }
+    status = 0;
+out:
+    signal_ctx = NULL;
+    /* Pools first: their jobs may still hold connections' answers. */
+    for (int l = 0; l < 2; l++) {
+        if (srv.lanes[l]) {
+            workers_destroy(srv.lanes[l], http_job_drop);
+            srv.lanes[l] = NULL;
+        }
+    }
+    lws_context_destroy(srv.lws);
+    fini_ctxs(&srv);
+    bot_checker_destroy(srv.bots);
+    ratelimit_destroy(srv.rl);
+    free(dummy);
+    return status == 0 ? 0 : (r ? r : CR_EIO);
+}

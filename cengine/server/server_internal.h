@@ -1,0 +1,49 @@
+/* server_internal.h - the server's state shared by its event-loop modules
+ * (server.c, http.c, ws.c). Only the loop thread touches it. */
+#ifndef CR_SERVER_INTERNAL_H
+#define CR_SERVER_INTERNAL_H
+
+#include <libwebsockets.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+
+#include "api.h"
+#include "ratelimit.h"
+#include "server.h"
+#include "workers.h"
+
+#define SERVER_MAX_WORKERS 4
+#define WS_PROTOCOL "coderally.v1"
+#define WS_PROTOCOL_VERSION 1
+#define WS_MSG_MAX 4096
+
+typedef struct {
+    const ServerConfig *cfg;
+    struct lws_context *lws;
+    WorkerPool *lanes[2]; /* LANE_FAST, LANE_SLOW */
+    ApiCtx ctxs[2][SERVER_MAX_WORKERS];
+    ApiSettings settings;
+    BotChecker *bots;
+    RateLimit *rl;
+    char web_root[PATH_MAX];
+    bool have_web;
+    bool stopping;
+    int port;
+} Server;
+
+Server *server_of(struct lws *wsi);
+
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len);
+/* Hands finished REST jobs back to their connections. */
+void http_take_done(Server *srv);
+/* Frees a finished job nobody will take (at shutdown). */
+void http_job_drop(Job *job);
+size_t http_conn_size(void);
+
+int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                size_t len);
+size_t ws_conn_size(void);
+
+#endif
