@@ -33,6 +33,7 @@ static void usage(FILE *f) {
         "  --migrations DIR  sql/NNN_name.sql files (default: the repository's sql/)\n"
         "  --workers N       threads per worker lane, 1..4 (default 2)\n"
         "  --botd PATH       the sandbox worker (default: coderally-botd next to coderally)\n"
+        "  --register-limit N  registrations allowed per address per 10 minutes (default 10)\n"
         "\n"
         "SIGTERM or SIGINT stops it cleanly (exit 0).\n",
         f);
@@ -42,7 +43,7 @@ int cmd_serve(int argc, char **argv) {
     CommonOpts common;
     cli_common_init(&common);
     const char *db = NULL, *web = CR_DEFAULT_WEB, *sql = CR_DEFAULT_SQL, *botd = NULL, *host = NULL;
-    long long port = -1, workers = 2;
+    long long port = -1, workers = 2, register_limit = 10;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int c = cli_common_opt(CMD, argc, argv, &i, &common);
@@ -54,7 +55,7 @@ int cmd_serve(int argc, char **argv) {
         }
         if (strcmp(a, "--port") && strcmp(a, "--db") && strcmp(a, "--web") &&
             strcmp(a, "--migrations") && strcmp(a, "--workers") && strcmp(a, "--botd") &&
-            strcmp(a, "--host")) {
+            strcmp(a, "--host") && strcmp(a, "--register-limit")) {
             cli_error(CMD, "unknown option '%s' (see --help)", a);
             return 2;
         }
@@ -64,6 +65,8 @@ int cmd_serve(int argc, char **argv) {
             if (cli_parse_int(CMD, a, v, 0, 65535, &port)) return 2;
         } else if (!strcmp(a, "--workers")) {
             if (cli_parse_int(CMD, a, v, 1, 4, &workers)) return 2;
+        } else if (!strcmp(a, "--register-limit")) {
+            if (cli_parse_int(CMD, a, v, 1, 1000000, &register_limit)) return 2;
         } else if (!strcmp(a, "--db")) {
             db = v;
         } else if (!strcmp(a, "--web")) {
@@ -110,6 +113,7 @@ int cmd_serve(int argc, char **argv) {
         .n_sets = common.n_sets,
         .botd_path = botd,
         .workers = (int)workers,
+        .register_limit = (int)register_limit,
     };
     if (server_run(&cfg, &err)) {
         cli_error(CMD, "%s", err.msg);

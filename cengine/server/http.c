@@ -152,7 +152,7 @@ static bool rate_ok(Server *srv, struct lws *wsi, HttpConn *c, const char *login
     if (c->route->rate == RATE_REGISTER) {
         snprintf(key, sizeof key, "reg:%s", peer);
         window = 600;
-        limit = 10;
+        limit = srv->cfg->register_limit > 0 ? srv->cfg->register_limit : 10;
     } else {
         snprintf(key, sizeof key, "login-addr:%s", peer);
         window = 60;

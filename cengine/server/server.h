@@ -20,6 +20,7 @@ typedef struct {
     size_t n_sets;
     const char *botd_path; /* NULL: next to the executable */
     int workers;           /* threads per lane; 0: 2 */
+    int register_limit;    /* registrations per address per 10 minutes; 0: 10 */
 } ServerConfig;
 
 /* Runs the server until SIGTERM or SIGINT, then stops accepting work, lets

@@ -1,0 +1,625 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `coderally serve`: a real server on a free port with a
+fresh database, driven through a real HTTP client (httpx) and a real
+WebSocket client (websockets), both pinned in tests/server/requirements.txt.
+
+usage: test_server.py CODERALLY_BINARY [TEST_NAME ...]
+"""
+import asyncio
+import http.cookiejar
+import json
+import os
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, ".deps", "server-tests"))
+
+import httpx  # noqa: E402
+import websockets  # noqa: E402
+import websockets.exceptions  # noqa: E402
+
+BIN = None
+TEMPLATE = open(os.path.join(ROOT, "botsandbox", "templates", "checkpoint_follower.py")).read()
+BAD_BOT = "import os\nclass Bot:\n    def on_tick(self, s):\n        return {}\n"
+
+
+class Server:
+    """A `coderally serve` process on a free port with its own database."""
+
+    def __init__(self, tmp, db=None, web=None, extra=("--register-limit", "40")):
+        self.tmp = tmp
+        self.db = db or os.path.join(tmp, "coderally.db")
+        web = web or os.path.join(tmp, "no-web")
+        self.log = open(os.path.join(tmp, "server.log"), "a")
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--port", "0", "--db", self.db, "--web", web, *extra],
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = self.proc.stdout.readline()
+        if "localhost:" not in line:
+            self.proc.kill()
+            raise RuntimeError("server did not start: %r (see %s/server.log)" % (line, tmp))
+        self.port = int(line.split("localhost:")[1].split("/")[0])
+        self.url = "http://127.0.0.1:%d" % self.port
+        # No cookie jar: every request says explicitly how it authenticates.
+        jar = http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        self.http = httpx.Client(base_url=self.url, timeout=30, cookies=jar)
+
+    def stop(self, sig=signal.SIGTERM):
+        self.http.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout=30)
+        self.proc.stdout.close()
+        self.log.close()
+        return rc
+
+    def db_query(self, sql, *args):
+        con = sqlite3.connect(self.db)
+        try:
+            return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
+
+
+# ---- helpers --------------------------------------------------------------
+
+def check(cond, msg="check failed"):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def expect(r, status, code=None):
+    body = r.text
+    check(r.status_code == status, "%s %s: want %d, got %d: %s" % (
+        r.request.method, r.request.url.path, status, r.status_code, body[:300]))
+    if code is not None:
+        err = r.json().get("error", {})
+        check(err.get("code") == code, "want error code %s, got %s" % (code, body[:300]))
+        check(isinstance(err.get("message"), str) and err["message"], "error without message")
+    return r.json() if r.headers.get("content-type", "").startswith("application/json") and body else None
+
+
+NAMES = iter("user%d" % i for i in range(1000))
+
+
+def register(srv, name=None, password="correct horse"):
+    name = name or next(NAMES)
+    j = expect(srv.http.post("/api/auth/register", json={"username": name, "password": password}), 201)
+    return name, j["token"]
+
+
+def auth(token):
+    return {"Authorization": "Bearer " + token}
+
+
+def raw_request(srv, text):
+    """Sends bytes exactly as given (no client normalisation); returns the reply."""
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+        s.sendall(text.encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            if b"\r\n\r\n" in data:
+                head, _, rest = data.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                if len(rest) >= length:
+                    break
+        return data.decode("latin-1")
+
+
+# ---- tests ------------------------------------------------------------------
+
+def test_health_and_unknown_routes(srv):
+    j = expect(srv.http.get("/api/health"), 200)
+    check(j["ok"] is True and j["protocol"] == 1 and j["schema"] >= 1)
+    expect(srv.http.get("/api/nope"), 404, "not_found")
+    expect(srv.http.delete("/api/health"), 405, "method_not_allowed")
+    expect(srv.http.get("/api/auth/login"), 405, "method_not_allowed")
+
+
+def test_static_files_mime_and_no_traversal(srv):
+    r = srv.http.get("/")
+    check(r.status_code == 200 and "text/html" in r.headers["content-type"])
+    check("index page" in r.text, r.text[:200])
+    r = srv.http.get("/assets/app.js")
+    check(r.status_code == 200 and r.headers["content-type"].startswith("text/javascript"))
+    r = srv.http.get("/assets/app.wasm")
+    check(r.status_code == 200 and r.headers["content-type"] == "application/wasm")
+    r = srv.http.get("/style.css")
+    check(r.status_code == 200 and r.headers["content-type"].startswith("text/css"))
+    # a client-side route falls back to index.html; a missing asset is a 404
+    check("index page" in srv.http.get("/garage").text)
+    expect(srv.http.get("/assets/missing.js"), 404)
+    for path in ["/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt",
+                 "/..%2fsecret.txt", "/assets/%2e%2e/%2e%2e/secret.txt", "/link-out/secret.txt"]:
+        reply = raw_request(srv, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path)
+        check("TOP SECRET" not in reply, "traversal through %s: %s" % (path, reply[:200]))
+
+
+def test_register_login_me_logout(srv):
+    name = "Ada_" + secrets.token_hex(3)
+    r = srv.http.post("/api/auth/register", json={"username": name, "password": "correct horse"})
+    j = expect(r, 201)
+    check(j["user"]["username"] == name and j["user"]["points"] == 1000)
+    cookie = r.headers["set-cookie"]
+    for part in ["cr_session=", "HttpOnly", "SameSite=Lax", "Path=/"]:
+        check(part in cookie, "cookie lacks %s: %s" % (part, cookie))
+    # the same name in another case is taken
+    expect(srv.http.post("/api/auth/register", json={"username": name.lower(), "password": "x" * 9}),
+           409, "username_taken")
+    # login: right, then the same answer for a wrong password and an unknown user
+    j = expect(srv.http.post("/api/auth/login", json={"username": name, "password": "correct horse"}), 200)
+    token = j["token"]
+    check(len(token) == 96 and j["expires_at"] > time.time())
+    wrong = srv.http.post("/api/auth/login", json={"username": name, "password": "wrong horse"})
+    unknown = srv.http.post("/api/auth/login", json={"username": "nobody_here", "password": "wrong horse"})
+    expect(wrong, 401, "bad_credentials")
+    expect(unknown, 401, "bad_credentials")
+    check(wrong.text == unknown.text, "login errors differ: %s vs %s" % (wrong.text, unknown.text))
+    # me by bearer and by cookie (a fresh client, only the cookie)
+    j = expect(srv.http.get("/api/me", headers=auth(token)), 200)
+    check(j["user"]["username"] == name)
+    with httpx.Client(base_url=srv.url, cookies={"cr_session": token}) as c:
+        check(expect(c.get("/api/me"), 200)["user"]["username"] == name)
+    # logout ends that session only
+    r = srv.http.post("/api/auth/logout", headers=auth(token))
+    check(r.status_code == 204 and "Max-Age=0" in r.headers.get("set-cookie", ""))
+    expect(srv.http.get("/api/me", headers=auth(token)), 401, "unauthorized")
+    expect(srv.http.post("/api/auth/logout", headers=auth(token)), 401, "unauthorized")
+
+
+def test_bad_registrations_change_nothing(srv):
+    before = srv.db_query("SELECT COUNT(*) FROM users")[0][0]
+    bad = [
+        {"username": "ab", "password": "long enough"},
+        {"username": "has space", "password": "long enough"},
+        {"username": "_lead", "password": "long enough"},
+        {"username": "émile", "password": "long enough"},
+        {"username": "x" * 25, "password": "long enough"},
+        {"username": 12345, "password": "long enough"},
+        {"username": ["a"], "password": "long enough"},
+        {"username": "okname"},
+        {"username": "okname", "password": "short"},
+        {"username": "okname", "password": "x" * 129},
+        {"username": "okname", "password": 12345678},
+        {},
+    ]
+    for body in bad:
+        expect(srv.http.post("/api/auth/register", json=body), 400, "bad_field")
+    for raw in [b"{", b"not json", b"[1,2]", b"\"str\"", b"{\"username\": \"a\", \"username\": \"b\"}",
+                b"\xff\xfe{}",
+                b"{\"username\": \"okname\\u0000x\", \"password\": \"long enough\"}"]:
+        expect(srv.http.post("/api/auth/register", content=raw,
+                             headers={"Content-Type": "application/json"}), 400, "bad_json")
+    r = srv.http.post("/api/auth/register", content=b"{\"username\": \"" + b"a" * 10000 + b"\"}",
+                      headers={"Content-Type": "application/json"})
+    expect(r, 413, "body_too_large")
+    after = srv.db_query("SELECT COUNT(*) FROM users")[0][0]
+    check(before == after, "a rejected registration added a user")
+
+
+def test_forged_malformed_and_expired_tokens(srv):
+    name, token = register(srv)
+    forged = token[:32] + secrets.token_hex(32)   # a real selector, a wrong secret
+    for t in [forged, secrets.token_hex(48), "short", "z" * 96, token + "00", token[:95] + "g"]:
+        expect(srv.http.get("/api/me", headers=auth(t)), 401, "unauthorized")
+    expect(srv.http.get("/api/me"), 401, "unauthorized")
+    expect(srv.http.get("/api/me", headers={"Authorization": "Basic " + token}), 401, "unauthorized")
+    expect(srv.http.get("/api/me", headers=auth(token)), 200)
+    con = sqlite3.connect(srv.db)
+    con.execute("UPDATE sessions SET expires_at = 1 WHERE selector = ?", (token[:32],))
+    con.commit()
+    con.close()
+    j = expect(srv.http.get("/api/me", headers=auth(token)), 401, "unauthorized")
+    check("expired" in j["error"]["message"])
+
+
+def test_bots_versions_checks_and_ownership(srv):
+    _, token = register(srv)
+    _, other = register(srv)
+    h, ho = auth(token), auth(other)
+    j = expect(srv.http.post("/api/bots", headers=h, json={"name": "follower", "code": TEMPLATE}), 201)
+    bot = j["bot"]
+    check(bot["version"] == 1 and "code" not in bot)
+    bid = bot["id"]
+    # a bad bot is not saved, and its problems come with lines
+    before = srv.db_query("SELECT COUNT(*) FROM bots")[0][0]
+    j = expect(srv.http.post("/api/bots", headers=h, json={"name": "bad", "code": BAD_BOT}), 422, "bot_rejected")
+    probs = j["error"]["problems"]
+    check(probs and probs[0]["line"] == 1 and "os" in probs[0]["message"], str(probs))
+    check(srv.db_query("SELECT COUNT(*) FROM bots")[0][0] == before)
+    # list / read
+    bots = expect(srv.http.get("/api/bots", headers=h), 200)["bots"]
+    check([b["id"] for b in bots] == [bid])
+    j = expect(srv.http.get("/api/bots/%d" % bid, headers=h), 200)
+    check(j["bot"]["code"] == TEMPLATE)
+    # update: a new version; a bad update changes nothing
+    v2 = TEMPLATE + "\n# v2\n"
+    j = expect(srv.http.put("/api/bots/%d" % bid, headers=h, json={"code": v2}), 200)
+    check(j["bot"]["version"] == 2 and j["bot"]["name"] == "follower")
+    j = expect(srv.http.put("/api/bots/%d" % bid, headers=h, json={"code": BAD_BOT, "name": "zzz"}),
+               422, "bot_rejected")
+    j = expect(srv.http.get("/api/bots/%d" % bid, headers=h), 200)["bot"]
+    check(j["version"] == 2 and j["code"] == v2 and j["name"] == "follower")
+    vs = expect(srv.http.get("/api/bots/%d/versions" % bid, headers=h), 200)["versions"]
+    check([v["version"] for v in vs] == [1, 2])
+    j = expect(srv.http.get("/api/bots/%d/versions/1" % bid, headers=h), 200)["version"]
+    check(j["code"] == TEMPLATE and j["version"] == 1)
+    expect(srv.http.get("/api/bots/%d/versions/3" % bid, headers=h), 404, "not_found")
+    # someone else: every route is a 404 and nothing changes
+    for r in [srv.http.get("/api/bots/%d" % bid, headers=ho),
+              srv.http.put("/api/bots/%d" % bid, headers=ho, json={"code": TEMPLATE}),
+              srv.http.delete("/api/bots/%d" % bid, headers=ho),
+              srv.http.get("/api/bots/%d/versions" % bid, headers=ho),
+              srv.http.get("/api/bots/%d/versions/1" % bid, headers=ho)]:
+        expect(r, 404, "not_found")
+    check(expect(srv.http.get("/api/bots", headers=ho), 200)["bots"] == [])
+    # no login, bad ids, bad fields, huge code
+    expect(srv.http.get("/api/bots"), 401, "unauthorized")
+    for path in ["/api/bots/abc", "/api/bots/-1", "/api/bots/0", "/api/bots/99999999999999999999"]:
+        expect(srv.http.get(path, headers=h), 404, "not_found")
+    for body in [{"name": "", "code": TEMPLATE}, {"name": "n", "code": ""}, {"name": "n"},
+                 {"name": 5, "code": TEMPLATE}, {"name": "n", "code": ["x"]}, {"name": "x" * 41, "code": "x"}]:
+        expect(srv.http.post("/api/bots", headers=h, json=body), 400, "bad_field")
+    expect(srv.http.post("/api/bots", headers=h, json={"name": "big", "code": "#" * (300 * 1024)}),
+           413, "body_too_large")
+    expect(srv.http.post("/api/bots", headers=h, json={"name": "big", "code": "#" * (210 * 1024)}),
+           400, "bad_field")
+    check(expect(srv.http.get("/api/bots/%d" % bid, headers=h), 200)["bot"]["version"] == 2)
+    # delete
+    r = srv.http.delete("/api/bots/%d" % bid, headers=h)
+    check(r.status_code == 204)
+    expect(srv.http.get("/api/bots/%d" % bid, headers=h), 404, "not_found")
+    check(srv.db_query("SELECT COUNT(*) FROM bot_versions WHERE bot_id = ?", bid)[0][0] == 0)
+
+
+def test_stages_generators_geometry_and_svg(srv):
+    gens = expect(srv.http.get("/api/stages/generators"), 200)["generators"]
+    names = [g["name"] for g in gens]
+    check({"coast", "forest", "mountain"} <= set(names), str(names))
+    for g in gens:
+        check(g["error"] is None and g["description"] and isinstance(g["params"], list))
+    j = expect(srv.http.get("/api/stages/mountain", params={"seed": 7}), 200)
+    n = len(j["centre"])
+    check(n > 10 and j["generator"] == "mountain" and j["seed"] == 7 and len(j["hash"]) == 16)
+    check(len(j["left"]) == n and len(j["right"]) == n and len(j["width"]) == n)
+    check(len(j["walls"]["left"]) == n and len(j["walls"]["right"]) == n)
+    check(len(j["surfaces"]) == n - 1 and set(j["surfaces"]) <= {"asphalt", "gravel", "ice"})
+    check(j["checkpoints"] and all(len(c["left"]) == 2 and len(c["right"]) == 2 for c in j["checkpoints"]))
+    check([c["index"] for c in j["checkpoints"]] == list(range(len(j["checkpoints"]))))
+    check(len(j["start"]["grid"]) == 8, "grid of MAX_CONCURRENT_PLAYERS cars")
+    check(j["finish"]["point"] == n - 1)
+    # each road edge is half the width from the centre line
+    for i in range(0, n, 7):
+        cx, cy = j["centre"][i]
+        lx, ly = j["left"][i]
+        d = ((lx - cx) ** 2 + (ly - cy) ** 2) ** 0.5
+        check(abs(d - j["width"][i] / 2) < 0.01, "edge %d at %.3f from centre, width %.3f" % (i, d, j["width"][i]))
+    # the same seed gives the same stage; another seed another
+    check(expect(srv.http.get("/api/stages/mountain?seed=7"), 200)["hash"] == j["hash"])
+    check(expect(srv.http.get("/api/stages/mountain?seed=8"), 200)["hash"] != j["hash"])
+    # a declared parameter within range is used; bad ones are 400s
+    j2 = expect(srv.http.get("/api/stages/mountain?seed=7&hairpins=2"), 200)
+    check(j2["hash"] != j["hash"])
+    for q in ["seed=abc", "seed=-1", "seed=", "hairpins=99", "hairpins=x", "nosuch=1"]:
+        expect(srv.http.get("/api/stages/mountain?" + q), 400, "bad_field")
+    expect(srv.http.get("/api/stages/nosuch"), 404, "not_found")
+    r = srv.http.get("/api/stages/mountain.svg?seed=7")
+    check(r.status_code == 200 and r.headers["content-type"] == "image/svg+xml")
+    check("<svg" in r.text[:500])
+
+
+def test_leaderboard_players(srv):
+    rows = expect(srv.http.get("/api/leaderboard/players"), 200)["players"]
+    check(rows and [r["rank"] for r in rows] == list(range(1, len(rows) + 1)))
+    pts = [r["points"] for r in rows]
+    check(pts == sorted(pts, reverse=True))
+    check(all(set(r) == {"rank", "username", "points", "races", "wins"} for r in rows))
+    check(len(expect(srv.http.get("/api/leaderboard/players?limit=1"), 200)["players"]) == 1)
+    for q in ["0", "101", "x", "", "-5"]:
+        expect(srv.http.get("/api/leaderboard/players?limit=" + q), 400, "bad_field")
+
+
+def test_garage(srv):
+    _, token = register(srv)
+    _, other = register(srv)
+    h = auth(token)
+    g = expect(srv.http.get("/api/garage", headers=h), 200)
+    check(g["points"] == 1000 and len(g["cars"]) == 1)
+    car = g["cars"][0]
+    check(car["car_type"] == "hatch" and all(v == 0 for v in car["levels"].values()))
+    up = g["upgrades"]
+    check(up["grip"]["max_level"] == len(up["grip"]["costs"]) >= 1)
+    check(car["next_costs"]["grip"] == up["grip"]["costs"][0])
+    types = {t["car_type"]: t for t in g["car_types"]}
+    check(types["hatch"]["owned"] and not types["coupe"]["owned"])
+    # buy one grip level: the level and the points move together
+    cost = up["grip"]["costs"][0]
+    j = expect(srv.http.post("/api/garage/cars/%d/upgrade" % car["id"], headers=h, json={"stat": "grip"}), 200)
+    check(j["points"] == 1000 - cost and j["car"]["levels"]["grip"] == 1)
+    check(j["car"]["stats"]["grip"] > car["stats"]["grip"])
+    # refused: bad stat, someone else's car, not enough points, max level
+    for body in [{"stat": "wings"}, {"stat": 3}, {}]:
+        expect(srv.http.post("/api/garage/cars/%d/upgrade" % car["id"], headers=h, json=body), 400, "bad_field")
+    other_car = expect(srv.http.get("/api/garage", headers=auth(other)), 200)["cars"][0]["id"]
+    expect(srv.http.post("/api/garage/cars/%d/upgrade" % other_car, headers=h, json={"stat": "grip"}),
+           404, "not_found")
+    expect(srv.http.post("/api/garage/unlock", headers=h, json={"car_type": "raider"}), 402, "not_enough_points")
+    expect(srv.http.post("/api/garage/unlock", headers=h, json={"car_type": "hatch"}), 409, "already_unlocked")
+    expect(srv.http.post("/api/garage/unlock", headers=h, json={"car_type": "nosuch"}), 400, "bad_field")
+    g2 = expect(srv.http.get("/api/garage", headers=h), 200)
+    check(g2["points"] == 1000 - cost and len(g2["cars"]) == 1 and g2["cars"][0]["levels"]["grip"] == 1)
+    check(expect(srv.http.get("/api/garage", headers=auth(other)), 200)["cars"][0]["levels"]["grip"] == 0)
+    # spend down to the max level of the cheapest stat, or until points run out
+    stat = min(up, key=lambda s: sum(up[s]["costs"]))
+    points = g2["points"]
+    while True:
+        lvl = expect(srv.http.get("/api/garage", headers=h), 200)["cars"][0]["levels"][stat]
+        r = srv.http.post("/api/garage/cars/%d/upgrade" % car["id"], headers=h, json={"stat": stat})
+        if lvl == up[stat]["max_level"]:
+            expect(r, 409, "max_level")
+            break
+        if points < up[stat]["costs"][lvl]:
+            expect(r, 402, "not_enough_points")
+            break
+        points = expect(r, 200)["points"]
+    final = expect(srv.http.get("/api/garage", headers=h), 200)
+    check(final["points"] == points)
+    spent = sum(sum(up[s]["costs"][:lv]) for s, lv in final["cars"][0]["levels"].items())
+    check(final["points"] == 1000 - spent, "points and levels disagree")
+
+
+def test_websocket_handshake_and_errors(srv):
+    url = "ws://127.0.0.1:%d/ws" % srv.port
+
+    async def run():
+        async with websockets.connect(url, subprotocols=["coderally.v1"]) as ws:
+            hello = json.loads(await ws.recv())
+            check(hello == {"type": "hello", "protocol": 1, "user": None}, str(hello))
+            for msg, code in [({"type": "warp"}, "unknown_type"), ("not json", "bad_json"),
+                              ([1], "bad_json"), ({"type": 5}, "bad_field"),
+                              ({"type": "join_race", "race_id": "x", "car_id": 1, "bot_id": None},
+                               "not_available")]:
+                await ws.send(msg if isinstance(msg, str) else json.dumps(msg))
+                e = json.loads(await ws.recv())
+                check(e["type"] == "error" and e["code"] == code and e["message"], str(e))
+        # a message over 4 KiB closes the socket with 1009
+        async with websockets.connect(url, subprotocols=["coderally.v1"], max_size=None) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "input", "pad": "x" * 5000}))
+            try:
+                while True:
+                    await ws.recv()
+            except websockets.exceptions.ConnectionClosed as e:
+                check(e.rcvd and e.rcvd.code == 1009, "closed with %s" % e.rcvd)
+        # more than 60 messages in a second closes with 1008
+        async with websockets.connect(url, subprotocols=["coderally.v1"]) as ws:
+            await ws.recv()
+            try:
+                for _ in range(200):
+                    await ws.send(json.dumps({"type": "ready"}))
+                while True:
+                    await ws.recv()
+            except websockets.exceptions.ConnectionClosed as e:
+                check(e.rcvd and e.rcvd.code == 1008, "closed with %s" % e.rcvd)
+        # refused at the handshake: no protocol, another protocol, a foreign Origin, another path
+        for kw, u in [({}, url), ({"subprotocols": ["coderally.v0"]}, url),
+                      ({"subprotocols": ["coderally.v1"], "origin": "http://evil.example"}, url),
+                      ({"subprotocols": ["coderally.v1"]}, url.replace("/ws", "/other"))]:
+            try:
+                async with websockets.connect(u, **kw) as ws:
+                    await ws.recv()
+                raise AssertionError("handshake accepted with %s %s" % (kw, u))
+            except (websockets.exceptions.InvalidHandshake, websockets.exceptions.ConnectionClosed):
+                pass
+        # the right Origin is fine
+        async with websockets.connect(url, subprotocols=["coderally.v1"],
+                                      origin="http://127.0.0.1:%d" % srv.port) as ws:
+            check(json.loads(await ws.recv())["type"] == "hello")
+
+    asyncio.run(run())
+
+
+def test_login_rate_limit_per_account(srv):
+    name, _ = register(srv)
+    for _ in range(10):
+        expect(srv.http.post("/api/auth/login", json={"username": name, "password": "wrong horse"}),
+               401, "bad_credentials")
+    r = srv.http.post("/api/auth/login", json={"username": name, "password": "correct horse"})
+    expect(r, 429, "rate_limited")
+    check(int(r.headers["retry-after"]) > 0)
+    # other accounts are not locked by it
+    other, _ = register(srv)
+    expect(srv.http.post("/api/auth/login", json={"username": other, "password": "correct horse"}), 200)
+
+
+def test_registration_rate_limit_per_address(srv):
+    # must run last against this server: it uses up the address's allowance
+    # (40 per 10 minutes here; every attempt counts, even a rejected one)
+    seen = None
+    for i in range(41):
+        r = srv.http.post("/api/auth/register", json={"username": "x", "password": "x" * 10})
+        if r.status_code == 429:
+            seen = r
+            break
+        expect(r, 400, "bad_field")
+    check(seen is not None, "no 429 after 41 registrations")
+    expect(seen, 429, "rate_limited")
+    check(int(seen.headers["retry-after"]) > 0)
+    r = srv.http.post("/api/auth/register", json={"username": "validname", "password": "x" * 10})
+    expect(r, 429, "rate_limited")
+    check(srv.db_query("SELECT COUNT(*) FROM users WHERE username = 'validname'")[0][0] == 0)
+
+
+# ---- crash and shutdown tests (their own servers) ---------------------------
+
+def test_no_web_build_page(tmp):
+    srv = Server(tmp)
+    try:
+        r = srv.http.get("/")
+        check(r.status_code == 200 and "text/html" in r.headers["content-type"])
+        check("npm run build" in r.text, r.text[:300])
+    finally:
+        check(srv.stop() == 0, "serve did not exit 0 on SIGTERM")
+
+
+def test_kill9_during_bot_saves_and_purchases(tmp):
+    db = os.path.join(tmp, "crash.db")
+    srv = Server(tmp, db=db)
+    _, token = register(srv)
+    h = auth(token)
+    bid = expect(srv.http.post("/api/bots", headers=h, json={"name": "b", "code": TEMPLATE}), 201)["bot"]["id"]
+    garage = srv.http.get("/api/garage", headers=h)
+    has_garage = garage.status_code == 200
+    car = garage.json()["cars"][0]["id"] if has_garage else None
+    acked = {"versions": [], "purchases": 0}
+    stop = threading.Event()
+
+    def saver():
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                try:
+                    r = c.put("/api/bots/%d" % bid, headers=h, json={"code": TEMPLATE + "\n# save %d\n" % i})
+                except httpx.HTTPError:
+                    return
+                if r.status_code == 200:
+                    acked["versions"].append((r.json()["bot"]["version"], i))
+
+    def buyer():
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            while not stop.is_set():
+                for stat in ["braking", "handling", "grip", "top_speed"]:
+                    try:
+                        r = c.post("/api/garage/cars/%d/upgrade" % car, headers=h, json={"stat": stat})
+                    except httpx.HTTPError:
+                        return
+                    if r.status_code == 200:
+                        acked["purchases"] += 1
+
+    threads = [threading.Thread(target=saver), threading.Thread(target=saver)]
+    if has_garage:
+        threads.append(threading.Thread(target=buyer))
+    for t in threads:
+        t.start()
+    deadline = time.time() + 20
+    while len(acked["versions"]) < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    srv.proc.kill()  # SIGKILL mid-stream
+    srv.proc.wait()
+    stop.set()
+    for t in threads:
+        t.join()
+    check(len(acked["versions"]) >= 3, "too few saves before the kill")
+    srv.http.close()
+    srv.proc.stdout.close()
+    srv.log.close()
+
+    con = sqlite3.connect(db)
+    check(con.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+    con.close()
+    srv2 = Server(tmp, db=db)   # starts cleanly on the crashed database
+    try:
+        bot = expect(srv2.http.get("/api/bots/%d" % bid, headers=h), 200)["bot"]
+        vs = [v["version"] for v in expect(srv2.http.get("/api/bots/%d/versions" % bid, headers=h), 200)["versions"]]
+        # every acknowledged save is there, versions have no holes, and the
+        # bot's code is its latest version's
+        check(vs == list(range(1, len(vs) + 1)), "versions with holes: %s" % vs)
+        for v, i in acked["versions"]:
+            code = expect(srv2.http.get("/api/bots/%d/versions/%d" % (bid, v), headers=h), 200)["version"]["code"]
+            check(code.endswith("# save %d\n" % i), "acknowledged save %d lost" % i)
+        check(bot["version"] == vs[-1])
+        latest = expect(srv2.http.get("/api/bots/%d/versions/%d" % (bid, vs[-1]), headers=h), 200)["version"]["code"]
+        check(bot["code"] == latest)
+        if has_garage:
+            g = expect(srv2.http.get("/api/garage", headers=h), 200)
+            up = g["upgrades"]
+            spent = sum(sum(up[s]["costs"][:lv]) for s, lv in g["cars"][0]["levels"].items())
+            check(g["points"] == 1000 - spent, "a purchase is half there: points %d, spent %d" % (g["points"], spent))
+            check(sum(g["cars"][0]["levels"].values()) >= acked["purchases"], "an acknowledged purchase was lost")
+    finally:
+        check(srv2.stop() == 0)
+
+
+# ---- runner -------------------------------------------------------------------
+
+SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversal,
+          test_register_login_me_logout, test_bad_registrations_change_nothing,
+          test_forged_malformed_and_expired_tokens, test_bots_versions_checks_and_ownership,
+          test_stages_generators_geometry_and_svg, test_garage, test_leaderboard_players,
+          test_websocket_handshake_and_errors, test_login_rate_limit_per_account,
+          test_registration_rate_limit_per_address]
+OWN = [test_no_web_build_page, test_kill9_during_bot_saves_and_purchases]
+
+
+def make_web(tmp):
+    web = os.path.join(tmp, "web")
+    os.makedirs(os.path.join(web, "assets"))
+    open(os.path.join(web, "index.html"), "w").write("<!doctype html><p>index page</p>")
+    open(os.path.join(web, "assets", "app.js"), "w").write("console.log(1)")
+    open(os.path.join(web, "assets", "app.wasm"), "wb").write(b"\0asm\1\0\0\0")
+    open(os.path.join(web, "style.css"), "w").write("p{}")
+    open(os.path.join(tmp, "secret.txt"), "w").write("TOP SECRET")
+    os.symlink(tmp, os.path.join(web, "link-out"))
+    return web
+
+
+def main():
+    global BIN
+    BIN = os.path.abspath(sys.argv[1])
+    only = set(sys.argv[2:])
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        srv = Server(tmp, web=make_web(tmp))
+        try:
+            for t in SHARED + OWN:
+                if only and t.__name__ not in only:
+                    continue
+                print("-- " + t.__name__, flush=True)
+                try:
+                    if t in SHARED:
+                        t(srv)
+                    else:
+                        sub = os.path.join(tmp, t.__name__)
+                        os.makedirs(sub)
+                        t(sub)
+                    passed += 1
+                    print("ok   " + t.__name__, flush=True)
+                except Exception:
+                    failed += 1
+                    traceback.print_exc()
+                    print("FAIL " + t.__name__, flush=True)
+        finally:
+            rc = srv.stop()
+            if rc != 0:
+                failed += 1
+                print("FAIL serve exited %d on SIGTERM (log below)" % rc)
+            log = open(os.path.join(tmp, "server.log")).read()
+            if "ERROR: AddressSanitizer" in log or "runtime error" in log or "LeakSanitizer" in log:
+                failed += 1
+                print("FAIL sanitizer report in the server log")
+            if failed:
+                print(log[-4000:])
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,320 @@
+/* test_store.c - the SQLite store against a temporary database file:
+ * migrations, accounts, sessions, cars and purchases, bots and versions,
+ * the leaderboard, and that refused changes change nothing. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "test.h"
+
+#ifndef CR_SQL_DIR
+#define CR_SQL_DIR "sql"
+#endif
+
+static char db_path[64];
+
+/* A fresh database with every migration applied. */
+static Store *open_fresh(void) {
+    snprintf(db_path, sizeof db_path, "/tmp/cr-test-store-XXXXXX");
+    int fd = mkstemp(db_path);
+    if (fd >= 0) close(fd);
+    Store *st = NULL;
+    CrError err = {{0}};
+    if (store_open(db_path, CR_SQL_DIR, &st, &err)) {
+        fprintf(stderr, "  store_open: %s\n", err.msg);
+        return NULL;
+    }
+    return st;
+}
+
+static void close_fresh(Store *st) {
+    char p[96];
+    store_close(st);
+    unlink(db_path);
+    snprintf(p, sizeof p, "%s-wal", db_path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", db_path);
+    unlink(p);
+}
+
+static int64_t make_user(Store *st, const char *name, int64_t points) {
+    int64_t id = 0;
+    CrError err = {{0}};
+    if (store_user_create(st, name, "$argon2id$fake", points, "hatch", "Rally Hatch", &id, &err))
+        return -1;
+    return id;
+}
+
+TEST(migrations_apply_once_and_are_recorded) {
+    Store *st = open_fresh();
+    ASSERT_TRUE(st);
+    int v = store_schema_version(st);
+    ASSERT_TRUE(v >= 1);
+    store_close(st);
+    /* Opening again applies nothing new and keeps the data. */
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_open(db_path, CR_SQL_DIR, &st, &err), 0);
+    ASSERT_EQ_INT(store_schema_version(st), v);
+    close_fresh(st);
+}
+
+TEST(broken_migration_rolls_back_and_says_which) {
+    char dir[] = "/tmp/cr-test-mig-XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir));
+    char p1[128], p2[128];
+    snprintf(p1, sizeof p1, "%s/001_ok.sql", dir);
+    snprintf(p2, sizeof p2, "%s/002_bad.sql", dir);
+    FILE *f = fopen(p1, "w");
+    fputs("CREATE TABLE a (x INTEGER);", f);
+    fclose(f);
+    f = fopen(p2, "w");
+    fputs("CREATE TABLE b (y INTEGER); THIS IS NOT SQL;", f);
+    fclose(f);
+    char db[128];
+    snprintf(db, sizeof db, "%s/db", dir);
+    Store *st = NULL;
+    CrError err = {{0}};
+    int r = store_open(db, dir, &st, &err);
+    ASSERT_TRUE(r != 0);
+    ASSERT_CONTAINS(err.msg, "002_bad.sql");
+    /* 001 stays applied, 002 left nothing behind: b does not exist. */
+    unlink(p2);
+    ASSERT_EQ_INT(store_open(db, dir, &st, &err), 0);
+    ASSERT_EQ_INT(store_schema_version(st), 1);
+    store_close(st);
+    f = fopen(p2, "w");
+    fputs("CREATE TABLE b (y INTEGER);", f);
+    fclose(f);
+    ASSERT_EQ_INT(store_open(db, dir, &st, &err), 0);
+    ASSERT_EQ_INT(store_schema_version(st), 2);
+    store_close(st);
+    unlink(p1);
+    unlink(p2);
+    char side[160];
+    unlink(db);
+    snprintf(side, sizeof side, "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", db);
+    unlink(side);
+    rmdir(dir);
+}
+
+TEST(usernames_are_unique_ignoring_case_and_a_user_gets_the_starter_car) {
+    Store *st = open_fresh();
+    ASSERT_TRUE(st);
+    int64_t id = make_user(st, "Ada", 1000);
+    ASSERT_TRUE(id > 0);
+    int64_t id2 = 0;
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_user_create(st, "ada", "h", 5, "hatch", "x", &id2, &err), STORE_ECONFLICT);
+    StoreUser u;
+    ASSERT_EQ_INT(store_user_by_name(st, "ADA", &u, &err), 0);
+    ASSERT_EQ_INT(u.id, id);
+    ASSERT_EQ_INT(u.points, 1000);
+    ASSERT_EQ_INT(store_user_by_name(st, "bob", &u, &err), CR_ENOTFOUND);
+    StoreCar cars[4];
+    size_t n = 0;
+    ASSERT_EQ_INT(store_cars_list(st, id, cars, 4, &n, &err), 0);
+    ASSERT_EQ_INT(n, 1);
+    ASSERT_TRUE(!strcmp(cars[0].car_type, "hatch"));
+    for (int i = 0; i < STORE_UPGRADE_STATS; i++) ASSERT_EQ_INT(cars[0].levels[i], 0);
+    close_fresh(st);
+}
+
+TEST(sessions_are_found_by_selector_and_deleted) {
+    Store *st = open_fresh();
+    ASSERT_TRUE(st);
+    int64_t id = make_user(st, "ada", 0);
+    uint8_t h[32], got[32];
+    memset(h, 7, sizeof h);
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_session_create(st, "abc", h, id, 100, &err), 0);
+    int64_t uid = 0, exp = 0;
+    ASSERT_EQ_INT(store_session_get(st, "abc", got, &uid, &exp, &err), 0);
+    ASSERT_EQ_INT(uid, id);
+    ASSERT_EQ_INT(exp, 100);
+    ASSERT_TRUE(!memcmp(got, h, 32));
+    int purged = 0;
+    ASSERT_EQ_INT(store_session_purge(st, 50, &purged, &err), 0);
+    ASSERT_EQ_INT(purged, 0);
+    ASSERT_EQ_INT(store_session_purge(st, 101, &purged, &err), 0);
+    ASSERT_EQ_INT(purged, 1);
+    ASSERT_EQ_INT(store_session_get(st, "abc", got, &uid, &exp, &err), CR_ENOTFOUND);
+    ASSERT_EQ_INT(store_session_create(st, "def", h, id, 100, &err), 0);
+    ASSERT_EQ_INT(store_session_delete(st, "def", &err), 0);
+    ASSERT_EQ_INT(store_session_get(st, "def", got, &uid, &exp, &err), CR_ENOTFOUND);
+    close_fresh(st);
+}
+
+TEST(upgrade_pays_and_raises_one_level_in_one_transaction) {
+    Store *st = open_fresh();
+    ASSERT_TRUE(st);
+    int64_t id = make_user(st, "ada", 500);
+    StoreCar cars[2];
+    size_t n = 0;
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_cars_list(st, id, cars, 2, &n, &err), 0);
+    int grip = store_upgrade_stat_index("grip");
+    int64_t pts = 0;
+    ASSERT_EQ_INT(store_car_upgrade(st, id, cars[0].id, grip, 0, 200, &pts, &err), 0);
+    ASSERT_EQ_INT(pts, 300);
+    StoreCar c;
+    ASSERT_EQ_INT(store_car_get(st, id, cars[0].id, &c, &err), 0);
+    ASSERT_EQ_INT(c.levels[grip], 1);
+    for (int i = 0; i < STORE_UPGRADE_STATS; i++)
+        if (i != grip) ASSERT_EQ_INT(c.levels[i], 0);
+    /* A stale level is a conflict; too expensive is refused: nothing changes. */
+    ASSERT_EQ_INT(store_car_upgrade(st, id, cars[0].id, grip, 0, 10, &pts, &err), STORE_ECONFLICT);
+    ASSERT_EQ_INT(store_car_upgrade(st, id, cars[0].id, grip, 1, 301, &pts, &err), STORE_EPOINTS);
+    ASSERT_EQ_INT(store_car_get(st, id, cars[0].id, &c, &err), 0);
+    ASSERT_EQ_INT(c.levels[grip], 1);
+    StoreUser u;
+    ASSERT_EQ_INT(store_user_get(st, id, &u, &err), 0);
+    ASSERT_EQ_INT(u.points, 300);
+    close_fresh(st);
+}
+
+TEST(someone_elses_car_is_not_found_and_untouched) {
+    Store *st = open_fresh();
+    ASSERT_TRUE(st);
+    int64_t a = make_user(st, "ada", 5000), b = make_user(st, "bob", 5000);
+    StoreCar cars[2];
+    size_t n = 0;
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_cars_list(st, b, cars, 2, &n, &err), 0);
+    int64_t pts = 0;
+    StoreCar c;
+    ASSERT_EQ_INT(store_car_get(st, a, cars[0].id, &c, &err), CR_ENOTFOUND);
+    ASSERT_EQ_INT(store_car_upgrade(st, a, cars[0].id, 0, 0, 10, &pts, &err), CR_ENOTFOUND);
+    StoreUser u;
+    ASSERT_EQ_INT(store_user_get(st, a, &u, &err), 0);
+    ASSERT_EQ_INT(u.points, 5000);
+    ASSERT_EQ_INT(store_car_get(st, b, cars[0].id, &c, &err), 0);
+    ASSERT_EQ_INT(c.levels[0], 0);
+    close_fresh(st);
+}
+
+TEST(unlock_pays_once_and_refuses_a_second_or_unaffordable_car) {
+    Store *st = open_fresh();
+    ASSERT_TRUE(st);
+    int64_t id = make_user(st, "ada", 2000);
+    int64_t car = 0, pts = 0;
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_car_unlock(st, id, "coupe", "Turbo Coupe", 1500, &car, &pts, &err), 0);
+    ASSERT_EQ_INT(pts, 500);
+    ASSERT_EQ_INT(store_car_unlock(st, id, "coupe", "Turbo Coupe", 0, &car, &pts, &err),
+                  STORE_ECONFLICT);
+    ASSERT_EQ_INT(store_car_unlock(st, id, "raider", "Gravel Raider", 2500, &car, &pts, &err),
+                  STORE_EPOINTS);
+    StoreCar cars[4];
+    size_t n = 0;
+    ASSERT_EQ_INT(store_cars_list(st, id, cars, 4, &n, &err), 0);
+    ASSERT_EQ_INT(n, 2); /* hatch + coupe; no raider row left behind */
+    StoreUser u;
+    ASSERT_EQ_INT(store_user_get(st, id, &u, &err), 0);
+    ASSERT_EQ_INT(u.points, 500);
+    close_fresh(st);
+}
+
+TEST(bot_saves_are_versions_and_only_the_owner_reaches_them) {
+    Store *st = open_fresh();
+    ASSERT_TRUE(st);
+    int64_t a = make_user(st, "ada", 0), b = make_user(st, "bob", 0);
+    StoreBot bot = {0};
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_bot_create(st, a, "one", "v1", &bot, &err), 0);
+    ASSERT_EQ_INT(bot.version, 1);
+    int64_t id = bot.id;
+    ASSERT_EQ_INT(store_bot_update(st, a, id, NULL, "v2", &bot, &err), 0);
+    ASSERT_EQ_INT(bot.version, 2);
+    ASSERT_TRUE(!strcmp(bot.name, "one"));
+    ASSERT_EQ_INT(store_bot_update(st, a, id, "renamed", "v3", &bot, &err), 0);
+    ASSERT_TRUE(!strcmp(bot.name, "renamed"));
+    StoreBot got = {0};
+    ASSERT_EQ_INT(store_bot_get(st, a, id, 0, &got, &err), 0);
+    ASSERT_EQ_INT(got.version, 3);
+    ASSERT_TRUE(!strcmp(got.code, "v3"));
+    free(got.code);
+    ASSERT_EQ_INT(store_bot_get(st, a, id, 1, &got, &err), 0);
+    ASSERT_TRUE(!strcmp(got.code, "v1"));
+    free(got.code);
+    got.code = NULL;
+    ASSERT_EQ_INT(store_bot_get(st, a, id, 9, &got, &err), CR_ENOTFOUND);
+    free(got.code);
+    got.code = NULL;
+    int vs[8];
+    int64_t ts[8];
+    size_t n = 0;
+    ASSERT_EQ_INT(store_bot_versions(st, a, id, vs, ts, 8, &n, &err), 0);
+    ASSERT_EQ_INT(n, 3);
+    ASSERT_EQ_INT(vs[2], 3);
+    /* bob sees nothing and changes nothing */
+    ASSERT_EQ_INT(store_bot_get(st, b, id, 0, &got, &err), CR_ENOTFOUND);
+    ASSERT_EQ_INT(store_bot_update(st, b, id, NULL, "evil", &bot, &err), CR_ENOTFOUND);
+    ASSERT_EQ_INT(store_bot_delete(st, b, id, &err), CR_ENOTFOUND);
+    ASSERT_EQ_INT(store_bots_list(st, b, &bot, 1, &n, &err), 0);
+    ASSERT_EQ_INT(n, 0);
+    /* memory, then delete takes versions and memory with it */
+    ASSERT_EQ_INT(store_bot_state_set(st, id, "{\"laps\":1}", &err), 0);
+    char *json = NULL;
+    ASSERT_EQ_INT(store_bot_state_get(st, id, &json, &err), 0);
+    ASSERT_CONTAINS(json, "laps");
+    free(json);
+    ASSERT_EQ_INT(store_bot_delete(st, a, id, &err), 0);
+    ASSERT_EQ_INT(store_bot_state_get(st, id, &json, &err), 0);
+    ASSERT_TRUE(json == NULL);
+    ASSERT_EQ_INT(store_bot_versions(st, a, id, vs, ts, 8, &n, &err), CR_ENOTFOUND);
+    close_fresh(st);
+}
+
+TEST(leaderboard_orders_by_points_then_age) {
+    Store *st = open_fresh();
+    ASSERT_TRUE(st);
+    make_user(st, "low", 10);
+    make_user(st, "high", 900);
+    make_user(st, "tie", 10);
+    StorePlayerRank r[8];
+    size_t n = 0;
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_leaderboard_players(st, r, 8, &n, &err), 0);
+    ASSERT_EQ_INT(n, 3);
+    ASSERT_TRUE(!strcmp(r[0].username, "high"));
+    ASSERT_TRUE(!strcmp(r[1].username, "low"));
+    ASSERT_TRUE(!strcmp(r[2].username, "tie"));
+    ASSERT_EQ_INT(r[2].rank, 3);
+    ASSERT_EQ_INT(store_leaderboard_players(st, r, 1, &n, &err), 0);
+    ASSERT_EQ_INT(n, 1);
+    close_fresh(st);
+}
+
+TEST(a_second_connection_sees_committed_writes) {
+    Store *st = open_fresh();
+    ASSERT_TRUE(st);
+    Store *other = NULL;
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_open(db_path, NULL, &other, &err), 0);
+    /* A read on the other connection first, as a worker does between requests. */
+    ASSERT_TRUE(store_schema_version(other) >= 1);
+    int64_t id = make_user(st, "ada", 1);
+    StoreUser u;
+    ASSERT_EQ_INT(store_user_get(other, id, &u, &err), 0);
+    store_close(other);
+    close_fresh(st);
+}
+
+TEST(database_urls) {
+    char p[256];
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_path_from_url("sqlite:///./coderally.db", p, sizeof p, &err), 0);
+    ASSERT_TRUE(!strcmp(p, "./coderally.db"));
+    ASSERT_EQ_INT(store_path_from_url("sqlite:////var/x.db", p, sizeof p, &err), 0);
+    ASSERT_TRUE(!strcmp(p, "/var/x.db"));
+    ASSERT_EQ_INT(store_path_from_url("plain.db", p, sizeof p, &err), 0);
+    ASSERT_TRUE(!strcmp(p, "plain.db"));
+    ASSERT_EQ_INT(store_path_from_url("postgres://h/db", p, sizeof p, &err), CR_EINVAL);
+    ASSERT_EQ_INT(store_path_from_url("sqlite:///", p, sizeof p, &err), CR_EINVAL);
+}
+
+TEST_MAIN
