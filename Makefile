@@ -5,7 +5,7 @@ JOBS    ?= $(shell nproc)
 DEBUG   := $(BUILD)/debug
 RELEASE := $(BUILD)/release
 
-.PHONY: all setup build debug release run test bench format clean
+.PHONY: all setup build debug release run demo test bench format clean
 
 all: build
 
@@ -26,7 +26,13 @@ release: setup $(RELEASE)/build.ninja
 
 build: debug release
 
+# The game server: http://localhost:8000/ (PORT in scripts/config.lua),
+# SQLite in ./coderally.db (DATABASE_URL); Ctrl-C stops it cleanly.
 run: release
+	$(RELEASE)/coderally serve
+
+# The headless demo race `make run` used to be.
+demo: release
 	$(RELEASE)/coderally race --generator mountain --seed 7 --ai 5 \
 	  --bot botsandbox/templates/checkpoint_follower.py
 
