@@ -60,10 +60,6 @@ static void job_free(HttpJob *j) {
     free(j);
 }
 
-void http_job_drop(Job *job) {
-    job_free((HttpJob *)job);
-}
-
 /* Queues a response on c and asks for a writeable callback. body is copied. */
 static void respond(struct lws *wsi, HttpConn *c, int status, const char *ctype,
                     const char *headers, const char *body, size_t len) {
@@ -107,7 +103,7 @@ static int method_of(struct lws *wsi) {
 
 /* The session token from "Authorization: Bearer X" or the cr_session
  * cookie, into out ("" if none or too long). */
-static void read_token(struct lws *wsi, char *out, size_t size) {
+void http_read_token(struct lws *wsi, char *out, size_t size) {
     char buf[1024];
     out[0] = 0;
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) < (int)sizeof buf &&
@@ -178,6 +174,8 @@ static bool rate_ok(Server *srv, struct lws *wsi, HttpConn *c, const char *login
     return true;
 }
 
+static void http_job_done(Job *job, void *loop_ud);
+
 static void run_job(Job *job, void *thread_ctx) {
     HttpJob *j = (HttpJob *)job;
     j->route->handler((ApiCtx *)thread_ctx, &j->req, &j->res);
@@ -221,6 +219,7 @@ static void dispatch(Server *srv, struct lws *wsi, HttpConn *c) {
         return;
     }
     j->job.run = run_job;
+    j->job.done = http_job_done;
     j->conn = c;
     j->wsi = wsi;
     j->route = c->route;
@@ -232,7 +231,7 @@ static void dispatch(Server *srv, struct lws *wsi, HttpConn *c) {
     snprintf(j->login_user, sizeof j->login_user, "%s", login_user);
     int dummy;
     api_route_find(c->method, c->path, &j->req, &dummy);
-    read_token(wsi, j->req.token, sizeof j->req.token);
+    http_read_token(wsi, j->req.token, sizeof j->req.token);
     if (workers_submit(srv->lanes[c->route->lane], &j->job)) {
         job_free(j);
         respond_error(wsi, c, 503, "busy", "the server is busy; try again", "Retry-After: 1\r\n");
@@ -241,26 +240,36 @@ static void dispatch(Server *srv, struct lws *wsi, HttpConn *c) {
     c->job = j;
 }
 
-void http_take_done(Server *srv) {
+/* Back on the loop: note a failed login for the per-account limit, hand the
+ * answer to the connection if it is still there. */
+static void http_job_done(Job *job, void *loop_ud) {
+    HttpJob *j = (HttpJob *)job;
+    Server *srv = loop_ud;
+    if (srv && j->res.login_failed && *j->login_user) {
+        char ukey[160];
+        snprintf(ukey, sizeof ukey, "login-user:%s", j->login_user);
+        for (char *p = ukey; *p; p++)
+            if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+        ratelimit_add(srv->rl, ukey, time(NULL), 900);
+    }
+    if (srv && j->conn) {
+        HttpConn *c = j->conn;
+        c->job = NULL;
+        respond(j->wsi, c, j->res.status, j->res.content_type, j->res.headers, j->res.body,
+                j->res.len);
+    } else if (j->conn) {
+        j->conn->job = NULL;
+    }
+    job_free(j);
+}
+
+void server_take_done(Server *srv) {
     for (int lane = 0; lane < 2; lane++) {
-        Job *list = workers_take_done(srv->lanes[lane]);
+        Job *list = srv->lanes[lane] ? workers_take_done(srv->lanes[lane]) : NULL;
         while (list) {
-            HttpJob *j = (HttpJob *)list;
+            Job *j = list;
             list = list->next;
-            if (j->res.login_failed && *j->login_user) {
-                char ukey[160];
-                snprintf(ukey, sizeof ukey, "login-user:%s", j->login_user);
-                for (char *p = ukey; *p; p++)
-                    if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-                ratelimit_add(srv->rl, ukey, time(NULL), 900);
-            }
-            if (j->conn) {
-                HttpConn *c = j->conn;
-                c->job = NULL;
-                respond(j->wsi, c, j->res.status, j->res.content_type, j->res.headers, j->res.body,
-                        j->res.len);
-            }
-            job_free(j);
+            j->done(j, srv);
         }
     }
 }
@@ -471,7 +480,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     switch (reason) {
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
             /* A worker finished something (or a signal came). */
-            if (srv) http_take_done(srv);
+            if (srv) server_take_done(srv);
             return 0;
         case LWS_CALLBACK_HTTP:
             return on_http(srv, wsi, c, in);

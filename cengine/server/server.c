@@ -202,7 +202,7 @@ out:
     /* Pools first: their jobs may still hold connections' answers. */
     for (int l = 0; l < 2; l++) {
         if (srv.lanes[l]) {
-            workers_destroy(srv.lanes[l], http_job_drop);
+            workers_destroy(srv.lanes[l]);
             srv.lanes[l] = NULL;
         }
     }

@@ -36,10 +36,11 @@ Server *server_of(struct lws *wsi);
 
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                   size_t len);
-/* Hands finished REST jobs back to their connections. */
-void http_take_done(Server *srv);
-/* Frees a finished job nobody will take (at shutdown). */
-void http_job_drop(Job *job);
+/* Takes finished jobs from every lane and runs their done() on the loop. */
+void server_take_done(Server *srv);
+/* The session token from "Authorization: Bearer X" or the cr_session
+ * cookie, into out ("" if none or too long). */
+void http_read_token(struct lws *wsi, char *out, size_t size);
 size_t http_conn_size(void);
 
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

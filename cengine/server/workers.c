@@ -86,7 +86,7 @@ int workers_create(const char *name, int n_threads, size_t queue_cap, void *cons
         args[i].index = i;
         if (pthread_create(&pool->threads[i], NULL, worker_main, &args[i])) {
             snprintf(err->msg, sizeof err->msg, "workers %s: cannot start a thread", name);
-            workers_destroy(pool, NULL);
+            workers_destroy(pool);
             return CR_ENOMEM;
         }
         pool->n++;
@@ -95,7 +95,7 @@ int workers_create(const char *name, int n_threads, size_t queue_cap, void *cons
     return 0;
 }
 
-void workers_destroy(WorkerPool *pool, void (*drop)(Job *)) {
+void workers_destroy(WorkerPool *pool) {
     if (!pool) return;
     pthread_mutex_lock(&pool->mu);
     pool->stopping = 1;
@@ -104,7 +104,7 @@ void workers_destroy(WorkerPool *pool, void (*drop)(Job *)) {
     for (int i = 0; i < pool->n; i++) pthread_join(pool->threads[i], NULL);
     for (Job *j = pool->done_head, *next; j; j = next) {
         next = j->next;
-        if (drop) drop(j);
+        j->done(j, NULL);
     }
     pthread_cond_destroy(&pool->cv);
     pthread_mutex_destroy(&pool->mu);

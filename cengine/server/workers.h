@@ -16,6 +16,9 @@ typedef struct Job Job;
 struct Job {
     /* Runs on a worker thread with that thread's context. */
     void (*run)(Job *job, void *thread_ctx);
+    /* Runs on the loop thread when the job is taken back (delivers the
+     * result, frees the job); with loop_ud NULL only frees it (shutdown). */
+    void (*done)(Job *job, void *loop_ud);
     Job *next; /* owned by the pool while queued */
 };
 
@@ -27,8 +30,8 @@ typedef struct WorkerPool WorkerPool;
 int workers_create(const char *name, int n_threads, size_t queue_cap, void *const *ctxs,
                    void (*notify)(void *), void *notify_ud, WorkerPool **out, CrError *err);
 /* Runs every queued job, joins the threads, frees the pool. Finished jobs
- * not taken yet are handed to drop (may be NULL). */
-void workers_destroy(WorkerPool *pool, void (*drop)(Job *));
+ * not taken yet get done(job, NULL). */
+void workers_destroy(WorkerPool *pool);
 /* 0, or 1 if the queue is full (the job was not taken). */
 int workers_submit(WorkerPool *pool, Job *job);
 /* Finished jobs, oldest first, as a list through ->next (NULL if none). */

@@ -3,6 +3,7 @@
  * in size and rate, a bounded send queue per connection. Rooms come with the
  * shared race runner; until then every known message type gets an error
  * saying so. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +14,35 @@
 #define WS_QUEUE 32
 #define WS_RATE_PER_S 60
 
+typedef struct WsAuthJob WsAuthJob;
+
 typedef struct {
-    unsigned char *msgs[WS_QUEUE]; /* LWS_PRE + text */
+    WsAuthJob *job; /* a session check in flight */
+    StoreUser user; /* valid if authed */
+    bool authed, hello_sent;
+    char cookie_token[API_TOKEN_MAX + 1]; /* read at the upgrade */
+    unsigned char *msgs[WS_QUEUE];        /* LWS_PRE + text */
     size_t lens[WS_QUEUE];
     int head, count;
     char rx[WS_MSG_MAX + 1];
     size_t rx_len;
     bool rx_overflow;
-    int64_t rate_second;
-    int rate_count;
+    int64_t rate_at_ns; /* token bucket: WS_RATE_PER_S tokens, refilled per ns */
+    double rate_tokens;
     int close_status; /* close after the queue drains, with this status */
     char close_reason[64];
 } WsConn;
+
+/* A session check on a worker (the cookie at connect, or an `auth`
+ * message). conn is NULL once the socket has closed. */
+struct WsAuthJob {
+    Job job;
+    WsConn *conn;
+    struct lws *wsi;
+    ApiRequest req;
+    ApiResponse res;
+    bool ok;
+};
 
 size_t ws_conn_size(void) {
     return sizeof(WsConn);
@@ -33,6 +51,8 @@ size_t ws_conn_size(void) {
 static void ws_free(WsConn *w) {
     for (int i = 0; i < w->count; i++) free(w->msgs[(w->head + i) % WS_QUEUE]);
     w->count = 0;
+    if (w->job) w->job->conn = NULL;
+    w->job = NULL;
 }
 
 /* Queues text; a client whose queue is full is too slow and is closed. */
@@ -73,6 +93,66 @@ static void ws_close_after(struct lws *wsi, WsConn *w, int status, const char *c
     lws_callback_on_writable(wsi);
 }
 
+static json_t *user_json(const WsConn *w) {
+    if (!w->authed) return json_null();
+    return json_pack("{s:I,s:s}", "id", (json_int_t)w->user.id, "username", w->user.username);
+}
+
+static void send_hello(struct lws *wsi, WsConn *w) {
+    w->hello_sent = true;
+    ws_send_json(wsi, w,
+                 json_pack("{s:s,s:i,s:o}", "type", "hello", "protocol", WS_PROTOCOL_VERSION,
+                           "user", user_json(w)));
+}
+
+static void auth_run(Job *job, void *thread_ctx) {
+    WsAuthJob *j = (WsAuthJob *)job;
+    j->ok = api_authenticate((ApiCtx *)thread_ctx, &j->req, &j->res);
+}
+
+static void auth_done(Job *job, void *loop_ud) {
+    WsAuthJob *j = (WsAuthJob *)job;
+    WsConn *w = j->conn;
+    if (w) {
+        w->job = NULL;
+        if (loop_ud) {
+            if (j->ok) {
+                w->user = j->req.user;
+                w->authed = true;
+            }
+            if (!w->hello_sent) {
+                send_hello(j->wsi, w);
+            } else if (j->ok) {
+                ws_send_json(j->wsi, w,
+                             json_pack("{s:s,s:o}", "type", "auth", "user", user_json(w)));
+            } else {
+                ws_error(j->wsi, w, "unauthorized", "no valid session for that token");
+            }
+        }
+    }
+    free(j->res.body);
+    free(j);
+}
+
+/* Checks token on the fast lane; false if it could not be queued. */
+static bool start_auth(struct lws *wsi, WsConn *w, const char *token) {
+    Server *srv = server_of(wsi);
+    WsAuthJob *j = calloc(1, sizeof *j);
+    if (!j) return false;
+    j->job.run = auth_run;
+    j->job.done = auth_done;
+    j->conn = w;
+    j->wsi = wsi;
+    j->req.now = time(NULL);
+    snprintf(j->req.token, sizeof j->req.token, "%s", token);
+    if (srv->stopping || workers_submit(srv->lanes[LANE_FAST], &j->job)) {
+        free(j);
+        return false;
+    }
+    w->job = j;
+    return true;
+}
+
 /* The Origin (if the client sent one, as browsers do) must name this host. */
 static bool origin_ok(struct lws *wsi) {
     char origin[256], host[256];
@@ -83,6 +163,23 @@ static bool origin_ok(struct lws *wsi) {
     return o && !strcasecmp(o + 3, host);
 }
 
+/* One message's worth from the bucket; false when it is empty (more than
+ * WS_RATE_PER_S messages in the last second, bursts included). */
+static bool rate_take(WsConn *w) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (!w->rate_at_ns)
+        w->rate_tokens = WS_RATE_PER_S;
+    else
+        w->rate_tokens += (double)(now - w->rate_at_ns) * WS_RATE_PER_S / 1e9;
+    if (w->rate_tokens > WS_RATE_PER_S) w->rate_tokens = WS_RATE_PER_S;
+    w->rate_at_ns = now;
+    if (w->rate_tokens < 1) return false;
+    w->rate_tokens -= 1;
+    return true;
+}
+
 static void on_message(struct lws *wsi, WsConn *w) {
     json_error_t jerr;
     json_t *m = json_loadb(w->rx, w->rx_len, JSON_REJECT_DUPLICATES, &jerr);
@@ -91,8 +188,16 @@ static void on_message(struct lws *wsi, WsConn *w) {
         ws_error(wsi, w, "bad_json", "a message must be a JSON object with a \"type\"");
     } else if (!type) {
         ws_error(wsi, w, "bad_field", "\"type\" must be a string");
+    } else if (!strcmp(type, "auth")) {
+        json_t *t = json_object_get(m, "token");
+        if (!json_is_string(t) || json_string_length(t) > API_TOKEN_MAX)
+            ws_error(wsi, w, "bad_field", "\"token\" must be a session token string");
+        else if (w->job)
+            ws_error(wsi, w, "busy", "a session check is already running");
+        else if (!start_auth(wsi, w, json_string_value(t)))
+            ws_error(wsi, w, "busy", "the server is busy; try again");
     } else if (!strcmp(type, "join_race") || !strcmp(type, "ready") || !strcmp(type, "input") ||
-               !strcmp(type, "spectate") || !strcmp(type, "leave") || !strcmp(type, "auth")) {
+               !strcmp(type, "spectate") || !strcmp(type, "leave")) {
         char msg[128];
         snprintf(msg, sizeof msg, "'%s' is not available yet: live races are not built", type);
         ws_error(wsi, w, "not_available", msg);
@@ -113,20 +218,22 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws"))
                 return -1;
             if (!origin_ok(wsi)) return -1;
+            /* Headers are gone by ESTABLISHED; keep the session cookie (lws
+             * has allocated the zeroed per-connection data by now). */
+            if (w) http_read_token(wsi, w->cookie_token, sizeof w->cookie_token);
             return 0;
         }
-        case LWS_CALLBACK_ESTABLISHED:
-            memset(w, 0, sizeof *w);
-            ws_send_json(wsi, w,
-                         json_pack("{s:s,s:i,s:n}", "type", "hello", "protocol",
-                                   WS_PROTOCOL_VERSION, "user"));
+        case LWS_CALLBACK_ESTABLISHED: {
+            /* A browser's session cookie came with the upgrade: check it
+             * first so the hello can say who this is. */
+            char token[API_TOKEN_MAX + 1];
+            snprintf(token, sizeof token, "%s", w->cookie_token);
+            sodium_memzero(w->cookie_token, sizeof w->cookie_token);
+            if (!*token || !start_auth(wsi, w, token)) send_hello(wsi, w);
             return 0;
+        }
         case LWS_CALLBACK_RECEIVE: {
-            int64_t now = time(NULL);
-            if (now != w->rate_second) {
-                w->rate_second = now;
-                w->rate_count = 0;
-            }
+            if (w->close_status) return 0; /* closing: nothing more is read */
             if (lws_is_first_fragment(wsi)) {
                 w->rx_len = 0;
                 w->rx_overflow = false;
@@ -141,7 +248,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             memcpy(w->rx + w->rx_len, in, len);
             w->rx_len += len;
             if (!lws_is_final_fragment(wsi)) return 0;
-            if (++w->rate_count > WS_RATE_PER_S) {
+            if (!rate_take(w)) {
                 ws_close_after(wsi, w, LWS_CLOSE_STATUS_POLICY_VIOLATION, "rate_limited",
                                "more than 60 messages in a second");
                 return 0;

@@ -387,6 +387,8 @@ def test_garage(srv):
 
 def test_websocket_handshake_and_errors(srv):
     url = "ws://127.0.0.1:%d/ws" % srv.port
+    name, token = register(srv)
+    uid = expect(srv.http.get("/api/me", headers=auth(token)), 200)["user"]["id"]
 
     async def run():
         async with websockets.connect(url, subprotocols=["coderally.v1"]) as ws:
@@ -412,7 +414,9 @@ def test_websocket_handshake_and_errors(srv):
         async with websockets.connect(url, subprotocols=["coderally.v1"]) as ws:
             await ws.recv()
             try:
-                for _ in range(200):
+                # a burst just over the limit (sending on after the close
+                # would make the kernel reset the connection)
+                for _ in range(70):
                     await ws.send(json.dumps({"type": "ready"}))
                 while True:
                     await ws.recv()
@@ -432,6 +436,23 @@ def test_websocket_handshake_and_errors(srv):
         async with websockets.connect(url, subprotocols=["coderally.v1"],
                                       origin="http://127.0.0.1:%d" % srv.port) as ws:
             check(json.loads(await ws.recv())["type"] == "hello")
+        # the session cookie at the upgrade names the user in the hello
+        async with websockets.connect(url, subprotocols=["coderally.v1"],
+                                      extra_headers={"Cookie": "cr_session=" + token}) as ws:
+            hello = json.loads(await ws.recv())
+            check(hello["user"] == {"id": uid, "username": name}, str(hello))
+        # a forged cookie is no user; an auth message with a token is
+        async with websockets.connect(url, subprotocols=["coderally.v1"],
+                                      extra_headers={"Cookie": "cr_session=" + "ab" * 48}) as ws:
+            check(json.loads(await ws.recv())["user"] is None)
+            await ws.send(json.dumps({"type": "auth", "token": "ab" * 48}))
+            e = json.loads(await ws.recv())
+            check(e["type"] == "error" and e["code"] == "unauthorized", str(e))
+            await ws.send(json.dumps({"type": "auth", "token": 5}))
+            check(json.loads(await ws.recv())["code"] == "bad_field")
+            await ws.send(json.dumps({"type": "auth", "token": token}))
+            a = json.loads(await ws.recv())
+            check(a == {"type": "auth", "user": {"id": uid, "username": name}}, str(a))
 
     asyncio.run(run())
 
