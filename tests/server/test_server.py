@@ -413,15 +413,21 @@ def test_websocket_handshake_and_errors(srv):
         # more than 60 messages in a second closes with 1008
         async with websockets.connect(url, subprotocols=["coderally.v1"]) as ws:
             await ws.recv()
+            codes = []
             try:
-                # a burst just over the limit (sending on after the close
-                # would make the kernel reset the connection)
+                # a burst just over the limit
                 for _ in range(70):
                     await ws.send(json.dumps({"type": "ready"}))
                 while True:
-                    await ws.recv()
+                    codes.append(json.loads(await ws.recv()).get("code"))
             except websockets.exceptions.ConnectionClosed as e:
-                check(e.rcvd and e.rcvd.code == 1008, "closed with %s" % e.rcvd)
+                # The server closes as soon as it has sent the close frame; if
+                # part of the burst was still unread, the kernel resets the
+                # connection and the close frame may be lost with it, but the
+                # error before it or the close code must have arrived.
+                check((e.rcvd and e.rcvd.code == 1008) or "rate_limited" in codes,
+                      "closed with %s after %s" % (e.rcvd, codes))
+            check(codes.count("not_available") <= 60, "more than 60 messages answered")
         # refused at the handshake: no protocol, another protocol, a foreign Origin, another path
         for kw, u in [({}, url), ({"subprotocols": ["coderally.v0"]}, url),
                       ({"subprotocols": ["coderally.v1"], "origin": "http://evil.example"}, url),
