@@ -585,6 +585,35 @@ def test_kill9_during_bot_saves_and_purchases(tmp):
         check(srv2.stop() == 0)
 
 
+def test_docs_curl_examples(tmp):
+    """Every curl example in docs/API.md, in order, against a fresh server
+    (ids 1 are the first user's car and bot there): each answers 2xx, but
+    for the one the docs say answers 402."""
+    text = open(os.path.join(ROOT, "docs", "API.md")).read()
+    blocks = []
+    for part in text.split("```sh\n")[1:]:
+        blocks.append(part.split("```")[0])
+    check(blocks and "make run" in blocks[0])
+    srv = Server(tmp)
+    try:
+        os.symlink(os.path.join(ROOT, "botsandbox"), os.path.join(tmp, "botsandbox"))
+        script = ["set -e", "H=http://localhost:%d" % srv.port,
+                  "curl() { command curl -w '%{stderr}HTTP %{http_code} %{url_effective}\\n' \"$@\"; }"]
+        script += blocks[1:]
+        r = subprocess.run(["bash", "-c", "\n".join(script)], cwd=tmp, capture_output=True,
+                           text=True, timeout=120)
+        check(r.returncode == 0, "examples failed: %s %s" % (r.stdout[-500:], r.stderr[-500:]))
+        codes = [l.split() for l in r.stderr.splitlines() if l.startswith("HTTP ")]
+        n_curl = sum(b.count("curl ") for b in blocks[1:])
+        check(len(codes) == n_curl, "%d curl calls, %d answers: %s" % (n_curl, len(codes), r.stderr))
+        for _, code, url in codes:
+            ok = code.startswith("2") or (code == "402" and url.endswith("/api/garage/unlock"))
+            check(ok, "%s answered %s (%s)" % (url, code, r.stdout[-300:]))
+        check(os.path.getsize(os.path.join(tmp, "stage.svg")) > 1000)
+    finally:
+        check(srv.stop() == 0)
+
+
 # ---- runner -------------------------------------------------------------------
 
 SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversal,
@@ -593,7 +622,7 @@ SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversa
           test_stages_generators_geometry_and_svg, test_garage, test_leaderboard_players,
           test_websocket_handshake_and_errors, test_login_rate_limit_per_account,
           test_registration_rate_limit_per_address]
-OWN = [test_no_web_build_page, test_kill9_during_bot_saves_and_purchases]
+OWN = [test_no_web_build_page, test_docs_curl_examples, test_kill9_during_bot_saves_and_purchases]
 
 
 def make_web(tmp):
