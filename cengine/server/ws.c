@@ -11,8 +11,10 @@
 
 #include "server_internal.h"
 
-#define WS_QUEUE 32
+#define WS_QUEUE 128 /* > the burst the rate limit allows, so replies to it fit */
 #define WS_RATE_PER_S 60
+#define WS_CLOSE_QUIET_US 200000
+#define WS_CLOSE_WAIT_NS 2000000000LL
 
 typedef struct WsAuthJob WsAuthJob;
 
@@ -29,7 +31,9 @@ typedef struct {
     bool rx_overflow;
     int64_t rate_at_ns; /* token bucket: WS_RATE_PER_S tokens, refilled per ns */
     double rate_tokens;
-    int close_status; /* close after the queue drains, with this status */
+    int close_status; /* closing with this status: nothing more is read */
+    bool close_ready; /* the close may go out once the queue drains */
+    int64_t close_deadline_ns;
     char close_reason[64];
 } WsConn;
 
@@ -60,6 +64,7 @@ static void ws_send(struct lws *wsi, WsConn *w, const char *text) {
     size_t len = strlen(text);
     if (w->count == WS_QUEUE) {
         w->close_status = LWS_CLOSE_STATUS_POLICY_VIOLATION;
+        w->close_ready = true; /* nothing to wait for: it is not reading */
         snprintf(w->close_reason, sizeof w->close_reason, "too slow: send queue full");
         lws_callback_on_writable(wsi);
         return;
@@ -85,12 +90,24 @@ static void ws_error(struct lws *wsi, WsConn *w, const char *code, const char *m
     ws_send_json(wsi, w, json_pack("{s:s,s:s,s:s}", "type", "error", "code", code, "message", msg));
 }
 
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Sends the error, then closes once the client has gone quiet for
+ * WS_CLOSE_QUIET_US (at most WS_CLOSE_WAIT_NS after the decision): closing
+ * a socket with unread input makes the kernel reset the connection, and
+ * the reset can destroy the error and the close frame before the client
+ * reads them. */
 static void ws_close_after(struct lws *wsi, WsConn *w, int status, const char *code,
                            const char *msg) {
     ws_error(wsi, w, code, msg);
     w->close_status = status;
+    w->close_deadline_ns = now_ns() + WS_CLOSE_WAIT_NS;
     snprintf(w->close_reason, sizeof w->close_reason, "%s", code);
-    lws_callback_on_writable(wsi);
+    lws_set_timer_usecs(wsi, WS_CLOSE_QUIET_US);
 }
 
 static json_t *user_json(const WsConn *w) {
@@ -233,7 +250,12 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             return 0;
         }
         case LWS_CALLBACK_RECEIVE: {
-            if (w->close_status) return 0; /* closing: nothing more is read */
+            if (w->close_status) {
+                /* Closing: input is dropped, and the close waits for quiet. */
+                if (!w->close_ready && now_ns() < w->close_deadline_ns)
+                    lws_set_timer_usecs(wsi, WS_CLOSE_QUIET_US);
+                return 0;
+            }
             if (lws_is_first_fragment(wsi)) {
                 w->rx_len = 0;
                 w->rx_overflow = false;
@@ -274,10 +296,16 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
                     return 0;
                 }
             }
-            if (w->close_status) {
+            if (w->close_status && w->close_ready) {
                 lws_close_reason(wsi, (enum lws_close_status)w->close_status,
                                  (unsigned char *)w->close_reason, strlen(w->close_reason));
                 return -1;
+            }
+            return 0;
+        case LWS_CALLBACK_TIMER:
+            if (w->close_status) {
+                w->close_ready = true;
+                lws_callback_on_writable(wsi);
             }
             return 0;
         case LWS_CALLBACK_CLOSED:
