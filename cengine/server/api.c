@@ -30,6 +30,10 @@ static const ApiRoute ROUTES[] = {
     {HTTP_GET, "/api/bots/{}/versions/{}", api_bots_version, LANE_FAST, true, 0, RATE_NONE},
     {HTTP_GET, "/api/stages/generators", api_stages_generators, LANE_FAST, false, 0, RATE_NONE},
     {HTTP_GET, "/api/stages/{}", api_stages_get, LANE_FAST, false, 0, RATE_NONE},
+    {HTTP_GET, "/api/races", api_races_list, LANE_FAST, false, 0, RATE_NONE},
+    {HTTP_GET, "/api/races/{}", api_races_get, LANE_FAST, false, 0, RATE_NONE},
+    {HTTP_GET, "/api/races/{}/results", api_races_results, LANE_FAST, false, 0, RATE_NONE},
+    {HTTP_GET, "/api/races/{}/replay", api_races_replay, LANE_FAST, false, 0, RATE_NONE},
     {HTTP_GET, "/api/leaderboard/players", api_leaderboard_players, LANE_FAST, false, 0, RATE_NONE},
 };
 

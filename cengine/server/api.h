@@ -105,6 +105,10 @@ void api_bots_version(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_stages_generators(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_stages_get(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_leaderboard_players(ApiCtx *, ApiRequest *, ApiResponse *);
+void api_races_list(ApiCtx *, ApiRequest *, ApiResponse *);
+void api_races_get(ApiCtx *, ApiRequest *, ApiResponse *);
+void api_races_results(ApiCtx *, ApiRequest *, ApiResponse *);
+void api_races_replay(ApiCtx *, ApiRequest *, ApiResponse *);
 
 /* The routes. */
 typedef enum { LANE_FAST = 0, LANE_SLOW = 1 } ApiLane; /* slow: hashing, sandbox */

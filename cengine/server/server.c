@@ -102,7 +102,13 @@ int server_run(const ServerConfig *cfg, CrError *err) {
     }
     /* Migrations once, before any worker opens the database. */
     if ((r = store_open(cfg->db_path, cfg->migrations_dir, &st, err))) return r;
+    /* Races a crash or a kill left open or running can never finish now. */
+    int stale = 0;
+    r = store_races_abort_unfinished(st, time(NULL), &stale, err);
     store_close(st);
+    if (r) return r;
+    if (stale)
+        fprintf(stderr, "[server] %d unfinished race(s) from the last run marked aborted\n", stale);
     if ((r = scripts_open(cfg->scripts_dir, cfg->sets, cfg->n_sets, &sc, err))) return r;
     r = read_settings(&srv, sc, err);
     scripts_close(sc);

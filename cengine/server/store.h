@@ -10,6 +10,7 @@
 #ifndef CR_SERVER_STORE_H
 #define CR_SERVER_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -139,6 +140,63 @@ int store_bot_delete(Store *st, int64_t user_id, int64_t bot_id, CrError *err);
 int store_bot_state_set(Store *st, int64_t bot_id, const char *json, CrError *err);
 /* *json is malloc'd (caller frees), NULL when the bot has none. */
 int store_bot_state_get(Store *st, int64_t bot_id, char **json, CrError *err);
+
+/* ---- races -------------------------------------------------------------- */
+
+#define STORE_RACE_ID_MAX 32
+
+typedef struct {
+    char id[STORE_RACE_ID_MAX + 1];
+    char generator[CR_NAME_MAX];
+    uint64_t seed;
+    char params_json[512];
+    char rules[CR_NAME_MAX];
+    char status[16]; /* open, running, finished, aborted */
+    bool ladder;
+    int64_t created_at, started_at, finished_at; /* 0 = not yet */
+    int n_results;
+    int64_t replay_bytes; /* 0 = no replay */
+} StoreRace;
+
+typedef struct {
+    int64_t user_id, car_id, bot_id; /* 0 = none */
+    int bot_version;
+    char driver[8];                        /* human, bot, ai */
+    char username[STORE_USERNAME_MAX + 1]; /* filled by store_race_results */
+    int position;
+    double stage_time; /* s; valid unless dnf */
+    bool dnf;
+    int points;
+} StoreRaceResult;
+
+typedef struct {
+    int64_t bot_id;
+    const char *json; /* self.memory */
+} StoreBotMemory;
+
+/* A new race, status "open". STORE_ECONFLICT if the id is taken. */
+int store_race_create(Store *st, const StoreRace *race, CrError *err);
+/* open -> running (started_at = now). CR_ENOTFOUND unless it is open. */
+int store_race_start(Store *st, const char *race_id, int64_t now, CrError *err);
+/* Records a race's end in ONE transaction: its results, each user's points,
+ * the bots' memory, the replay, status "finished". CR_ENOTFOUND unless the
+ * race exists and is open or running. */
+int store_race_finish(Store *st, const char *race_id, int64_t now, const StoreRaceResult *results,
+                      size_t n, const StoreBotMemory *memories, size_t n_mem, const void *replay,
+                      size_t replay_len, CrError *err);
+/* Marks a race aborted (no results). */
+int store_race_abort(Store *st, const char *race_id, int64_t now, CrError *err);
+/* At start-up: races left open or running by a crash become aborted. */
+int store_races_abort_unfinished(Store *st, int64_t now, int *n, CrError *err);
+int store_race_get(Store *st, const char *race_id, StoreRace *out, CrError *err);
+/* Newest first; status NULL = any. */
+int store_races_list(Store *st, const char *status, StoreRace *out, size_t cap, size_t *n,
+                     CrError *err);
+/* In position order, with usernames. */
+int store_race_results(Store *st, const char *race_id, StoreRaceResult *out, size_t cap, size_t *n,
+                       CrError *err);
+/* The replay (malloc'd, caller frees). CR_ENOTFOUND if none. */
+int store_race_replay(Store *st, const char *race_id, void **data, size_t *len, CrError *err);
 
 /* ---- leaderboard -------------------------------------------------------- */
 

@@ -717,6 +717,256 @@ int store_bot_state_get(Store *st, int64_t bot_id, char **json, CrError *err) {
     return 0;
 }
 
+/* ---- races -------------------------------------------------------------- */
+
+#define RACE_COLS                                                                           \
+    "r.id, r.generator, r.seed, r.params_json, r.rules, r.status, r.ladder, r.created_at, " \
+    "COALESCE(r.started_at, 0), COALESCE(r.finished_at, 0), "                               \
+    "(SELECT COUNT(*) FROM race_results x WHERE x.race_id = r.id), COALESCE(length(r.replay), 0)"
+
+static void read_race(sqlite3_stmt *s, StoreRace *r) {
+    copy_text(r->id, sizeof r->id, s, 0);
+    copy_text(r->generator, sizeof r->generator, s, 1);
+    r->seed = (uint64_t)sqlite3_column_int64(s, 2);
+    copy_text(r->params_json, sizeof r->params_json, s, 3);
+    copy_text(r->rules, sizeof r->rules, s, 4);
+    copy_text(r->status, sizeof r->status, s, 5);
+    r->ladder = sqlite3_column_int(s, 6) != 0;
+    r->created_at = sqlite3_column_int64(s, 7);
+    r->started_at = sqlite3_column_int64(s, 8);
+    r->finished_at = sqlite3_column_int64(s, 9);
+    r->n_results = sqlite3_column_int(s, 10);
+    r->replay_bytes = sqlite3_column_int64(s, 11);
+}
+
+int store_race_create(Store *st, const StoreRace *race, CrError *err) {
+    sqlite3_stmt *s = stmt(st,
+                           "INSERT INTO races(id, generator, seed, params_json, rules, status, "
+                           "ladder) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6)",
+                           err);
+    if (!s) return STORE_EDB;
+    sqlite3_bind_text(s, 1, race->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, race->generator, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, (int64_t)race->seed);
+    sqlite3_bind_text(s, 4, race->params_json[0] ? race->params_json : "{}", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 5, race->rules, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 6, race->ladder);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_CONSTRAINT) return fail(err, STORE_ECONFLICT, "race id taken");
+    if (rc != SQLITE_DONE) return db_fail(st, err, "create race");
+    return 0;
+}
+
+int store_race_start(Store *st, const char *race_id, int64_t now, CrError *err) {
+    sqlite3_stmt *s = stmt(st,
+                           "UPDATE races SET status = 'running', started_at = ?2 "
+                           "WHERE id = ?1 AND status = 'open'",
+                           err);
+    if (!s) return STORE_EDB;
+    sqlite3_bind_text(s, 1, race_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, now);
+    if (sqlite3_step(s) != SQLITE_DONE) return db_fail(st, err, "start race");
+    if (sqlite3_changes(st->db) != 1) return fail(err, CR_ENOTFOUND, "no open race %s", race_id);
+    return 0;
+}
+
+static int end_race(Store *st, const char *race_id, const char *status, int64_t now,
+                    const void *replay, size_t replay_len, CrError *err) {
+    sqlite3_stmt *s = stmt(st,
+                           "UPDATE races SET status = ?2, finished_at = ?3, replay = ?4 "
+                           "WHERE id = ?1 AND status IN ('open', 'running')",
+                           err);
+    if (!s) return STORE_EDB;
+    sqlite3_bind_text(s, 1, race_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now);
+    if (replay && replay_len)
+        sqlite3_bind_blob64(s, 4, replay, replay_len, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, 4);
+    if (sqlite3_step(s) != SQLITE_DONE) return db_fail(st, err, "end race");
+    if (sqlite3_changes(st->db) != 1)
+        return fail(err, CR_ENOTFOUND, "no open or running race %s", race_id);
+    return 0;
+}
+
+int store_race_finish(Store *st, const char *race_id, int64_t now, const StoreRaceResult *results,
+                      size_t n, const StoreBotMemory *memories, size_t n_mem, const void *replay,
+                      size_t replay_len, CrError *err) {
+    int r = begin(st, err);
+    if (r) return r;
+    if ((r = end_race(st, race_id, "finished", now, replay, replay_len, err))) goto out;
+    for (size_t i = 0; i < n; i++) {
+        const StoreRaceResult *x = &results[i];
+        sqlite3_stmt *s = stmt(st,
+                               "INSERT INTO race_results(race_id, user_id, car_id, bot_id, "
+                               "bot_version, driver, position, stage_time, dnf, points_earned) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                               err);
+        if (!s) {
+            r = STORE_EDB;
+            goto out;
+        }
+        sqlite3_bind_text(s, 1, race_id, -1, SQLITE_TRANSIENT);
+        if (x->user_id)
+            sqlite3_bind_int64(s, 2, x->user_id);
+        else
+            sqlite3_bind_null(s, 2);
+        if (x->car_id)
+            sqlite3_bind_int64(s, 3, x->car_id);
+        else
+            sqlite3_bind_null(s, 3);
+        if (x->bot_id)
+            sqlite3_bind_int64(s, 4, x->bot_id);
+        else
+            sqlite3_bind_null(s, 4);
+        if (x->bot_id)
+            sqlite3_bind_int(s, 5, x->bot_version);
+        else
+            sqlite3_bind_null(s, 5);
+        sqlite3_bind_text(s, 6, x->driver, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(s, 7, x->position);
+        if (x->dnf)
+            sqlite3_bind_null(s, 8);
+        else
+            sqlite3_bind_double(s, 8, x->stage_time);
+        sqlite3_bind_int(s, 9, x->dnf);
+        sqlite3_bind_int(s, 10, x->points);
+        if (sqlite3_step(s) != SQLITE_DONE) {
+            r = db_fail(st, err, "save result");
+            goto out;
+        }
+        if (x->user_id && x->points) {
+            s = stmt(st, "UPDATE users SET points = points + ?2 WHERE id = ?1", err);
+            if (!s) {
+                r = STORE_EDB;
+                goto out;
+            }
+            sqlite3_bind_int64(s, 1, x->user_id);
+            sqlite3_bind_int(s, 2, x->points);
+            if (sqlite3_step(s) != SQLITE_DONE) {
+                r = db_fail(st, err, "award points");
+                goto out;
+            }
+        }
+    }
+    for (size_t i = 0; i < n_mem; i++) {
+        if (!memories[i].json) continue;
+        r = store_bot_state_set(st, memories[i].bot_id, memories[i].json, err);
+        /* A bot deleted during its race has nowhere to keep its memory. */
+        if (r == CR_ENOTFOUND) r = 0;
+        if (r) goto out;
+    }
+    r = commit(st, err);
+out:
+    if (r) rollback(st);
+    return r;
+}
+
+int store_race_abort(Store *st, const char *race_id, int64_t now, CrError *err) {
+    return end_race(st, race_id, "aborted", now, NULL, 0, err);
+}
+
+int store_races_abort_unfinished(Store *st, int64_t now, int *n, CrError *err) {
+    sqlite3_stmt *s = stmt(st,
+                           "UPDATE races SET status = 'aborted', finished_at = ?1 "
+                           "WHERE status IN ('open', 'running')",
+                           err);
+    if (!s) return STORE_EDB;
+    sqlite3_bind_int64(s, 1, now);
+    if (sqlite3_step(s) != SQLITE_DONE) return db_fail(st, err, "abort races");
+    if (n) *n = sqlite3_changes(st->db);
+    return 0;
+}
+
+int store_race_get(Store *st, const char *race_id, StoreRace *out, CrError *err) {
+    sqlite3_stmt *s = stmt(st, "SELECT " RACE_COLS " FROM races r WHERE r.id = ?1", err);
+    if (!s) return STORE_EDB;
+    sqlite3_bind_text(s, 1, race_id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return fail(err, CR_ENOTFOUND, "no such race");
+    if (rc != SQLITE_ROW) return db_fail(st, err, "get race");
+    read_race(s, out);
+    sqlite3_reset(s);
+    return 0;
+}
+
+int store_races_list(Store *st, const char *status, StoreRace *out, size_t cap, size_t *n,
+                     CrError *err) {
+    *n = 0;
+    sqlite3_stmt *s = stmt(st,
+                           "SELECT " RACE_COLS
+                           " FROM races r WHERE (?1 IS NULL OR r.status = ?1) "
+                           "ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?2",
+                           err);
+    if (!s) return STORE_EDB;
+    if (status)
+        sqlite3_bind_text(s, 1, status, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, 1);
+    sqlite3_bind_int64(s, 2, (int64_t)cap);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < cap) read_race(s, &out[(*n)++]);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(st, err, "list races");
+    return 0;
+}
+
+int store_race_results(Store *st, const char *race_id, StoreRaceResult *out, size_t cap, size_t *n,
+                       CrError *err) {
+    *n = 0;
+    sqlite3_stmt *s = stmt(st,
+                           "SELECT COALESCE(x.user_id, 0), COALESCE(x.car_id, 0), "
+                           "COALESCE(x.bot_id, 0), COALESCE(x.bot_version, 0), x.driver, "
+                           "COALESCE(u.username, ''), x.position, COALESCE(x.stage_time, 0), "
+                           "x.dnf, x.points_earned FROM race_results x "
+                           "LEFT JOIN users u ON u.id = x.user_id WHERE x.race_id = ?1 "
+                           "ORDER BY x.position, x.id",
+                           err);
+    if (!s) return STORE_EDB;
+    sqlite3_bind_text(s, 1, race_id, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < cap) {
+        StoreRaceResult *x = &out[(*n)++];
+        x->user_id = sqlite3_column_int64(s, 0);
+        x->car_id = sqlite3_column_int64(s, 1);
+        x->bot_id = sqlite3_column_int64(s, 2);
+        x->bot_version = sqlite3_column_int(s, 3);
+        copy_text(x->driver, sizeof x->driver, s, 4);
+        copy_text(x->username, sizeof x->username, s, 5);
+        x->position = sqlite3_column_int(s, 6);
+        x->stage_time = sqlite3_column_double(s, 7);
+        x->dnf = sqlite3_column_int(s, 8) != 0;
+        x->points = sqlite3_column_int(s, 9);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(st, err, "race results");
+    return 0;
+}
+
+int store_race_replay(Store *st, const char *race_id, void **data, size_t *len, CrError *err) {
+    *data = NULL;
+    *len = 0;
+    sqlite3_stmt *s = stmt(st, "SELECT replay FROM races WHERE id = ?1", err);
+    if (!s) return STORE_EDB;
+    sqlite3_bind_text(s, 1, race_id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return fail(err, CR_ENOTFOUND, "no such race");
+    if (rc != SQLITE_ROW) return db_fail(st, err, "get replay");
+    int bytes = sqlite3_column_bytes(s, 0);
+    if (bytes <= 0) {
+        sqlite3_reset(s);
+        return fail(err, CR_ENOTFOUND, "this race has no replay");
+    }
+    *data = malloc((size_t)bytes);
+    if (*data) {
+        memcpy(*data, sqlite3_column_blob(s, 0), (size_t)bytes);
+        *len = (size_t)bytes;
+    }
+    sqlite3_reset(s);
+    return *data ? 0 : fail(err, CR_ENOMEM, "out of memory");
+}
+
 /* ---- leaderboard -------------------------------------------------------- */
 
 int store_leaderboard_players(Store *st, StorePlayerRank *out, size_t cap, size_t *n,

@@ -385,6 +385,46 @@ def test_garage(srv):
     check(final["points"] == 1000 - spent, "points and levels disagree")
 
 
+def test_races_read_routes(srv):
+    # Rooms are not built yet, so the races are put in the database as the
+    # race end will write them; the routes read them back.
+    name, token = register(srv)
+    uid = expect(srv.http.get("/api/me", headers=auth(token)), 200)["user"]["id"]
+    con = sqlite3.connect(srv.db)
+    con.execute("INSERT INTO races(id, generator, seed, params_json, rules, status, started_at, "
+                "finished_at, replay) VALUES ('fin1', 'forest', 3, '{\"length\": 1500}', "
+                "'standard', 'finished', 10, 20, ?)", (b"CRRP\x00\x01binary",))
+    con.execute("INSERT INTO races(id, generator, seed, rules, status) VALUES "
+                "('open1', 'coast', 4, 'standard', 'open')")
+    con.execute("INSERT INTO race_results(race_id, user_id, driver, position, stage_time, "
+                "dnf, points_earned) VALUES ('fin1', ?, 'human', 1, 61.5, 0, 25)", (uid,))
+    con.execute("INSERT INTO race_results(race_id, driver, position, dnf, points_earned) "
+                "VALUES ('fin1', 'ai', 2, 1, 0)")
+    con.commit()
+    con.close()
+    races = expect(srv.http.get("/api/races"), 200)["races"]
+    ids = [r["id"] for r in races]
+    check("fin1" in ids and "open1" in ids, str(ids))
+    only = expect(srv.http.get("/api/races?status=open"), 200)["races"]
+    check([r["id"] for r in only] == ["open1"])
+    expect(srv.http.get("/api/races?status=weird"), 400, "bad_field")
+    r = expect(srv.http.get("/api/races/fin1"), 200)["race"]
+    check(r["status"] == "finished" and r["params"] == {"length": 1500} and r["replay"] is True)
+    check(r["started_at"] == 10 and r["finished_at"] == 20 and len(r["results"]) == 2)
+    res = expect(srv.http.get("/api/races/fin1/results"), 200)["results"]
+    check(res[0]["user"] == {"id": uid, "username": name} and res[0]["time"] == 61.5)
+    check(res[1]["user"] is None and res[1]["dnf"] is True and res[1]["time"] is None)
+    rp = srv.http.get("/api/races/fin1/replay")
+    check(rp.status_code == 200 and rp.content == b"CRRP\x00\x01binary")
+    check(rp.headers["content-type"] == "application/octet-stream")
+    check("race-fin1.replay" in rp.headers["content-disposition"])
+    expect(srv.http.get("/api/races/open1/replay"), 404, "not_found")
+    for bad in ["nosuch", "x" * 40, "a%20b", "..", "fin1'--"]:
+        expect(srv.http.get("/api/races/" + bad), 404)
+    lb = {p["username"]: p for p in expect(srv.http.get("/api/leaderboard/players?limit=100"), 200)["players"]}
+    check(lb[name]["races"] == 1 and lb[name]["wins"] == 1)
+
+
 def test_websocket_handshake_and_errors(srv):
     url = "ws://127.0.0.1:%d/ws" % srv.port
     name, token = register(srv)
@@ -602,8 +642,9 @@ def test_docs_curl_examples(tmp):
                            text=True, timeout=120)
         check(r.returncode == 0, "examples failed: %s %s" % (r.stdout[-500:], r.stderr[-500:]))
         codes = [l.split() for l in r.stderr.splitlines() if l.startswith("HTTP ")]
-        n_curl = sum(b.count("curl ") for b in blocks[1:])
-        check(len(codes) == n_curl, "%d curl calls, %d answers: %s" % (n_curl, len(codes), r.stderr))
+        # calls guarded by `[ -z "$RACE" ] ||` run only when there is a race
+        n_curl = sum(b.count("curl ") - b.count("] || curl ") for b in blocks[1:])
+        check(len(codes) >= n_curl, "%d curl calls, %d answers: %s" % (n_curl, len(codes), r.stderr))
         for _, code, url in codes:
             ok = code.startswith("2") or (code == "402" and url.endswith("/api/garage/unlock"))
             check(ok, "%s answered %s (%s)" % (url, code, r.stdout[-300:]))
@@ -618,6 +659,7 @@ SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversa
           test_register_login_me_logout, test_bad_registrations_change_nothing,
           test_forged_malformed_and_expired_tokens, test_bots_versions_checks_and_ownership,
           test_stages_generators_geometry_and_svg, test_garage, test_leaderboard_players,
+          test_races_read_routes,
           test_websocket_handshake_and_errors, test_login_rate_limit_per_account,
           test_registration_rate_limit_per_address]
 OWN = [test_no_web_build_page, test_docs_curl_examples, test_kill9_during_bot_saves_and_purchases]

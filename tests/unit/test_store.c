@@ -304,6 +304,132 @@ TEST(a_second_connection_sees_committed_writes) {
     close_fresh(st);
 }
 
+static int64_t car_of(Store *st, int64_t user) {
+    StoreCar c[2];
+    size_t n = 0;
+    CrError err = {{0}};
+    store_cars_list(st, user, c, 2, &n, &err);
+    return n ? c[0].id : 0;
+}
+
+TEST(a_race_end_is_one_transaction_of_results_points_memory_and_replay) {
+    Store *st = open_fresh();
+    ASSERT_TRUE(st);
+    int64_t a = make_user(st, "ada", 100), b = make_user(st, "bob", 100);
+    StoreBot bot = {0};
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_bot_create(st, b, "bot", "code", &bot, &err), 0);
+    StoreRace race = {0};
+    snprintf(race.id, sizeof race.id, "r1");
+    snprintf(race.generator, sizeof race.generator, "forest");
+    race.seed = 3;
+    snprintf(race.rules, sizeof race.rules, "standard");
+    ASSERT_EQ_INT(store_race_create(st, &race, &err), 0);
+    ASSERT_EQ_INT(store_race_create(st, &race, &err), STORE_ECONFLICT);
+    ASSERT_EQ_INT(store_race_start(st, "r1", 10, &err), 0);
+    ASSERT_EQ_INT(store_race_start(st, "r1", 10, &err), CR_ENOTFOUND);
+    StoreRaceResult res[3] = {
+        {.user_id = a,
+         .car_id = car_of(st, a),
+         .driver = "human",
+         .position = 1,
+         .stage_time = 61.5,
+         .points = 25},
+        {.user_id = b,
+         .car_id = car_of(st, b),
+         .bot_id = bot.id,
+         .bot_version = 1,
+         .driver = "bot",
+         .position = 2,
+         .stage_time = 63.25,
+         .points = 18},
+        {.driver = "ai", .position = 3, .dnf = true},
+    };
+    StoreBotMemory mem = {bot.id, "{\"best\": 63.25}"};
+    const char replay[] = "CRRPLAY-bytes";
+    ASSERT_EQ_INT(store_race_finish(st, "r1", 99, res, 3, &mem, 1, replay, sizeof replay, &err), 0);
+    StoreUser u;
+    ASSERT_EQ_INT(store_user_get(st, a, &u, &err), 0);
+    ASSERT_EQ_INT(u.points, 125);
+    ASSERT_EQ_INT(store_user_get(st, b, &u, &err), 0);
+    ASSERT_EQ_INT(u.points, 118);
+    char *json = NULL;
+    ASSERT_EQ_INT(store_bot_state_get(st, bot.id, &json, &err), 0);
+    ASSERT_CONTAINS(json, "63.25");
+    free(json);
+    StoreRace got;
+    ASSERT_EQ_INT(store_race_get(st, "r1", &got, &err), 0);
+    ASSERT_TRUE(!strcmp(got.status, "finished"));
+    ASSERT_EQ_INT(got.n_results, 3);
+    ASSERT_EQ_INT(got.replay_bytes, sizeof replay);
+    ASSERT_EQ_INT(got.started_at, 10);
+    ASSERT_EQ_INT(got.finished_at, 99);
+    StoreRaceResult back[4];
+    size_t n = 0;
+    ASSERT_EQ_INT(store_race_results(st, "r1", back, 4, &n, &err), 0);
+    ASSERT_EQ_INT(n, 3);
+    ASSERT_TRUE(!strcmp(back[0].username, "ada"));
+    ASSERT_TRUE(!strcmp(back[1].driver, "bot"));
+    ASSERT_EQ_INT(back[1].bot_id, bot.id);
+    ASSERT_TRUE(back[2].dnf && back[2].user_id == 0);
+    void *blob = NULL;
+    size_t len = 0;
+    ASSERT_EQ_INT(store_race_replay(st, "r1", &blob, &len, &err), 0);
+    ASSERT_EQ_INT(len, sizeof replay);
+    ASSERT_TRUE(!memcmp(blob, replay, len));
+    free(blob);
+    /* Finishing twice is refused and changes nothing. */
+    ASSERT_EQ_INT(store_race_finish(st, "r1", 100, res, 1, NULL, 0, NULL, 0, &err), CR_ENOTFOUND);
+    ASSERT_EQ_INT(store_user_get(st, a, &u, &err), 0);
+    ASSERT_EQ_INT(u.points, 125);
+    StorePlayerRank rk[4];
+    ASSERT_EQ_INT(store_leaderboard_players(st, rk, 4, &n, &err), 0);
+    ASSERT_TRUE(!strcmp(rk[0].username, "ada"));
+    ASSERT_EQ_INT(rk[0].races, 1);
+    ASSERT_EQ_INT(rk[0].wins, 1);
+    ASSERT_EQ_INT(rk[1].wins, 0);
+    close_fresh(st);
+}
+
+TEST(a_failed_race_end_leaves_nothing_behind) {
+    Store *st = open_fresh();
+    ASSERT_TRUE(st);
+    int64_t a = make_user(st, "ada", 100);
+    StoreRace race = {0};
+    snprintf(race.id, sizeof race.id, "r2");
+    snprintf(race.generator, sizeof race.generator, "forest");
+    snprintf(race.rules, sizeof race.rules, "standard");
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_race_create(st, &race, &err), 0);
+    /* The second result names a user that does not exist: the foreign key
+     * fails half-way, and the first result's points must not stay. */
+    StoreRaceResult res[2] = {
+        {.user_id = a, .driver = "human", .position = 1, .points = 25},
+        {.user_id = 999, .driver = "human", .position = 2, .points = 18},
+    };
+    ASSERT_TRUE(store_race_finish(st, "r2", 5, res, 2, NULL, 0, NULL, 0, &err) != 0);
+    StoreUser u;
+    ASSERT_EQ_INT(store_user_get(st, a, &u, &err), 0);
+    ASSERT_EQ_INT(u.points, 100);
+    StoreRace got;
+    ASSERT_EQ_INT(store_race_get(st, "r2", &got, &err), 0);
+    ASSERT_TRUE(!strcmp(got.status, "open"));
+    ASSERT_EQ_INT(got.n_results, 0);
+    /* A crash leaves it open; the next start marks it aborted. */
+    int n = 0;
+    ASSERT_EQ_INT(store_races_abort_unfinished(st, 6, &n, &err), 0);
+    ASSERT_EQ_INT(n, 1);
+    ASSERT_EQ_INT(store_race_get(st, "r2", &got, &err), 0);
+    ASSERT_TRUE(!strcmp(got.status, "aborted"));
+    StoreRace list[4];
+    size_t nl = 0;
+    ASSERT_EQ_INT(store_races_list(st, "aborted", list, 4, &nl, &err), 0);
+    ASSERT_EQ_INT(nl, 1);
+    ASSERT_EQ_INT(store_races_list(st, "finished", list, 4, &nl, &err), 0);
+    ASSERT_EQ_INT(nl, 0);
+    close_fresh(st);
+}
+
 TEST(database_urls) {
     char p[256];
     CrError err = {{0}};
