@@ -325,6 +325,37 @@ def test_stages_generators_geometry_and_svg(srv):
     check("<svg" in r.text[:500])
 
 
+def test_concurrent_purchases_never_overspend(srv):
+    _, token = register(srv)
+    h = auth(token)
+    g = expect(srv.http.get("/api/garage", headers=h), 200)
+    car, up = g["cars"][0]["id"], g["upgrades"]
+    stats = ["top_speed", "acceleration", "grip", "braking", "handling"]
+    answers = []
+
+    def buy(stat):
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            for _ in range(3):
+                r = c.post("/api/garage/cars/%d/upgrade" % car, headers=h, json={"stat": stat})
+                answers.append((stat, r.status_code, r.json()))
+
+    threads = [threading.Thread(target=buy, args=(s,)) for s in stats for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(all(code in (200, 402, 409) for _, code, _ in answers), str([a[:2] for a in answers]))
+    final = expect(srv.http.get("/api/garage", headers=h), 200)
+    levels = final["cars"][0]["levels"]
+    spent = sum(sum(up[s]["costs"][:lv]) for s, lv in levels.items())
+    check(final["points"] == 1000 - spent >= 0, "points %d, spent %d" % (final["points"], spent))
+    bought = sum(1 for _, code, _ in answers if code == 200)
+    check(bought == sum(levels.values()), "%d purchases acknowledged, %d levels" % (bought, sum(levels.values())))
+    # no two acknowledged purchases left the same balance: each paid once
+    balances = [j["points"] for _, code, j in answers if code == 200]
+    check(len(balances) == len(set(balances)), "balances repeat: %s" % balances)
+
+
 def test_leaderboard_players(srv):
     rows = expect(srv.http.get("/api/leaderboard/players"), 200)["players"]
     check(rows and [r["rank"] for r in rows] == list(range(1, len(rows) + 1)))
@@ -658,7 +689,8 @@ def test_docs_curl_examples(tmp):
 SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversal,
           test_register_login_me_logout, test_bad_registrations_change_nothing,
           test_forged_malformed_and_expired_tokens, test_bots_versions_checks_and_ownership,
-          test_stages_generators_geometry_and_svg, test_garage, test_leaderboard_players,
+          test_stages_generators_geometry_and_svg, test_garage, test_concurrent_purchases_never_overspend,
+          test_leaderboard_players,
           test_races_read_routes,
           test_websocket_handshake_and_errors, test_login_rate_limit_per_account,
           test_registration_rate_limit_per_address]
