@@ -454,6 +454,14 @@ static int on_http(Server *srv, struct lws *wsi, HttpConn *c, const char *uri) {
         expect = strtoll(cl, &end, 10);
         if (*end || expect < 0) expect = -1;
     }
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+        /* Bodies are capped before they are read, so their length must be
+         * known up front. */
+        c->close_after = true;
+        respond_error(wsi, c, 411, "length_required",
+                      "send the body with a Content-Length, not chunked", "Connection: close\r\n");
+        return 0;
+    }
     if (expect < 0 || (size_t)expect > c->route->body_max) {
         /* Refused before reading it; the connection closes after the answer
          * since the unread body would otherwise be taken as the next request. */

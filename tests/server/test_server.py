@@ -210,6 +210,11 @@ def test_bad_registrations_change_nothing(srv):
     r = srv.http.post("/api/auth/register", content=b"{\"username\": \"" + b"a" * 10000 + b"\"}",
                       headers={"Content-Type": "application/json"})
     expect(r, 413, "body_too_large")
+    def chunks():
+        yield b'{"username": "chunky", '
+        yield b'"password": "long enough"}'
+    expect(srv.http.post("/api/auth/register", content=chunks(),
+                         headers={"Content-Type": "application/json"}), 411, "length_required")
     after = srv.db_query("SELECT COUNT(*) FROM users")[0][0]
     check(before == after, "a rejected registration added a user")
 
