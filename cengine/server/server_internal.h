@@ -43,6 +43,18 @@ void server_take_done(Server *srv);
 void http_read_token(struct lws *wsi, char *out, size_t size);
 size_t http_conn_size(void);
 
+/* A WebSocket text message encoded once and shared by every receiver
+ * (snapshots): each queue holds a reference. Loop thread only. */
+typedef struct {
+    int refs;
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE bytes, then the text */
+} WsMsg;
+WsMsg *ws_msg_create(const char *text, size_t len); /* one reference */
+void ws_msg_unref(WsMsg *m);
+/* Queues a reference to m on a coderally.v1 socket. */
+void ws_send_shared(struct lws *wsi, WsMsg *m);
+
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                 size_t len);
 size_t ws_conn_size(void);

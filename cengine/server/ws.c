@@ -23,8 +23,7 @@ typedef struct {
     StoreUser user; /* valid if authed */
     bool authed, hello_sent;
     char cookie_token[API_TOKEN_MAX + 1]; /* read at the upgrade */
-    unsigned char *msgs[WS_QUEUE];        /* LWS_PRE + text */
-    size_t lens[WS_QUEUE];
+    WsMsg *msgs[WS_QUEUE];                /* a reference to each */
     int head, count;
     char rx[WS_MSG_MAX + 1];
     size_t rx_len;
@@ -53,30 +52,53 @@ size_t ws_conn_size(void) {
 }
 
 static void ws_free(WsConn *w) {
-    for (int i = 0; i < w->count; i++) free(w->msgs[(w->head + i) % WS_QUEUE]);
+    for (int i = 0; i < w->count; i++) ws_msg_unref(w->msgs[(w->head + i) % WS_QUEUE]);
     w->count = 0;
     if (w->job) w->job->conn = NULL;
     w->job = NULL;
 }
 
-/* Queues text; a client whose queue is full is too slow and is closed. */
-static void ws_send(struct lws *wsi, WsConn *w, const char *text) {
-    size_t len = strlen(text);
-    if (w->count == WS_QUEUE) {
-        w->close_status = LWS_CLOSE_STATUS_POLICY_VIOLATION;
-        w->close_ready = true; /* nothing to wait for: it is not reading */
-        snprintf(w->close_reason, sizeof w->close_reason, "too slow: send queue full");
-        lws_callback_on_writable(wsi);
-        return;
+WsMsg *ws_msg_create(const char *text, size_t len) {
+    WsMsg *m = malloc(sizeof *m + LWS_PRE + len);
+    if (!m) return NULL;
+    m->refs = 1;
+    m->len = len;
+    memcpy(m->buf + LWS_PRE, text, len);
+    return m;
+}
+
+void ws_msg_unref(WsMsg *m) {
+    if (m && --m->refs == 0) free(m);
+}
+
+/* Queues a reference to m; a client whose queue is full is too slow and is
+ * closed. */
+static void ws_queue(struct lws *wsi, WsConn *w, WsMsg *m) {
+    if (w->count == WS_QUEUE || w->close_status) {
+        if (!w->close_status) {
+            w->close_status = LWS_CLOSE_STATUS_POLICY_VIOLATION;
+            w->close_ready = true; /* nothing to wait for: it is not reading */
+            snprintf(w->close_reason, sizeof w->close_reason, "too slow: send queue full");
+            lws_callback_on_writable(wsi);
+        }
+        if (w->count == WS_QUEUE) return;
     }
-    unsigned char *m = malloc(LWS_PRE + len);
-    if (!m) return;
-    memcpy(m + LWS_PRE, text, len);
-    int slot = (w->head + w->count) % WS_QUEUE;
-    w->msgs[slot] = m;
-    w->lens[slot] = len;
+    m->refs++;
+    w->msgs[(w->head + w->count) % WS_QUEUE] = m;
     w->count++;
     lws_callback_on_writable(wsi);
+}
+
+void ws_send_shared(struct lws *wsi, WsMsg *m) {
+    WsConn *w = lws_wsi_user(wsi);
+    if (w) ws_queue(wsi, w, m);
+}
+
+static void ws_send(struct lws *wsi, WsConn *w, const char *text) {
+    WsMsg *m = ws_msg_create(text, strlen(text));
+    if (!m) return;
+    ws_queue(wsi, w, m);
+    ws_msg_unref(m);
 }
 
 static void ws_send_json(struct lws *wsi, WsConn *w, json_t *o) {
@@ -285,12 +307,16 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         case LWS_CALLBACK_SERVER_WRITEABLE:
             if (w->count) {
                 int slot = w->head;
-                unsigned char *m = w->msgs[slot];
-                int n = lws_write(wsi, m + LWS_PRE, w->lens[slot], LWS_WRITE_TEXT);
-                free(m);
+                WsMsg *m = w->msgs[slot];
+                /* lws writes the frame header into the LWS_PRE bytes: the
+                 * same header for every receiver of a shared message, and
+                 * writes are one at a time on this thread. */
+                int n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+                bool short_write = n < (int)m->len;
+                ws_msg_unref(m);
                 w->head = (w->head + 1) % WS_QUEUE;
                 w->count--;
-                if (n < (int)w->lens[slot]) return -1;
+                if (short_write) return -1;
                 if (w->count) {
                     lws_callback_on_writable(wsi);
                     return 0;
