@@ -43,6 +43,24 @@ void server_take_done(Server *srv);
 void http_read_token(struct lws *wsi, char *out, size_t size);
 size_t http_conn_size(void);
 
+/* A player's grid slot as a join resolves it on a worker: their own car with
+ * its upgraded stats, and their own bot's latest code and memory. */
+typedef struct {
+    int64_t user_id;
+    char username[STORE_USERNAME_MAX + 1];
+    int64_t car_id;
+    CarEntry car;
+    int64_t bot_id; /* 0: driven by keyboard */
+    int bot_version;
+    char *bot_code;   /* malloc'd */
+    char *bot_memory; /* malloc'd JSON or NULL */
+} Seat;
+void seat_fini(Seat *s);
+/* Fills seat for user from car_id and bot_id (0 = none) with ctx's store
+ * and scripts. CR_ENOTFOUND (which one in err) unless both are theirs. */
+int seat_resolve(ApiCtx *ctx, const StoreUser *user, int64_t car_id, int64_t bot_id, Seat *seat,
+                 CrError *err);
+
 /* A WebSocket text message encoded once and shared by every receiver
  * (snapshots): each queue holds a reference. Loop thread only. */
 typedef struct {

@@ -17,10 +17,12 @@
 #define WS_CLOSE_WAIT_NS 2000000000LL
 
 typedef struct WsAuthJob WsAuthJob;
+typedef struct WsJoinJob WsJoinJob;
 
 typedef struct {
-    WsAuthJob *job; /* a session check in flight */
-    StoreUser user; /* valid if authed */
+    WsAuthJob *job;  /* a session check in flight */
+    WsJoinJob *join; /* a join being resolved */
+    StoreUser user;  /* valid if authed */
     bool authed, hello_sent;
     char cookie_token[API_TOKEN_MAX + 1]; /* read at the upgrade */
     WsMsg *msgs[WS_QUEUE];                /* a reference to each */
@@ -47,6 +49,19 @@ struct WsAuthJob {
     bool ok;
 };
 
+/* A join_race being resolved on a worker. */
+struct WsJoinJob {
+    Job job;
+    WsConn *conn;
+    struct lws *wsi;
+    StoreUser user;
+    char race_id[STORE_RACE_ID_MAX + 1];
+    int64_t car_id, bot_id;
+    Seat seat;
+    int rc;
+    CrError err;
+};
+
 size_t ws_conn_size(void) {
     return sizeof(WsConn);
 }
@@ -56,6 +71,8 @@ static void ws_free(WsConn *w) {
     w->count = 0;
     if (w->job) w->job->conn = NULL;
     w->job = NULL;
+    if (w->join) w->join->conn = NULL;
+    w->join = NULL;
 }
 
 WsMsg *ws_msg_create(const char *text, size_t len) {
@@ -219,6 +236,127 @@ static bool rate_take(WsConn *w) {
     return true;
 }
 
+static void join_run(Job *job, void *thread_ctx) {
+    WsJoinJob *j = (WsJoinJob *)job;
+    j->rc = seat_resolve((ApiCtx *)thread_ctx, &j->user, j->car_id, j->bot_id, &j->seat, &j->err);
+}
+
+static void join_done(Job *job, void *loop_ud) {
+    WsJoinJob *j = (WsJoinJob *)job;
+    WsConn *w = j->conn;
+    if (w) w->join = NULL;
+    if (w && loop_ud) {
+        if (j->rc == CR_ENOTFOUND)
+            ws_error(j->wsi, w, "not_found", j->err.msg);
+        else if (j->rc)
+            ws_error(j->wsi, w, "internal", "could not load your car or bot");
+        else /* Rooms come with the shared race runner: none exists yet. */
+            ws_error(j->wsi, w, "not_found", "no such race");
+    }
+    seat_fini(&j->seat);
+    free(j);
+}
+
+/* Race ids are short tokens ([A-Za-z0-9_-], at most STORE_RACE_ID_MAX). */
+static const char *race_id_of(json_t *m) {
+    const char *s = json_string_value(json_object_get(m, "race_id"));
+    if (!s) return NULL;
+    size_t n = strlen(s);
+    if (n == 0 || n > STORE_RACE_ID_MAX) return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", s[i]))
+            return NULL;
+    return s;
+}
+
+/* A positive integer id field, or 0 (absent/null allowed if optional), or -1. */
+static int64_t id_of(json_t *m, const char *field, bool optional) {
+    json_t *v = json_object_get(m, field);
+    if (!v || json_is_null(v)) return optional ? 0 : -1;
+    if (!json_is_integer(v) || json_integer_value(v) <= 0) return -1;
+    return json_integer_value(v);
+}
+
+static const char *const ACTIONS[] = {"accelerate", "brake", "turn_left",
+                                      "turn_right", "nitro", "handbrake"};
+
+/* An input message: only {type, actions, tick}; actions only the six names,
+ * each a boolean. A client never sends positions or anything else. */
+static bool input_ok(struct lws *wsi, WsConn *w, json_t *m) {
+    const char *key;
+    json_t *v;
+    json_object_foreach(m, key, v) {
+        if (strcmp(key, "type") && strcmp(key, "actions") && strcmp(key, "tick")) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "an input carries only actions (and tick), not '%.40s'", key);
+            ws_error(wsi, w, "bad_field", msg);
+            return false;
+        }
+    }
+    json_t *tick = json_object_get(m, "tick");
+    if (tick && !(json_is_integer(tick) && json_integer_value(tick) >= 0)) {
+        ws_error(wsi, w, "bad_field", "\"tick\" must be a whole number >= 0");
+        return false;
+    }
+    json_t *a = json_object_get(m, "actions");
+    if (!json_is_object(a)) {
+        ws_error(wsi, w, "bad_field", "\"actions\" must be an object of booleans");
+        return false;
+    }
+    json_object_foreach(a, key, v) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof ACTIONS / sizeof ACTIONS[0]; i++)
+            known = known || !strcmp(key, ACTIONS[i]);
+        if (!known || !json_is_boolean(v)) {
+            char msg[160];
+            snprintf(msg, sizeof msg,
+                     "actions are accelerate, brake, turn_left, turn_right, nitro, handbrake, "
+                     "each true or false (not '%.40s')",
+                     key);
+            ws_error(wsi, w, "bad_field", msg);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void on_join(struct lws *wsi, WsConn *w, json_t *m) {
+    const char *race = race_id_of(m);
+    int64_t car = id_of(m, "car_id", false), bot = id_of(m, "bot_id", true);
+    if (!w->authed) {
+        ws_error(wsi, w, "unauthorized", "log in first");
+    } else if (!race) {
+        ws_error(wsi, w, "bad_field", "\"race_id\" must be a race id string");
+    } else if (car < 0) {
+        ws_error(wsi, w, "bad_field", "\"car_id\" must be the id of one of your cars");
+    } else if (bot < 0) {
+        ws_error(wsi, w, "bad_field", "\"bot_id\" must be the id of one of your bots, or null");
+    } else if (w->join) {
+        ws_error(wsi, w, "busy", "a join is already being handled");
+    } else {
+        Server *srv = server_of(wsi);
+        WsJoinJob *j = calloc(1, sizeof *j);
+        if (!j) {
+            ws_error(wsi, w, "busy", "the server is busy; try again");
+            return;
+        }
+        j->job.run = join_run;
+        j->job.done = join_done;
+        j->conn = w;
+        j->wsi = wsi;
+        j->user = w->user;
+        snprintf(j->race_id, sizeof j->race_id, "%s", race);
+        j->car_id = car;
+        j->bot_id = bot;
+        if (srv->stopping || workers_submit(srv->lanes[LANE_FAST], &j->job)) {
+            free(j);
+            ws_error(wsi, w, "busy", "the server is busy; try again");
+            return;
+        }
+        w->join = j;
+    }
+}
+
 static void on_message(struct lws *wsi, WsConn *w) {
     json_error_t jerr;
     json_t *m = json_loadb(w->rx, w->rx_len, JSON_REJECT_DUPLICATES, &jerr);
@@ -235,11 +373,17 @@ static void on_message(struct lws *wsi, WsConn *w) {
             ws_error(wsi, w, "busy", "a session check is already running");
         else if (!start_auth(wsi, w, json_string_value(t)))
             ws_error(wsi, w, "busy", "the server is busy; try again");
-    } else if (!strcmp(type, "join_race") || !strcmp(type, "ready") || !strcmp(type, "input") ||
-               !strcmp(type, "spectate") || !strcmp(type, "leave")) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "'%s' is not available yet: live races are not built", type);
-        ws_error(wsi, w, "not_available", msg);
+    } else if (!strcmp(type, "join_race")) {
+        on_join(wsi, w, m);
+    } else if (!strcmp(type, "input")) {
+        if (input_ok(wsi, w, m)) ws_error(wsi, w, "not_in_race", "join a race first");
+    } else if (!strcmp(type, "ready") || !strcmp(type, "leave")) {
+        ws_error(wsi, w, "not_in_race", "join a race first");
+    } else if (!strcmp(type, "spectate")) {
+        if (!race_id_of(m))
+            ws_error(wsi, w, "bad_field", "\"race_id\" must be a race id string");
+        else /* Rooms come with the shared race runner: none exists yet. */
+            ws_error(wsi, w, "not_found", "no such race");
     } else {
         char msg[128];
         snprintf(msg, sizeof msg, "unknown message type '%.40s'", type);

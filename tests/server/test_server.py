@@ -465,6 +465,13 @@ def test_websocket_handshake_and_errors(srv):
     url = "ws://127.0.0.1:%d/ws" % srv.port
     name, token = register(srv)
     uid = expect(srv.http.get("/api/me", headers=auth(token)), 200)["user"]["id"]
+    _, other = register(srv)
+    my_car = expect(srv.http.get("/api/garage", headers=auth(token)), 200)["cars"][0]["id"]
+    other_car = expect(srv.http.get("/api/garage", headers=auth(other)), 200)["cars"][0]["id"]
+    my_bot = expect(srv.http.post("/api/bots", headers=auth(token),
+                                  json={"name": "b", "code": TEMPLATE}), 201)["bot"]["id"]
+    other_bot = expect(srv.http.post("/api/bots", headers=auth(other),
+                                     json={"name": "b", "code": TEMPLATE}), 201)["bot"]["id"]
 
     async def run():
         async with websockets.connect(url, subprotocols=["coderally.v1"]) as ws:
@@ -473,7 +480,11 @@ def test_websocket_handshake_and_errors(srv):
             for msg, code in [({"type": "warp"}, "unknown_type"), ("not json", "bad_json"),
                               ([1], "bad_json"), ({"type": 5}, "bad_field"),
                               ({"type": "join_race", "race_id": "x", "car_id": 1, "bot_id": None},
-                               "not_available")]:
+                               "unauthorized"),
+                              ({"type": "input", "actions": {"accelerate": True}}, "not_in_race"),
+                              ({"type": "ready"}, "not_in_race"), ({"type": "leave"}, "not_in_race"),
+                              ({"type": "spectate", "race_id": "nope"}, "not_found"),
+                              ({"type": "spectate", "race_id": 5}, "bad_field")]:
                 await ws.send(msg if isinstance(msg, str) else json.dumps(msg))
                 e = json.loads(await ws.recv())
                 check(e["type"] == "error" and e["code"] == code and e["message"], str(e))
@@ -533,6 +544,32 @@ def test_websocket_handshake_and_errors(srv):
             await ws.send(json.dumps({"type": "auth", "token": token}))
             a = json.loads(await ws.recv())
             check(a == {"type": "auth", "user": {"id": uid, "username": name}}, str(a))
+            # joins: only your own car and bot; ids are checked before the race
+            for msg, code, text in [
+                ({"car_id": my_car}, "not_found", "no such race"),
+                ({"car_id": my_car, "bot_id": my_bot}, "not_found", "no such race"),
+                ({"car_id": other_car}, "not_found", "not one of yours"),
+                ({"car_id": my_car, "bot_id": other_bot}, "not_found", "not one of yours"),
+                ({"car_id": "1"}, "bad_field", "car_id"),
+                ({"car_id": -3}, "bad_field", "car_id"),
+                ({"car_id": my_car, "bot_id": 1.5}, "bad_field", "bot_id"),
+                ({"car_id": my_car, "race_id": "../x"}, "bad_field", "race_id"),
+                ({"car_id": my_car, "race_id": "x" * 33}, "bad_field", "race_id")]:
+                body = {"type": "join_race", "race_id": "r1", "bot_id": None}
+                body.update(msg)
+                await ws.send(json.dumps(body))
+                e = json.loads(await ws.recv())
+                check(e["type"] == "error" and e["code"] == code and text in e["message"],
+                      "%s -> %s" % (msg, e))
+            # inputs: the six actions as booleans, nothing else (never positions)
+            for msg in [{"actions": {"accelerate": 1}}, {"actions": {"fly": True}},
+                        {"actions": [True]}, {"actions": {"accelerate": True}, "x": 10.0},
+                        {"actions": {}, "position": [1, 2]}, {"actions": {}, "tick": -1}]:
+                body = {"type": "input"}
+                body.update(msg)
+                await ws.send(json.dumps(body))
+                e = json.loads(await ws.recv())
+                check(e["type"] == "error" and e["code"] == "bad_field", "%s -> %s" % (msg, e))
 
     asyncio.run(run())
 
