@@ -31,6 +31,7 @@ static const ApiRoute ROUTES[] = {
     {HTTP_GET, "/api/stages/generators", api_stages_generators, LANE_FAST, false, 0, RATE_NONE},
     {HTTP_GET, "/api/stages/{}", api_stages_get, LANE_FAST, false, 0, RATE_NONE},
     {HTTP_GET, "/api/races", api_races_list, LANE_FAST, false, 0, RATE_NONE},
+    {HTTP_POST, "/api/races", api_races_create, LANE_FAST, true, 4 * KB, RATE_NONE},
     {HTTP_GET, "/api/races/{}", api_races_get, LANE_FAST, false, 0, RATE_NONE},
     {HTTP_GET, "/api/races/{}/results", api_races_results, LANE_FAST, false, 0, RATE_NONE},
     {HTTP_GET, "/api/races/{}/replay", api_races_replay, LANE_FAST, false, 0, RATE_NONE},

@@ -15,6 +15,7 @@
 #include "store.h"
 
 typedef struct BotHost BotHost;
+struct RoomSpec;
 typedef struct BotChecker BotChecker;
 
 enum { HTTP_GET = 1, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_HEAD, HTTP_OTHER };
@@ -57,6 +58,8 @@ typedef struct {
     char headers[768]; /* extra "Name: value\r\n" lines */
     /* Hints for the loop: a failed login for this username (rate limits). */
     bool login_failed;
+    /* A room to open on the loop before the answer goes out (malloc'd). */
+    struct RoomSpec *open_room;
 } ApiResponse;
 
 typedef void (*ApiHandler)(ApiCtx *ctx, ApiRequest *req, ApiResponse *res);
@@ -106,6 +109,7 @@ void api_stages_generators(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_stages_get(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_leaderboard_players(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_races_list(ApiCtx *, ApiRequest *, ApiResponse *);
+void api_races_create(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_races_get(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_races_results(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_races_replay(ApiCtx *, ApiRequest *, ApiResponse *);

@@ -2,11 +2,14 @@
  * races), one race, its results, its replay file. No login needed: races
  * are public, like a results board. Rooms themselves (creating, joining)
  * come with the shared race runner. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api.h"
+#include "rooms.h"
 
 #define RACES_LIST_MAX 100
 
@@ -160,4 +163,137 @@ void api_races_replay(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     char disp[96];
     snprintf(disp, sizeof disp, "attachment; filename=\"race-%s.replay\"", r.id);
     api_header(res, "Content-Disposition", disp);
+}
+
+#define ROOM_PARAMS_MAX 16
+
+/* The rules name must be a file rules/NAME.lua of these scripts. */
+static bool rules_exist(ApiCtx *ctx, const char *name) {
+    size_t n = strlen(name);
+    if (n == 0 || n >= CR_NAME_MAX) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789_", name[i])) return false;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/rules/%s.lua", scripts_dir(ctx->scripts), name);
+    return access(path, R_OK) == 0;
+}
+
+void api_races_create(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
+    if (!api_authenticate(ctx, req, res)) return;
+    CrError err = {{0}};
+    const char *gen, *rules;
+    if (!api_get_string(req, res, "generator", true, 1, CR_NAME_MAX - 1, &gen)) return;
+    const GeneratorInfo *gi;
+    if (scripts_find_generator(ctx->scripts, gen, &gi, &err)) {
+        api_error(res, 400, "bad_field", "'generator': %s", err.msg);
+        return;
+    }
+    if (!api_get_string(req, res, "rules", false, 1, CR_NAME_MAX - 1, &rules)) return;
+    if (!rules && scripts_config_string(ctx->scripts, "DEFAULT_RULES", &rules)) rules = "standard";
+    if (!rules_exist(ctx, rules)) {
+        api_error(res, 400, "bad_field", "'rules': no rules/%s.lua", rules);
+        return;
+    }
+    uint64_t seed;
+    json_t *js = json_object_get(req->body, "seed");
+    if (!js || json_is_null(js)) {
+        seed = randombytes_random();
+    } else if (json_is_integer(js) && json_integer_value(js) >= 0) {
+        seed = (uint64_t)json_integer_value(js);
+    } else {
+        api_error(res, 400, "bad_field", "'seed' must be a whole number >= 0, or null for random");
+        return;
+    }
+    double max_players = 8;
+    scripts_config_number(ctx->scripts, "MAX_CONCURRENT_PLAYERS", &max_players);
+    int max_cars = (int)max_players;
+    json_t *jm = json_object_get(req->body, "max_cars");
+    if (jm && !json_is_null(jm)) {
+        if (!json_is_integer(jm) || json_integer_value(jm) < 1 ||
+            json_integer_value(jm) > (json_int_t)max_players) {
+            api_error(res, 400, "bad_field", "'max_cars' must be 1 to %d", (int)max_players);
+            return;
+        }
+        max_cars = (int)json_integer_value(jm);
+    }
+    bool ai_fill = true;
+    json_t *ja = json_object_get(req->body, "ai_fill");
+    if (ja && !json_is_null(ja)) {
+        if (!json_is_boolean(ja)) {
+            api_error(res, 400, "bad_field", "'ai_fill' must be true or false");
+            return;
+        }
+        ai_fill = json_is_true(ja);
+    }
+    /* params: numbers for the generator's declared parameters; the stage is
+     * generated now so a bad one is refused before the room exists. */
+    json_t *jp = json_object_get(req->body, "params");
+    char keys[ROOM_PARAMS_MAX][CR_NAME_MAX], vals[ROOM_PARAMS_MAX][40];
+    ConfigOverride params[ROOM_PARAMS_MAX];
+    size_t np = 0;
+    if (jp && !json_is_null(jp)) {
+        const char *k;
+        json_t *v;
+        if (!json_is_object(jp) || json_object_size(jp) > ROOM_PARAMS_MAX) {
+            api_error(res, 400, "bad_field", "'params' must be an object of at most %d numbers",
+                      ROOM_PARAMS_MAX);
+            return;
+        }
+        json_object_foreach(jp, k, v) {
+            if (!json_is_number(v) || strlen(k) >= CR_NAME_MAX) {
+                api_error(res, 400, "bad_field", "'params.%.40s' must be a number", k);
+                return;
+            }
+            snprintf(keys[np], sizeof keys[np], "%s", k);
+            snprintf(vals[np], sizeof vals[np], "%.17g", json_number_value(v));
+            params[np].key = keys[np];
+            params[np].value = vals[np];
+            np++;
+        }
+    }
+    Stage *st = NULL;
+    int r = scripts_generate_stage(ctx->scripts, gen, seed, params, np, &st, &err);
+    stage_destroy(st);
+    if (r == CR_EINVAL) {
+        api_error(res, 400, "bad_field", "%s", err.msg);
+        return;
+    }
+    if (r) {
+        api_error(res, 500, "stage_failed", "%s", err.msg);
+        return;
+    }
+    RoomSpec *spec = calloc(1, sizeof *spec);
+    if (!spec) {
+        api_error(res, 503, "busy", "out of memory");
+        return;
+    }
+    uint8_t rnd[6];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(spec->id, sizeof spec->id, rnd, sizeof rnd);
+    snprintf(spec->generator, sizeof spec->generator, "%s", gi->name);
+    spec->seed = seed;
+    snprintf(spec->rules, sizeof spec->rules, "%s", rules);
+    spec->max_cars = max_cars;
+    spec->ai_fill = ai_fill;
+    spec->owner_id = req->user.id;
+    char *pj = jp && json_is_object(jp) ? json_dumps(jp, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    snprintf(spec->params_json, sizeof spec->params_json, "%s", pj ? pj : "{}");
+    free(pj);
+    StoreRace race = {0};
+    snprintf(race.id, sizeof race.id, "%s", spec->id);
+    snprintf(race.generator, sizeof race.generator, "%s", spec->generator);
+    race.seed = seed;
+    snprintf(race.params_json, sizeof race.params_json, "%s", spec->params_json);
+    snprintf(race.rules, sizeof race.rules, "%s", rules);
+    if ((r = store_race_create(ctx->store, &race, &err)) ||
+        (r = store_race_get(ctx->store, race.id, &race, &err))) {
+        free(spec);
+        api_internal(res, "create race", &err);
+        return;
+    }
+    json_t *o = race_json(&race);
+    json_object_set_new(o, "max_cars", json_integer(max_cars));
+    json_object_set_new(o, "ai_fill", json_boolean(ai_fill));
+    api_json(res, 201, json_pack("{s:o}", "race", o));
+    res->open_room = spec;
 }

@@ -57,6 +57,7 @@ static void conn_reset(HttpConn *c) {
 static void job_free(HttpJob *j) {
     json_decref(j->req.body);
     free(j->res.body);
+    free(j->res.open_room);
     free(j);
 }
 
@@ -251,6 +252,14 @@ static void http_job_done(Job *job, void *loop_ud) {
         for (char *p = ukey; *p; p++)
             if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
         ratelimit_add(srv->rl, ukey, time(NULL), 900);
+    }
+    if (srv && j->res.open_room) {
+        CrError err = {{0}};
+        if (rooms_open(srv->rooms, j->res.open_room, &err)) {
+            /* Its database row stays open until the next start marks it
+             * aborted; nobody can join it meanwhile. */
+            api_error(&j->res, 503, "busy", "%s", err.msg);
+        }
     }
     if (srv && j->conn) {
         HttpConn *c = j->conn;

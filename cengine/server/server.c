@@ -133,6 +133,10 @@ int server_run(const ServerConfig *cfg, CrError *err) {
         fprintf(stderr, "[server] bot sandbox unavailable, bot saves will fail: %s\n", berr.msg);
 
     if (cfg->web_dir && realpath(cfg->web_dir, srv.web_root)) srv.have_web = true;
+    if (!(srv.rooms = rooms_create())) {
+        r = CR_ENOMEM;
+        goto out;
+    }
     if (!(srv.rl = ratelimit_create(4096))) {
         r = CR_ENOMEM;
         goto out;
@@ -212,6 +216,8 @@ out:
             srv.lanes[l] = NULL;
         }
     }
+    /* Rooms before the context: they point at its sockets. */
+    rooms_destroy(srv.rooms);
     lws_context_destroy(srv.lws);
     fini_ctxs(&srv);
     bot_checker_destroy(srv.bots);

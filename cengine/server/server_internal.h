@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "ratelimit.h"
+#include "rooms.h"
 #include "server.h"
 #include "workers.h"
 
@@ -26,6 +27,7 @@ typedef struct {
     ApiSettings settings;
     BotChecker *bots;
     RateLimit *rl;
+    Rooms *rooms;
     char web_root[PATH_MAX];
     bool have_web;
     bool stopping;
@@ -45,7 +47,7 @@ size_t http_conn_size(void);
 
 /* A player's grid slot as a join resolves it on a worker: their own car with
  * its upgraded stats, and their own bot's latest code and memory. */
-typedef struct {
+typedef struct Seat {
     int64_t user_id;
     char username[STORE_USERNAME_MAX + 1];
     int64_t car_id;
@@ -72,6 +74,10 @@ WsMsg *ws_msg_create(const char *text, size_t len); /* one reference */
 void ws_msg_unref(WsMsg *m);
 /* Queues a reference to m on a coderally.v1 socket. */
 void ws_send_shared(struct lws *wsi, WsMsg *m);
+/* Records which room a socket is in (NULL: none); rooms call it. */
+void ws_set_room(struct lws *wsi, Room *room);
+/* An error message to one socket. */
+void ws_send_error(struct lws *wsi, const char *code, const char *msg);
 
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                 size_t len);

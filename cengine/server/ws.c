@@ -22,6 +22,7 @@ typedef struct WsJoinJob WsJoinJob;
 typedef struct {
     WsAuthJob *job;  /* a session check in flight */
     WsJoinJob *join; /* a join being resolved */
+    Room *room;      /* the room this socket plays or watches in, or NULL */
     StoreUser user;  /* valid if authed */
     bool authed, hello_sent;
     char cookie_token[API_TOKEN_MAX + 1]; /* read at the upgrade */
@@ -244,17 +245,43 @@ static void join_run(Job *job, void *thread_ctx) {
 static void join_done(Job *job, void *loop_ud) {
     WsJoinJob *j = (WsJoinJob *)job;
     WsConn *w = j->conn;
+    Server *srv = loop_ud;
+    Room *room = srv ? rooms_find(srv->rooms, j->race_id) : NULL;
     if (w) w->join = NULL;
-    if (w && loop_ud) {
-        if (j->rc == CR_ENOTFOUND)
+    if (w && srv) {
+        CrError err = {{0}};
+        if (j->rc == CR_ENOTFOUND) {
             ws_error(j->wsi, w, "not_found", j->err.msg);
-        else if (j->rc)
+        } else if (j->rc) {
             ws_error(j->wsi, w, "internal", "could not load your car or bot");
-        else /* Rooms come with the shared race runner: none exists yet. */
+        } else if (!room) {
             ws_error(j->wsi, w, "not_found", "no such race");
+        } else {
+            /* Into the new room first: a refused join leaves the socket
+             * where it was. room_join takes the seat whatever happens. */
+            Room *old = w->room;
+            if (room_join(room, j->wsi, &j->seat, &err)) {
+                ws_error(j->wsi, w, err.msg,
+                         !strcmp(err.msg, "room_full") ? "the room is full"
+                                                       : "the race has started without you");
+            } else if (old && old != room) {
+                room_leave(old, j->wsi);
+                w->room = room;
+            }
+        }
     }
     seat_fini(&j->seat);
     free(j);
+}
+
+void ws_set_room(struct lws *wsi, Room *room) {
+    WsConn *w = lws_wsi_user(wsi);
+    if (w) w->room = room;
+}
+
+void ws_send_error(struct lws *wsi, const char *code, const char *msg) {
+    WsConn *w = lws_wsi_user(wsi);
+    if (w) ws_error(wsi, w, code, msg);
 }
 
 /* Race ids are short tokens ([A-Za-z0-9_-], at most STORE_RACE_ID_MAX). */
@@ -376,14 +403,34 @@ static void on_message(struct lws *wsi, WsConn *w) {
     } else if (!strcmp(type, "join_race")) {
         on_join(wsi, w, m);
     } else if (!strcmp(type, "input")) {
-        if (input_ok(wsi, w, m)) ws_error(wsi, w, "not_in_race", "join a race first");
-    } else if (!strcmp(type, "ready") || !strcmp(type, "leave")) {
-        ws_error(wsi, w, "not_in_race", "join a race first");
+        if (input_ok(wsi, w, m)) {
+            if (!w->room)
+                ws_error(wsi, w, "not_in_race", "join a race first");
+            else
+                ws_error(wsi, w, "not_running", "the race has not started");
+        }
+    } else if (!strcmp(type, "ready")) {
+        json_t *v = json_object_get(m, "ready");
+        if (v && !json_is_boolean(v))
+            ws_error(wsi, w, "bad_field", "\"ready\" must be true or false");
+        else if (!w->room || room_ready(w->room, wsi, !v || json_is_true(v)))
+            ws_error(wsi, w, "not_in_race", "join a race first");
+    } else if (!strcmp(type, "leave")) {
+        if (!w->room)
+            ws_error(wsi, w, "not_in_race", "join a race first");
+        else
+            room_leave(w->room, wsi);
     } else if (!strcmp(type, "spectate")) {
-        if (!race_id_of(m))
+        const char *id = race_id_of(m);
+        Room *room = id ? rooms_find(server_of(wsi)->rooms, id) : NULL;
+        if (!id) {
             ws_error(wsi, w, "bad_field", "\"race_id\" must be a race id string");
-        else /* Rooms come with the shared race runner: none exists yet. */
+        } else if (!room) {
             ws_error(wsi, w, "not_found", "no such race");
+        } else {
+            if (w->room && w->room != room) room_leave(w->room, wsi);
+            if (room_spectate(room, wsi)) ws_error(wsi, w, "busy", "too many spectators");
+        }
     } else {
         char msg[128];
         snprintf(msg, sizeof msg, "unknown message type '%.40s'", type);
@@ -479,6 +526,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             }
             return 0;
         case LWS_CALLBACK_CLOSED:
+            if (w->room) room_leave(w->room, wsi);
             ws_free(w);
             return 0;
         default:

@@ -574,6 +574,99 @@ def test_websocket_handshake_and_errors(srv):
     asyncio.run(run())
 
 
+def test_rooms_create_and_lobby(srv):
+    name_a, ta = register(srv)
+    name_b, tb = register(srv)
+    ha, hb = auth(ta), auth(tb)
+    car_a = expect(srv.http.get("/api/garage", headers=ha), 200)["cars"][0]["id"]
+    car_b = expect(srv.http.get("/api/garage", headers=hb), 200)["cars"][0]["id"]
+    bot_b = expect(srv.http.post("/api/bots", headers=hb, json={"name": "b", "code": TEMPLATE}), 201)["bot"]["id"]
+    open_before = len(expect(srv.http.get("/api/races?status=open"), 200)["races"])
+    for body in [{"generator": "nosuch"}, {"generator": "forest", "seed": -1},
+                 {"generator": "forest", "seed": "7"}, {"generator": "forest", "max_cars": 0},
+                 {"generator": "forest", "max_cars": 9}, {"generator": "forest", "ai_fill": "yes"},
+                 {"generator": "forest", "params": {"length": 99999}},
+                 {"generator": "forest", "params": {"nosuch": 1}},
+                 {"generator": "forest", "params": {"length": "long"}},
+                 {"generator": "forest", "rules": "../../etc/passwd"},
+                 {"generator": "forest", "rules": "nosuch"}, {}]:
+        expect(srv.http.post("/api/races", headers=ha, json=body), 400, "bad_field")
+    expect(srv.http.post("/api/races", json={"generator": "forest"}), 401, "unauthorized")
+    check(len(expect(srv.http.get("/api/races?status=open"), 200)["races"]) == open_before,
+          "a refused room was stored")
+    race = expect(srv.http.post("/api/races", headers=ha, json={"generator": "forest", "seed": 3,
+                                                               "max_cars": 2, "ai_fill": True}), 201)["race"]
+    rid = race["id"]
+    check(race["status"] == "open" and race["seed"] == 3 and race["max_cars"] == 2)
+    check(rid in [r["id"] for r in expect(srv.http.get("/api/races?status=open"), 200)["races"]])
+    small = expect(srv.http.post("/api/races", headers=ha, json={"generator": "coast", "max_cars": 1}), 201)["race"]
+    check(isinstance(small["seed"], int))
+    url = "ws://127.0.0.1:%d/ws" % srv.port
+
+    async def lobby(ws):
+        while True:
+            m = json.loads(await ws.recv())
+            if m["type"] == "lobby":
+                return m
+            raise AssertionError("expected lobby, got %s" % m)
+
+    async def run():
+        conn = lambda t: websockets.connect(url, subprotocols=["coderally.v1"],
+                                            extra_headers={"Cookie": "cr_session=" + t})
+        async with conn(ta) as wa, conn(tb) as wb, websockets.connect(url, subprotocols=["coderally.v1"]) as ws_spec:
+            for w in (wa, wb, ws_spec):
+                check(json.loads(await w.recv())["type"] == "hello")
+            await ws_spec.send(json.dumps({"type": "spectate", "race_id": rid}))
+            lb = await lobby(ws_spec)
+            check(lb["race_id"] == rid and lb["state"] == "open" and lb["players"] == [] and lb["spectators"] == 1)
+            await wa.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_a, "bot_id": None}))
+            la = await lobby(wa)
+            check(await lobby(ws_spec) == la)
+            check([p["user"]["username"] for p in la["players"]] == [name_a] and la["players"][0]["kind"] == "human")
+            # b may not use a's car; b joins with own car and bot
+            await wb.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_a, "bot_id": None}))
+            e = json.loads(await wb.recv())
+            check(e["code"] == "not_found", str(e))
+            await wb.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_b, "bot_id": bot_b}))
+            lb = await lobby(wb)
+            check(await lobby(wa) == lb and await lobby(ws_spec) == lb)
+            check([p["kind"] for p in lb["players"]] == ["human", "bot"] and lb["players"][1]["bot_id"] == bot_b)
+            # ready flags are shared; a leave frees the slot
+            await wa.send(json.dumps({"type": "ready"}))
+            lb = await lobby(wb)
+            check(lb["players"][0]["ready"] is True and lb["players"][1]["ready"] is False)
+            await lobby(wa)
+            await lobby(ws_spec)
+            await wa.send(json.dumps({"type": "ready", "ready": "yes"}))
+            check(json.loads(await wa.recv())["code"] == "bad_field")
+            await wa.send(json.dumps({"type": "input", "actions": {"accelerate": True}}))
+            check(json.loads(await wa.recv())["code"] == "not_running")
+            await wa.send(json.dumps({"type": "leave"}))
+            lb = await lobby(wb)
+            check([p["user"]["username"] for p in lb["players"]] == [name_b])
+            await lobby(ws_spec)
+            await wa.send(json.dumps({"type": "leave"}))
+            check(json.loads(await wa.recv())["code"] == "not_in_race")
+            # a full room
+            await wa.send(json.dumps({"type": "join_race", "race_id": small["id"], "car_id": car_a}))
+            check((await lobby(wa))["players"][0]["user"]["username"] == name_a)
+            await wb.send(json.dumps({"type": "join_race", "race_id": small["id"], "car_id": car_b}))
+            m = json.loads(await wb.recv())
+            check(m["type"] == "error" and m["code"] == "room_full", str(m))
+            # refused, b is still in its first room
+            await wb.send(json.dumps({"type": "ready"}))
+            lb = await lobby(wb)
+            check(lb["race_id"] == rid and lb["players"][0]["ready"] is True)
+            check(await lobby(ws_spec) == lb)
+            # closing a socket takes its player out of an open room
+        async with websockets.connect(url, subprotocols=["coderally.v1"]) as ws_spec:
+            await ws_spec.recv()
+            await ws_spec.send(json.dumps({"type": "spectate", "race_id": small["id"]}))
+            check((await lobby(ws_spec))["players"] == [])
+
+    asyncio.run(run())
+
+
 def test_login_rate_limit_per_account(srv):
     name, _ = register(srv)
     for _ in range(10):
@@ -733,7 +826,7 @@ SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversa
           test_forged_malformed_and_expired_tokens, test_bots_versions_checks_and_ownership,
           test_stages_generators_geometry_and_svg, test_garage, test_concurrent_purchases_never_overspend,
           test_leaderboard_players,
-          test_races_read_routes,
+          test_races_read_routes, test_rooms_create_and_lobby,
           test_websocket_handshake_and_errors, test_login_rate_limit_per_account,
           test_registration_rate_limit_per_address]
 OWN = [test_no_web_build_page, test_docs_curl_examples, test_kill9_during_bot_saves_and_purchases]
