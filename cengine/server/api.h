@@ -108,6 +108,7 @@ void api_bots_version(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_stages_generators(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_stages_get(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_leaderboard_players(ApiCtx *, ApiRequest *, ApiResponse *);
+void api_leaderboard_bots(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_races_list(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_races_create(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_races_get(ApiCtx *, ApiRequest *, ApiResponse *);

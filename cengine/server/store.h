@@ -179,7 +179,8 @@ int store_race_create(Store *st, const StoreRace *race, CrError *err);
 /* open -> running (started_at = now). CR_ENOTFOUND unless it is open. */
 int store_race_start(Store *st, const char *race_id, int64_t now, CrError *err);
 /* Records a race's end in ONE transaction: its results, each user's points,
- * the bots' memory, the replay, status "finished". CR_ENOTFOUND unless the
+ * the bots' memory, the bots' ratings (per version, rated against each
+ * other), the replay, status "finished". CR_ENOTFOUND unless the
  * race exists and is open or running. */
 int store_race_finish(Store *st, const char *race_id, int64_t now, const StoreRaceResult *results,
                       size_t n, const StoreBotMemory *memories, size_t n_mem, const void *replay,
@@ -199,6 +200,20 @@ int store_race_results(Store *st, const char *race_id, StoreRaceResult *out, siz
 int store_race_replay(Store *st, const char *race_id, void **data, size_t *len, CrError *err);
 
 /* ---- leaderboard -------------------------------------------------------- */
+
+typedef struct {
+    int rank;
+    int64_t bot_id;
+    int version;
+    char name[STORE_BOT_NAME_MAX + 1];
+    char owner[STORE_USERNAME_MAX + 1];
+    double mu, sigma; /* Weng-Lin rating; sorted by mu - 3 sigma */
+    int races;
+} StoreBotRank;
+
+/* Bot versions by rating (rated in store_race_finish: the bots of a race
+ * against each other). */
+int store_leaderboard_bots(Store *st, StoreBotRank *out, size_t cap, size_t *n, CrError *err);
 
 /* Players by points (ties: older account first). */
 int store_leaderboard_players(Store *st, StorePlayerRank *out, size_t cap, size_t *n, CrError *err);

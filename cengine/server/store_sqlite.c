@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rating.h"
 #include "store.h"
 #include "util/file.h"
 
@@ -790,6 +791,53 @@ static int end_race(Store *st, const char *race_id, const char *status, int64_t 
     return 0;
 }
 
+/* The bots of a finished race rated against each other (per bot version),
+ * inside the caller's transaction. Finishers rank by position; DNFs tie
+ * for last. Fewer than two bots: nothing to rate. */
+static int rate_bots(Store *st, const StoreRaceResult *results, size_t n, CrError *err) {
+    Rating rt[RATING_MAX_ENTRANTS];
+    int rank[RATING_MAX_ENTRANTS];
+    const StoreRaceResult *who[RATING_MAX_ENTRANTS];
+    int nb = 0;
+    for (size_t i = 0; i < n && nb < RATING_MAX_ENTRANTS; i++)
+        if (results[i].bot_id) who[nb++] = &results[i];
+    if (nb < 2) return 0;
+    for (int i = 0; i < nb; i++) {
+        rank[i] = 1;
+        for (int k = 0; k < nb; k++)
+            if (!who[i]->dnf && !who[k]->dnf && who[k]->position < who[i]->position) rank[i]++;
+        if (who[i]->dnf) rank[i] = nb;
+        rt[i] = (Rating){RATING_MU, RATING_SIGMA};
+        sqlite3_stmt *s =
+            stmt(st, "SELECT mu, sigma FROM bot_ratings WHERE bot_id = ?1 AND version = ?2", err);
+        if (!s) return STORE_EDB;
+        sqlite3_bind_int64(s, 1, who[i]->bot_id);
+        sqlite3_bind_int(s, 2, who[i]->bot_version);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+            rt[i] = (Rating){sqlite3_column_double(s, 0), sqlite3_column_double(s, 1)};
+        sqlite3_reset(s);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(st, err, "read rating");
+    }
+    rating_update(rt, rank, nb);
+    for (int i = 0; i < nb; i++) {
+        sqlite3_stmt *s = stmt(st,
+                               "INSERT INTO bot_ratings(bot_id, version, mu, sigma, races) "
+                               "VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT(bot_id, version) DO UPDATE "
+                               "SET mu = excluded.mu, sigma = excluded.sigma, races = races + 1",
+                               err);
+        if (!s) return STORE_EDB;
+        sqlite3_bind_int64(s, 1, who[i]->bot_id);
+        sqlite3_bind_int(s, 2, who[i]->bot_version);
+        sqlite3_bind_double(s, 3, rt[i].mu);
+        sqlite3_bind_double(s, 4, rt[i].sigma);
+        int rc = sqlite3_step(s);
+        /* A bot deleted during its race is not rated. */
+        if (rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT) return db_fail(st, err, "save rating");
+    }
+    return 0;
+}
+
 int store_race_finish(Store *st, const char *race_id, int64_t now, const StoreRaceResult *results,
                       size_t n, const StoreBotMemory *memories, size_t n_mem, const void *replay,
                       size_t replay_len, CrError *err) {
@@ -850,6 +898,7 @@ int store_race_finish(Store *st, const char *race_id, int64_t now, const StoreRa
             }
         }
     }
+    if ((r = rate_bots(st, results, n, err))) goto out;
     for (size_t i = 0; i < n_mem; i++) {
         if (!memories[i].json) continue;
         r = store_bot_state_set(st, memories[i].bot_id, memories[i].json, err);
@@ -968,6 +1017,35 @@ int store_race_replay(Store *st, const char *race_id, void **data, size_t *len, 
 }
 
 /* ---- leaderboard -------------------------------------------------------- */
+
+int store_leaderboard_bots(Store *st, StoreBotRank *out, size_t cap, size_t *n, CrError *err) {
+    *n = 0;
+    sqlite3_stmt *s = stmt(st,
+                           "SELECT br.bot_id, br.version, b.name, u.username, br.mu, br.sigma, "
+                           "br.races FROM bot_ratings br JOIN bots b ON b.id = br.bot_id "
+                           "JOIN users u ON u.id = b.user_id "
+                           "ORDER BY br.mu - 3 * br.sigma DESC, br.races DESC, br.bot_id, "
+                           "br.version LIMIT ?1",
+                           err);
+    if (!s) return STORE_EDB;
+    sqlite3_bind_int64(s, 1, (int64_t)cap);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < cap) {
+        StoreBotRank *b = &out[*n];
+        b->rank = (int)*n + 1;
+        b->bot_id = sqlite3_column_int64(s, 0);
+        b->version = sqlite3_column_int(s, 1);
+        copy_text(b->name, sizeof b->name, s, 2);
+        copy_text(b->owner, sizeof b->owner, s, 3);
+        b->mu = sqlite3_column_double(s, 4);
+        b->sigma = sqlite3_column_double(s, 5);
+        b->races = sqlite3_column_int(s, 6);
+        (*n)++;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(st, err, "bot leaderboard");
+    return 0;
+}
 
 int store_leaderboard_players(Store *st, StorePlayerRank *out, size_t cap, size_t *n,
                               CrError *err) {

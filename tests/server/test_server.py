@@ -459,6 +459,20 @@ def test_races_read_routes(srv):
         expect(srv.http.get("/api/races/" + bad), 404)
     lb = {p["username"]: p for p in expect(srv.http.get("/api/leaderboard/players?limit=100"), 200)["players"]}
     check(lb[name]["races"] == 1 and lb[name]["wins"] == 1)
+    # bot ratings as a race end writes them (sorted by mu - 3 sigma)
+    bid = expect(srv.http.post("/api/bots", headers=auth(token), json={"name": "rated", "code": TEMPLATE}), 201)["bot"]["id"]
+    con = sqlite3.connect(srv.db)
+    con.execute("INSERT INTO bot_ratings(bot_id, version, mu, sigma, races) VALUES (?, 1, 30, 2, 5)", (bid,))
+    con.execute("INSERT INTO bot_ratings(bot_id, version, mu, sigma, races) VALUES (?, 2, 35, 8, 1)", (bid,))
+    con.commit()
+    con.close()
+    bots = expect(srv.http.get("/api/leaderboard/bots"), 200)["bots"]
+    mine = [b for b in bots if b["bot_id"] == bid]
+    check([b["version"] for b in mine] == [1, 2], str(mine))
+    check(mine[0]["rating"] == 24 and mine[0]["owner"] == name and mine[0]["name"] == "rated" and mine[0]["races"] == 5)
+    check([b["rank"] for b in bots] == list(range(1, len(bots) + 1)))
+    for q in ["0", "101", "x"]:
+        expect(srv.http.get("/api/leaderboard/bots?limit=" + q), 400, "bad_field")
 
 
 def test_websocket_handshake_and_errors(srv):

@@ -382,12 +382,73 @@ TEST(a_race_end_is_one_transaction_of_results_points_memory_and_replay) {
     ASSERT_EQ_INT(store_race_finish(st, "r1", 100, res, 1, NULL, 0, NULL, 0, &err), CR_ENOTFOUND);
     ASSERT_EQ_INT(store_user_get(st, a, &u, &err), 0);
     ASSERT_EQ_INT(u.points, 125);
+    /* one bot in the race: nobody to be rated against */
+    StoreBotRank br[4];
+    ASSERT_EQ_INT(store_leaderboard_bots(st, br, 4, &n, &err), 0);
+    ASSERT_EQ_INT(n, 0);
     StorePlayerRank rk[4];
     ASSERT_EQ_INT(store_leaderboard_players(st, rk, 4, &n, &err), 0);
     ASSERT_TRUE(!strcmp(rk[0].username, "ada"));
     ASSERT_EQ_INT(rk[0].races, 1);
     ASSERT_EQ_INT(rk[0].wins, 1);
     ASSERT_EQ_INT(rk[1].wins, 0);
+    close_fresh(st);
+}
+
+TEST(bots_of_a_race_are_rated_per_version_against_each_other) {
+    Store *st = open_fresh();
+    ASSERT_TRUE(st);
+    int64_t a = make_user(st, "ada", 0), b = make_user(st, "bob", 0);
+    StoreBot ba = {0}, bb = {0};
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_bot_create(st, a, "fast", "v1", &ba, &err), 0);
+    ASSERT_EQ_INT(store_bot_create(st, b, "slow", "v1", &bb, &err), 0);
+    for (int k = 0; k < 3; k++) {
+        StoreRace race = {0};
+        snprintf(race.id, sizeof race.id, "race%d", k);
+        snprintf(race.generator, sizeof race.generator, "forest");
+        snprintf(race.rules, sizeof race.rules, "standard");
+        ASSERT_EQ_INT(store_race_create(st, &race, &err), 0);
+        /* an AI car between them does not count for the bots' rating */
+        StoreRaceResult res[3] = {
+            {.user_id = a, .bot_id = ba.id, .bot_version = 1, .driver = "bot", .position = 1},
+            {.driver = "ai", .position = 2},
+            {.user_id = b,
+             .bot_id = bb.id,
+             .bot_version = 1,
+             .driver = "bot",
+             .position = 3,
+             .dnf = k == 2},
+        };
+        ASSERT_EQ_INT(store_race_finish(st, race.id, k, res, 3, NULL, 0, NULL, 0, &err), 0);
+    }
+    StoreBotRank br[4];
+    size_t n = 0;
+    ASSERT_EQ_INT(store_leaderboard_bots(st, br, 4, &n, &err), 0);
+    ASSERT_EQ_INT(n, 2);
+    ASSERT_EQ_INT(br[0].bot_id, ba.id);
+    ASSERT_TRUE(!strcmp(br[0].name, "fast") && !strcmp(br[0].owner, "ada"));
+    ASSERT_EQ_INT(br[0].races, 3);
+    ASSERT_LT(br[1].mu, br[0].mu);
+    ASSERT_LT(br[0].sigma, 25.0 / 3);
+    /* a new version starts its own rating */
+    ASSERT_EQ_INT(store_bot_update(st, a, ba.id, NULL, "v2", &ba, &err), 0);
+    StoreRace race = {0};
+    snprintf(race.id, sizeof race.id, "race9");
+    snprintf(race.generator, sizeof race.generator, "forest");
+    snprintf(race.rules, sizeof race.rules, "standard");
+    ASSERT_EQ_INT(store_race_create(st, &race, &err), 0);
+    StoreRaceResult res[2] = {
+        {.bot_id = bb.id, .bot_version = 1, .driver = "bot", .position = 1},
+        {.bot_id = ba.id, .bot_version = 2, .driver = "bot", .position = 2},
+    };
+    ASSERT_EQ_INT(store_race_finish(st, "race9", 9, res, 2, NULL, 0, NULL, 0, &err), 0);
+    ASSERT_EQ_INT(store_leaderboard_bots(st, br, 4, &n, &err), 0);
+    ASSERT_EQ_INT(n, 3);
+    int v2_races = -1;
+    for (size_t i = 0; i < n; i++)
+        if (br[i].bot_id == ba.id && br[i].version == 2) v2_races = br[i].races;
+    ASSERT_EQ_INT(v2_races, 1);
     close_fresh(st);
 }
 
