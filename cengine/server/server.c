@@ -206,6 +206,19 @@ int server_run(const ServerConfig *cfg, CrError *err) {
         lws_service(srv.lws, 0);
         nanosleep(&pause, NULL);
     }
+    /* Rooms still open or racing end with this process: recorded as
+     * aborted now rather than at the next start. */
+    {
+        Store *fin = NULL;
+        CrError ferr = {{0}};
+        int n_aborted = 0;
+        if (store_open(cfg->db_path, NULL, &fin, &ferr) ||
+            store_races_abort_unfinished(fin, time(NULL), &n_aborted, &ferr))
+            fprintf(stderr, "[server] could not record unfinished races: %s\n", ferr.msg);
+        else if (n_aborted)
+            fprintf(stderr, "[server] %d unfinished race(s) recorded as aborted\n", n_aborted);
+        store_close(fin);
+    }
     status = 0;
 out:
     signal_ctx = NULL;

@@ -714,14 +714,20 @@ def test_registration_rate_limit_per_address(srv):
 
 # ---- crash and shutdown tests (their own servers) ---------------------------
 
-def test_no_web_build_page(tmp):
+def test_no_web_build_page_and_sigterm(tmp):
     srv = Server(tmp)
     try:
         r = srv.http.get("/")
         check(r.status_code == 200 and "text/html" in r.headers["content-type"])
         check("npm run build" in r.text, r.text[:300])
+        _, token = register(srv)
+        rid = expect(srv.http.post("/api/races", headers=auth(token), json={"generator": "forest"}), 201)["race"]["id"]
     finally:
         check(srv.stop() == 0, "serve did not exit 0 on SIGTERM")
+    # the open room ended with the server and says so; the database is whole
+    check(srv.db_query("SELECT status FROM races WHERE id = ?", rid) == [("aborted",)])
+    check(srv.db_query("PRAGMA integrity_check") == [("ok",)])
+    check(srv.db_query("SELECT COUNT(*) FROM users")[0][0] == 1)
 
 
 def test_kill9_during_bot_saves_and_purchases(tmp):
@@ -843,7 +849,7 @@ SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversa
           test_races_read_routes, test_rooms_create_and_lobby,
           test_websocket_handshake_and_errors, test_login_rate_limit_per_account,
           test_registration_rate_limit_per_address]
-OWN = [test_no_web_build_page, test_docs_curl_examples, test_kill9_during_bot_saves_and_purchases]
+OWN = [test_no_web_build_page_and_sigterm, test_docs_curl_examples, test_kill9_during_bot_saves_and_purchases]
 
 
 def make_web(tmp):
