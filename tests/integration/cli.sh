@@ -106,7 +106,7 @@ return { name = "tiny", version = "1", description = "too short",
   end }
 LUA
 expect "invalid stage named" 1 "tiny.lua:2: generate\(seed=1\) returned an invalid stage: stage length 200.0" -- "$CR" stage --generator tiny --scripts "$TMP/mod"
-echo 'return { countdown_s = 3, time_limit_s = function() error("no limit for you") end }' > "$TMP/mod/rules/bad.lua"
+echo 'return { name = "bad", countdown_s = 3, time_limit_s = function() error("no limit for you") end }' > "$TMP/mod/rules/bad.lua"
 expect "broken rules refused" 1 "bad.lua:1: no limit for you" -- "$CR" race --rules bad --ai 1 --scripts "$TMP/mod"
 echo 'return {' > "$TMP/mod/config.lua"
 expect "broken config refused" 1 "config.lua" -- "$CR" race --ai 1 --scripts "$TMP/mod"
