@@ -16,16 +16,17 @@
 
 #define LHOST_DEFAULT_MEMORY (64u << 20)
 #define LHOST_DEFAULT_BUDGET 200000000ULL /* VM instructions per call */
-#define LHOST_DEFAULT_WATCHDOG_MS 10000   /* wall clock per call */
+#define LHOST_DEFAULT_WATCHDOG_MS 10000   /* CPU time per call */
 
 /* What one use of a state may spend. Instructions are VM instructions
  * counted by the hook (every 1000), plus the work charged for C library
  * functions that loop (patterns, string.rep, table.sort/concat/unpack). A
  * window groups calls (a tick of a race, for rules): its budget is shared by
- * every call in it. The watchdog is wall clock, read in the count hook
- * every few thousand instructions; it backs the counts (a state that is
- * slow for reasons counts miss) and is the only limit that is not
- * deterministic. Any limit tripped is an error pcall cannot swallow. */
+ * every call in it. The watchdog is the thread's CPU clock (so a loaded
+ * machine does not trip it), read in the count hook every few thousand
+ * instructions; it backs the counts (work they miss, such as comparing long
+ * strings) and is the only limit that is not deterministic. Any limit tripped is an error pcall
+ * cannot swallow. */
 typedef struct {
     uint64_t call_instructions;
     uint64_t window_instructions; /* 0: no window limit */

@@ -175,7 +175,8 @@ static double seconds_field(lua_State *L, Loader *ld, const char *k, double lo, 
     double v = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : NAN;
     if (!(v >= lo && v <= hi))
         luaL_error(L, "%s: %s must be (or return) a number of seconds in %d..%d, not %s", r->file,
-                   k, (int)lo, (int)hi, luaL_tolstring(L, -1, NULL));
+                   k, (int)lo, (int)hi,
+                   lua_type(L, -1) == LUA_TNUMBER ? "that number" : luaL_typename(L, -1));
     lua_pop(L, 1);
     return v;
 }
