@@ -441,6 +441,11 @@ int scripts_reload(const Scripts *old, Scripts **out, CrError *err);
  * script added, removed, or its size or mtime changed)? Cheap: one stat per
  * file. */
 bool scripts_changed(const Scripts *sc);
+/* A hash of what the folder's scripts are on disk now (names, sizes,
+ * mtimes), and of what they were when sc was read: a watcher remembers the
+ * last one it tried, so a broken edit is reported once. 0 if unreadable. */
+uint64_t scripts_disk_fingerprint(const char *dir);
+uint64_t scripts_fingerprint(const Scripts *sc);
 
 /* Settings. CR_ENOTFOUND for an unknown key, CR_EINVAL for a wrong type. */
 int scripts_config_number(const Scripts *sc, const char *key, double *out);

@@ -13,6 +13,7 @@
 
 #include "lua/scripts_internal.h"
 #include "util/file.h"
+#include "util/hash.h"
 
 #define fail scripts_fail
 #define FILE_MAX (8u << 20)   /* one script */
@@ -259,4 +260,18 @@ bool scripts_changed(const Scripts *sc) {
     bool changed = strcmp(now, sc->listing ? sc->listing : "") != 0;
     free(now);
     return changed;
+}
+
+uint64_t scripts_disk_fingerprint(const char *dir) {
+    char *now = NULL;
+    CrError err;
+    if (snapshot_listing(dir, &now, &err)) return 0;
+    uint64_t h = hash_bytes(HASH_SEED, now, strlen(now));
+    free(now);
+    return h;
+}
+
+uint64_t scripts_fingerprint(const Scripts *sc) {
+    const char *l = sc->listing ? sc->listing : "";
+    return hash_bytes(HASH_SEED, l, strlen(l));
 }
