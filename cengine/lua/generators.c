@@ -60,15 +60,15 @@ void generators_free(Scripts *sc) {
 
 /* ---- the generator table (read raw, inside lhost_protect) --------------- */
 
-/* Raw field k of the table at t as a string into out; "" when absent and
- * optional. Numbers are not strings here: a version 2 must be "2". */
+/* Raw field k of the table at t as a string (or a number, as version = 2)
+ * into out; "" when absent and optional. */
 static void raw_string(lua_State *L, int t, const char *k, char *out, size_t n, bool optional,
                        const char *file) {
     lua_pushstring(L, k);
     int ty = lua_rawget(L, t);
     if (ty == LUA_TNIL && optional) {
         out[0] = '\0';
-    } else if (ty == LUA_TSTRING) {
+    } else if (ty == LUA_TSTRING || ty == LUA_TNUMBER) {
         snprintf(out, n, "%s", lua_tostring(L, -1));
     } else {
         luaL_error(L, "%s: field '%s' must be a string, not %s", file, k,

@@ -11,15 +11,17 @@
 #include "lua/lhost.h"
 
 /* Budgets per use (LhostBudget): generation is generous; a rules hook runs on
- * the tick path, so it is small per call and per tick. */
+ * the tick path, so it is small per call and per tick: 100k instructions
+ * (allocations charged) cost at most about 1 ms of CPU on our machine
+ * (docs/BENCHMARKS.md), so one room's rules cannot delay a tick by more. */
 #define GEN_INSTRUCTIONS 200000000ULL
 #define GEN_WATCHDOG_MS 10000
-#define RULES_CALL_INSTRUCTIONS 100000ULL
-#define RULES_TICK_INSTRUCTIONS 200000ULL
+#define RULES_CALL_INSTRUCTIONS 50000ULL
+#define RULES_TICK_INSTRUCTIONS 100000ULL
 /* The watchdog backs the counts; it is a clock, so not deterministic, and
  * set well above what the tick budget costs (about 1 ms) so a loaded
  * machine does not abort honest races. */
-#define RULES_WATCHDOG_MS 100
+#define RULES_WATCHDOG_MS 10
 #define RULES_SETUP_INSTRUCTIONS 10000000ULL /* loading, time limits, points */
 #define RULES_MEMORY (16u << 20)
 

@@ -439,7 +439,7 @@ TEST(a_burning_rules_hook_aborts_its_race_alone) {
         ASSERT_EQ_INT(race_step(b, &err), CR_OK);
     }
     ASSERT_EQ_INT(rc_a, CR_ESCRIPT);
-    ASSERT_CONTAINS(err_a.msg, "rules/burn.lua:4: instruction budget of 100000 per call exceeded");
+    ASSERT_CONTAINS(err_a.msg, "rules/burn.lua:4: instruction budget of 50000 per call exceeded");
     ASSERT_EQ_INT(race_phase(a), PHASE_FINISHED);
     /* The other race ran on to its end. */
     ASSERT_EQ_INT(race_phase(b), PHASE_FINISHED);
@@ -457,13 +457,13 @@ TEST(a_burning_rules_hook_aborts_its_race_alone) {
 
 TEST(rules_budgets_are_per_call_and_per_tick) {
     make_scripts();
-    /* Each call spends about 60k instructions: under the 100k per call;
-     * three fit in the 200k of a tick, four do not. */
+    /* Each call spends about 30k instructions: under the 50k per call;
+     * three fit in the 100k of a tick, four do not. */
     write_file("rules/busy.lua",
                "return { name = 'busy', countdown_s = 0, time_limit_s = 60,\n"
                "  on_collision = function(ev)\n"
                "    local x = 0\n"
-               "    for i = 1, 30000 do x = x + i end\n"
+               "    for i = 1, 15000 do x = x + i end\n"
                "  end }\n");
     write_file("rules/bomb.lua",
                "return { name = 'bomb', countdown_s = 0, time_limit_s = 60,\n"
@@ -487,7 +487,7 @@ TEST(rules_budgets_are_per_call_and_per_tick) {
     for (int i = 0; i < 3; i++) ASSERT_NEAR(hook(r, rr->on_collision, t), 0, 0);
     ASSERT_TRUE(hook(r, rr->on_collision, t) < 0);
     ASSERT_CONTAINS(rr->last_error(rr->ud), "rules/busy.lua:");
-    ASSERT_CONTAINS(rr->last_error(rr->ud), "instruction budget of 200000 per tick exceeded");
+    ASSERT_CONTAINS(rr->last_error(rr->ud), "instruction budget of 100000 per tick exceeded");
     /* The next tick has its own budget again. */
     ASSERT_NEAR(hook(r, rr->on_collision, t + 1.0 / CR_TICK_RATE), 0, 0);
     rules_destroy(r);
@@ -495,7 +495,7 @@ TEST(rules_budgets_are_per_call_and_per_tick) {
     rr = rules_race(r);
     ASSERT_TRUE(hook(r, rr->on_finish, 1) < 0);
     ASSERT_CONTAINS(rr->last_error(rr->ud), "rules/bomb.lua:3: string.find on 30000 bytes");
-    ASSERT_CONTAINS(rr->last_error(rr->ud), "budget of 100000 per call");
+    ASSERT_CONTAINS(rr->last_error(rr->ud), "budget of 50000 per call");
     rules_destroy(r);
     stage_destroy(st);
     scripts_close(sc);
@@ -585,6 +585,45 @@ TEST(points_see_who_is_who) {
     ASSERT_EQ_INT(pts[1], 0);
     ASSERT_EQ_INT(rules_points(r, res, 1, pts, &err), CR_ESCRIPT);
     ASSERT_CONTAINS(err.msg, "rules/who.lua:2: points[1] must be a whole number");
+    rules_destroy(r);
+    stage_destroy(st);
+    scripts_close(sc);
+    drop_scripts();
+}
+
+TEST(on_collision_fires_for_both_cars) {
+    make_scripts();
+    write_file("rules/bump.lua",
+               "return { name = 'bump', countdown_s = 0, time_limit_s = 60,\n"
+               "  on_collision = function(ev) if ev.other then return 1 end end }\n");
+    Scripts *sc;
+    CrError err;
+    ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);
+    Stage *st = fixture_stage(600, 0, 0, 0, 14, SURFACE_ASPHALT, 100);
+    Rules *r;
+    ASSERT_EQ_INT(rules_load(sc, "bump", st, &r, &err), CR_OK);
+    CarEntry cars[2] = {{.name = "a", .kind = CAR_AI, .stats = fixture_stats()},
+                        {.name = "b", .kind = CAR_AI, .stats = fixture_stats()}};
+    double pen[2] = {0, 0};
+    /* Steer the two towards each other, whichever side each starts on. */
+    for (int side = -1; side <= 1 && pen[0] == 0; side += 2) {
+        RaceRoom *room;
+        ASSERT_EQ_INT(race_create(st, cars, 2, rules_race(r), &room, &err), CR_OK);
+        CarInput in0 = {.throttle = 0.5f, .steer = (float)side};
+        CarInput in1 = {.throttle = 0.5f, .steer = (float)-side};
+        race_set_input(room, 0, &in0);
+        race_set_input(room, 1, &in1);
+        for (int t = 0; t < 3 * CR_TICK_RATE; t++) {
+            ASSERT_EQ_INT(race_step(room, &err), CR_OK);
+            size_t n;
+            const RaceEvent *ev = race_events(room, &n);
+            for (size_t i = 0; i < n; i++)
+                if (ev[i].type == EVENT_PENALTY) pen[ev[i].car] += ev[i].value;
+        }
+        race_destroy(room);
+    }
+    ASSERT_LT(0, pen[0]);
+    ASSERT_NEAR(pen[0], pen[1], 0);
     rules_destroy(r);
     stage_destroy(st);
     scripts_close(sc);
