@@ -98,8 +98,10 @@ static void charge_pattern(lua_State *L, const char *fname, bool may_be_plain) {
     const char *s = luaL_checklstring(L, 1, &n);
     const char *p = luaL_checklstring(L, 2, &lp);
     (void)s;
-    bool plain = (may_be_plain && lua_toboolean(L, 4)) || strpbrk(p, SPECIALS) == NULL ||
-                 memchr(p, '\0', lp) != NULL; /* strpbrk stops at a NUL: be conservative */
+    /* Every byte, not strpbrk: a NUL must not hide the specials after it. */
+    bool specials = false;
+    for (size_t i = 0; i < lp && !specials; i++) specials = p[i] && strchr(SPECIALS, p[i]);
+    bool plain = (may_be_plain && lua_toboolean(L, 4)) || !specials;
     double cost;
     if (plain && may_be_plain)
         cost = (double)n + (double)lp;
@@ -173,8 +175,16 @@ static int b_unpack(lua_State *L) {
     return forward(L);
 }
 
-static int b_shift(lua_State *L) {
-    lhost_charge(L, len_of(L, 1) + 1, "table.insert/remove");
+/* table.insert(t, pos, v) and table.remove(t, pos) shift the elements after
+ * pos; without a position they append or drop the last, which is O(1) (and
+ * charging n there would make building a list with insert quadratic). */
+static int b_insert(lua_State *L) {
+    if (lua_gettop(L) >= 3) lhost_charge(L, len_of(L, 1) + 1, "table.insert");
+    return forward(L);
+}
+
+static int b_remove(lua_State *L) {
+    if (lua_gettop(L) >= 2) lhost_charge(L, len_of(L, 1) + 1, "table.remove");
     return forward(L);
 }
 
@@ -201,8 +211,8 @@ void lbounds_install(lua_State *L, int str_idx, int tab_idx) {
     wrap(L, tab_idx, "sort", b_sort);
     wrap(L, tab_idx, "concat", b_concat);
     wrap(L, tab_idx, "unpack", b_unpack);
-    wrap(L, tab_idx, "insert", b_shift);
-    wrap(L, tab_idx, "remove", b_shift);
+    wrap(L, tab_idx, "insert", b_insert);
+    wrap(L, tab_idx, "remove", b_remove);
     wrap(L, tab_idx, "move", b_move);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     if (lua_getfield(L, -1, LUA_UTF8LIBNAME) == LUA_TTABLE)

@@ -276,6 +276,11 @@ TEST(pattern_bombs_fail_fast_in_generators) {
                "    local ok = pcall(string.gsub, ('a'):rep(30000), '.-.-b', 'x')\n"
                "    return 'carried on after ' .. tostring(ok)\n"
                "  end }\n");
+    write_file("stages/bomb6.lua",
+               "return { name = 'bomb6', version = '1',\n"
+               "  generate = function()\n"
+               "    return string.find(string.rep('a', 30000), '\\0.-.-.-.-b')\n"
+               "  end }\n");
     write_file("stages/bomb5.lua",
                "return { name = 'bomb5', version = '1',\n"
                "  generate = function()\n"
@@ -298,12 +303,35 @@ TEST(pattern_bombs_fail_fast_in_generators) {
     ASSERT_EQ_INT(scripts_generate_stage(sc, "bomb4", 1, NULL, 0, &st, &err), CR_ESCRIPT);
     ASSERT_CONTAINS(err.msg, "stages/bomb4.lua:");
     ASSERT_CONTAINS(err.msg, "instruction budget of 200000000 per call exceeded");
+    /* A NUL in the pattern does not hide what follows it. */
+    ASSERT_EQ_INT(scripts_generate_stage(sc, "bomb6", 1, NULL, 0, &st, &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "stages/bomb6.lua:3: string.find");
     ASSERT_EQ_INT(scripts_generate_stage(sc, "bomb5", 1, NULL, 0, &st, &err), CR_ESCRIPT);
     ASSERT_CONTAINS(err.msg, "stages/bomb5.lua:4: table.concat");
     /* Seconds, not minutes (a loose bound: the budget is what is tested). */
     ASSERT_TRUE(time(NULL) - t0 < 30);
     scripts_close(sc);
     drop_scripts();
+}
+
+/* Appending with table.insert stays linear: a generator may build its list
+ * of points that way. */
+TEST(building_a_list_with_insert_is_linear) {
+    LuaHost *h;
+    CrError err;
+    ASSERT_EQ_INT(lhost_create(LHOST_DEFAULT_MEMORY, 20000000, &h, &err), CR_OK);
+    const char *code =
+        "local t = {}\n"
+        "for i = 1, 100000 do table.insert(t, {x = i}) end\n"
+        "for i = 1, 100000 do table.remove(t) end\n"
+        "return #t";
+    ASSERT_EQ_INT(lhost_run_string(h, code, strlen(code), "=list", &err), CR_OK);
+    ASSERT_LT(lhost_spent(h), 10000000);
+    /* Inserting at the front shifts everything: that is charged. */
+    const char *front = "local t = {}\nfor i = 1, 100000 do table.insert(t, 1, i) end";
+    ASSERT_EQ_INT(lhost_run_string(h, front, strlen(front), "=front", &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "front:2: table.insert would cost");
+    lhost_destroy(h);
 }
 
 TEST(pattern_cost_estimates) {
