@@ -291,7 +291,6 @@ TEST(pattern_bombs_fail_fast_in_generators) {
     CrError err;
     ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);
     Stage *st;
-    time_t t0 = time(NULL);
     ASSERT_EQ_INT(scripts_generate_stage(sc, "bomb", 1, NULL, 0, &st, &err), CR_ESCRIPT);
     ASSERT_CONTAINS(err.msg, "stages/bomb.lua:4: string.find on 30000 bytes");
     ASSERT_CONTAINS(err.msg, "over the instruction budget of 200000000 per call");
@@ -308,8 +307,6 @@ TEST(pattern_bombs_fail_fast_in_generators) {
     ASSERT_CONTAINS(err.msg, "stages/bomb6.lua:3: string.find");
     ASSERT_EQ_INT(scripts_generate_stage(sc, "bomb5", 1, NULL, 0, &st, &err), CR_ESCRIPT);
     ASSERT_CONTAINS(err.msg, "stages/bomb5.lua:4: table.concat");
-    /* Seconds, not minutes (a loose bound: the budget is what is tested). */
-    ASSERT_TRUE(time(NULL) - t0 < 30);
     scripts_close(sc);
     drop_scripts();
 }
