@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "botd.h"
+#include "guards.h"
 
 #define TIMER_REPEAT_US 2000    /* re-raise interval after the budget */
 #define HARD_EXTRA_MIN_US 50000 /* CPU beyond the budget before the worker exits */
@@ -91,6 +91,7 @@ static void budget_arm(uint32_t budget_us) {
     struct itimerval it = {.it_interval = {0, TIMER_REPEAT_US},
                            .it_value = {budget_us / 1000000, budget_us % 1000000}};
     g_armed = 1;
+    guard_cpu_begin(budget_us);
     setitimer(ITIMER_PROF, &it, NULL);
 }
 
@@ -289,9 +290,7 @@ static PyObject *call_bot(const char *method, PyObject *arg, uint32_t budget_us,
 }
 
 static uint64_t cpu_now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    return guard_cpu_now_us();
 }
 
 /* Finishes the reply in g_out with the log taken so far and sends it. An
@@ -473,7 +472,7 @@ static bool run_events(BotReader *r) {
 
 static void handle_tick(BotReader *r, uint32_t seq) {
     uint64_t cpu0 = cpu_now_us();
-    (void)bot_read_u32(r); /* tick: the record carries it too */
+    uint32_t tick = bot_read_u32(r);
     if (!run_events(r)) _exit(74);
     uint32_t size = bot_read_u32(r);
     const uint8_t *raw = bot_read_bytes(r, size);
@@ -488,9 +487,15 @@ static void handle_tick(BotReader *r, uint32_t seq) {
     PyObject *ret = call_bot("on_tick", state, g_tick_budget_us, false, &oc);
     Py_DECREF(state);
     if (ret) {
-        if (marshal_actions(ret, &acts, oc.msg, sizeof oc.msg) < 0) {
+        char note[BOT_MESSAGE_MAX];
+        if (marshal_actions_keep(ret, &acts, oc.msg, sizeof oc.msg, note, sizeof note) < 0) {
             oc.status = BOT_STATUS_ERROR;
             acts = (BotActions){0};
+        } else if (note[0]) {
+            /* Bad drawings cost the car nothing but the drawings. */
+            char t[16];
+            snprintf(t, sizeof t, "%u", tick);
+            log_line("[tick %s] %s\n", t, note);
         }
         Py_DECREF(ret);
     }
@@ -502,7 +507,9 @@ static void handle_tick(BotReader *r, uint32_t seq) {
     }
     bot_buf_begin(&g_out, BOT_ACTIONS, g_oom ? BOT_FLAG_RESTART : 0, seq);
     bot_buf_u8(&g_out, (uint8_t)oc.status);
-    bot_buf_u32(&g_out, (uint32_t)(cpu_now_us() - cpu0));
+    uint64_t used = cpu_now_us() - cpu0;
+    guard_cpu_tick_done(used);
+    bot_buf_u32(&g_out, (uint32_t)used);
     bot_buf_f32(&g_out, acts.input.throttle);
     bot_buf_f32(&g_out, acts.input.brake);
     bot_buf_f32(&g_out, acts.input.steer);

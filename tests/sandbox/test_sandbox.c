@@ -7,7 +7,7 @@
  *                              non-blocking use, the host's hard kill
  *
  * Each hostile file starts with "# expect: KIND" (compile, blocked, timeout,
- * crash, error, flood). For every one the test proves: the attempt fails as
+ * crash, error, flood, dropped). For every one the test proves: the attempt fails as
  * expected, "ESCAPED" (printed only if it succeeded) never appears, the
  * canary file's secret appears in no output, and the honest bot - the same
  * worker throughout - answers every tick correctly.
@@ -200,6 +200,13 @@ static void run_hostile(BotHost *host, BotLink *honest, const char *dir, const c
         } else if (!strcmp(expect, "error")) {
             CHECK(st.errors >= 1 && st.restarts == 0, "errors %ld restarts %ld", st.errors,
                   st.restarts);
+        } else if (!strcmp(expect, "dropped")) {
+            /* Bad debug drawings: logged and dropped, throttle 1.0 applied. */
+            CHECK(memmem(log, n, "debug", 5) != NULL, "no note on the drawings in the log");
+            CHECK(st.errors == 0 && st.timeouts == 0 && st.restarts == 0, "bot disturbed");
+            CHECK(bot_link_reply(bot)->status == BOT_STATUS_OK &&
+                      bot_link_reply(bot)->input.throttle == 1.0f,
+                  "the actions were not applied");
         } else if (!strcmp(expect, "flood")) {
             CHECK(n <= 16384, "log %zu bytes over its cap", n);
             CHECK(memmem(log, n, "truncated", 9) != NULL, "no truncation note");

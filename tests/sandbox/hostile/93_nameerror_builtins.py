@@ -1,0 +1,6 @@
+# expect: compile
+# Python builtins the sandbox does not give are reported by the check with
+# their line, before anything runs.
+class Bot:
+    def on_tick(self, state):
+        return {"throttle": len(vars(self))}
