@@ -561,6 +561,7 @@ static PyMethodDef guard_methods[] = {
     {"guarded_type", (PyCFunction)(void (*)(void))guarded_type, METH_FASTCALL, NULL},
     {"super_attr", (PyCFunction)(void (*)(void))super_attr, METH_FASTCALL, NULL},
     {"check_name", check_name, METH_O, NULL},
+    {"predict", (PyCFunction)(void (*)(void))predict_call, METH_FASTCALL, NULL},
     {"set_policy", (PyCFunction)(void (*)(void))set_policy, METH_FASTCALL, NULL},
     {"cpu_used", cpu_used, METH_NOARGS, NULL},
     {"cpu_budget", cpu_budget, METH_NOARGS, NULL},

@@ -22,4 +22,13 @@ uint64_t guard_cpu_now_us(void);
 int marshal_actions_keep(PyObject *ret, BotActions *out, char *msg, size_t msg_size, char *note,
                          size_t note_size);
 
+/* ---- predict.c ---------------------------------------------------------- */
+
+#define PREDICT_MAX_TICKS 600 /* ticks one predict() call may run (10 s) */
+
+/* The bot's car stats from the host (NULL: predict() is unavailable). */
+void predict_set_car(const CarStats *stats);
+/* coderally.predict(state, actions, ticks[, nitro_held]) */
+PyObject *predict_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+
 #endif

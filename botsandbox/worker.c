@@ -13,6 +13,7 @@
  * line behind that.
  */
 #include <errno.h>
+#include <math.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,22 @@ static void handle_init(BotReader *r, uint32_t seq) {
     (void)bot_read_str(r, 256, &name_len);
     const char *src = bot_read_str(r, BOT_SOURCE_MAX, &src_len);
     const char *mem = bot_read_str(r, BOT_MEMORY_MAX, &mem_len);
+    /* The car's stats came later to the protocol: optional at the end. */
+    if (!r->failed && r->pos < r->n && bot_read_u8(r)) {
+        CarStats k;
+        k.top_speed = bot_read_f64(r);
+        k.acceleration = bot_read_f64(r);
+        k.grip = bot_read_f64(r);
+        k.braking = bot_read_f64(r);
+        k.nitro_capacity = (int)(bot_read_u32(r) & 0xffff);
+        k.nitro_duration = (int)(bot_read_u32(r) & 0xffffff);
+        k.handling = bot_read_f64(r);
+        k.weight = bot_read_f64(r);
+        bool sane = isfinite(k.top_speed) && isfinite(k.acceleration) && isfinite(k.grip) &&
+                    isfinite(k.braking) && isfinite(k.handling) && isfinite(k.weight) &&
+                    k.weight > 0 && k.top_speed > 0;
+        predict_set_car(sane ? &k : NULL);
+    }
     if (!bot_reader_done(r) || !rays || !pace || g_memory_cap > BOT_MEMORY_MAX) _exit(72);
     guard_log_configure(log_cap);
 

@@ -139,3 +139,11 @@ def cpu_average():
     """Mean ms of CPU per bot tick over the previous ticks of this worker
     (events, on_tick and marshalling included); 0 before the first."""
     return _g.cpu_average()
+
+
+def predict(state, actions, ticks, nitro_held=False):
+    """The engine's own car model run `ticks` ticks (at most 600) from state
+    with actions (a dict as on_tick returns) held throughout; returns a
+    state-like dict of the car. One surface (state["surface"]), no walls,
+    no other cars: see docs/BOT_API.md for the limits."""
+    return _g.predict(state, actions, ticks, nitro_held is True)
