@@ -255,9 +255,10 @@ PyObject *marshal_state(const SensorRecord *s) {
              put_f(d, K_ANGULAR_VELOCITY, s->angular_velocity) |
              put(d, K_SURFACE, surface_str(s->surface)) | put_f(d, K_EDGE_LEFT, s->edge_left) |
              put_f(d, K_EDGE_RIGHT, s->edge_right) | put_b(d, K_ON_ROAD, RAW_BOOL(s->on_road)) |
-             put_b(d, K_SLIDING, RAW_BOOL(s->sliding)) | put_b(d, K_FINISHED, RAW_BOOL(s->finished)) |
-             put_b(d, K_DNF, RAW_BOOL(s->dnf)) | put_i(d, K_NITRO_CHARGES, s->nitro_charges) |
-             put_f(d, K_NITRO_TIME, s->nitro_s) | put_f(d, K_TOP_SPEED, s->top_speed) |
+             put_b(d, K_SLIDING, RAW_BOOL(s->sliding)) |
+             put_b(d, K_FINISHED, RAW_BOOL(s->finished)) | put_b(d, K_DNF, RAW_BOOL(s->dnf)) |
+             put_i(d, K_NITRO_CHARGES, s->nitro_charges) | put_f(d, K_NITRO_TIME, s->nitro_s) |
+             put_f(d, K_TOP_SPEED, s->top_speed) |
              put_i(d, K_CHECKPOINTS_PASSED, s->checkpoints_passed) |
              put_i(d, K_CHECKPOINTS_TOTAL, s->checkpoints_total) |
              put_i(d, K_POSITION, s->position) | put_i(d, K_CARS, s->cars) |
@@ -291,7 +292,8 @@ PyObject *marshal_event(const BotWireEvent *ev, const char **method) {
         default:
             *method = "on_finish";
             rc |= put_b(d, K_FINISHED, ev->a > 0) | put_b(d, K_DNF, ev->a <= 0) |
-                  put_f(d, K_TIME, ev->value) | put_i(d, K_DNF_REASON, ev->a < 0 ? -(long)ev->a : 0);
+                  put_f(d, K_TIME, ev->value) |
+                  put_i(d, K_DNF_REASON, ev->a < 0 ? -(long)ev->a : 0);
             break;
     }
     if (rc) Py_CLEAR(d);

@@ -109,8 +109,7 @@ static int car_from_state(PyObject *state, bool nitro_held, CarBody *car) {
     bool sliding;
     if (get_num(state, "x", true, 0, &x) || get_num(state, "y", true, 0, &y) ||
         get_num(state, "heading", true, 0, &h) || get_num(state, "v_forward", true, 0, &vf) ||
-        get_num(state, "v_left", true, 0, &vl) ||
-        get_num(state, "angular_velocity", true, 0, &w) ||
+        get_num(state, "v_left", true, 0, &vl) || get_num(state, "angular_velocity", true, 0, &w) ||
         get_num(state, "nitro_charges", true, 0, &charges) ||
         get_num(state, "nitro_time", true, 0, &nitro_s) || get_bool(state, "sliding", &sliding) ||
         get_surface(state, &g_surface)) {
@@ -151,8 +150,7 @@ static PyObject *car_to_state(const CarBody *b, long ticks) {
     PyObject *d = PyDict_New();
     if (!d) return NULL;
     double c = b->hc, s = b->hs;
-    int rc = put_num(d, "x", PyFloat_FromDouble(b->x)) |
-             put_num(d, "y", PyFloat_FromDouble(b->y)) |
+    int rc = put_num(d, "x", PyFloat_FromDouble(b->x)) | put_num(d, "y", PyFloat_FromDouble(b->y)) |
              put_num(d, "heading", PyFloat_FromDouble(b->heading)) |
              put_num(d, "speed", PyFloat_FromDouble(sqrt(b->vx * b->vx + b->vy * b->vy))) |
              put_num(d, "v_forward", PyFloat_FromDouble(b->vx * c + b->vy * s)) |

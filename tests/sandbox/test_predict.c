@@ -130,11 +130,12 @@ static void test_exact(BotHost *host, const Scenario *sc, const CarStats *stats)
         const char *p = memmem(log, n, "P ", 2);
         CHECK(bot_link_reply(l)->status == BOT_STATUS_OK && p, "no prediction: %.*s", (int)n, log);
         if (p) {
-            double want[] = {car.x,  car.y, car.heading, car.vx, car.vy, car.angvel,
-                             car.nitro_charges, (double)car.nitro_ticks / CR_TICK_RATE,
-                             car.sliding};
-            const char *names[] = {"x",  "y", "heading", "vx", "vy", "angvel", "charges",
-                                   "nitro_time", "sliding"};
+            double want[] = {
+                car.x,      car.y,      car.heading,       car.vx,
+                car.vy,     car.angvel, car.nitro_charges, (double)car.nitro_ticks / CR_TICK_RATE,
+                car.sliding};
+            const char *names[] = {"x",      "y",       "heading",    "vx",     "vy",
+                                   "angvel", "charges", "nitro_time", "sliding"};
             char *q = (char *)p + 2;
             for (int i = 0; i < 9; i++) {
                 double got;
@@ -184,16 +185,66 @@ int main(void) {
     }
     CarStats stats = fixture_stats();
     const Scenario scenarios[] = {
-        {"asphalt, full throttle, light steer", SURFACE_ASPHALT, 100, 0.5f, 0, 20, 0.5f, 0.25f,
-         2, "{'throttle': 1.0, 'steer': 0.1}", {1, 0, 0.1f, 0, 0}, 60},
-        {"gravel, heading 0.25, slide, handbrake", SURFACE_GRAVEL, 120, -3, 0.25f, 30, 4, -0.5f,
-         2, "{'throttle': 0.5, 'steer': -0.2, 'handbrake': True}", {0.5f, 0, -0.2f, 0, 1}, 45},
-        {"ice, nitro", SURFACE_ICE, 100, 2, -0.125f, 25, -1, 0.125f, 2,
-         "{'throttle': 1.0, 'nitro': True, 'steer': 0.05}", {1, 0, 0.05f, 1, 0}, 90},
-        {"asphalt, braking into reverse", SURFACE_ASPHALT, 200, 0, 0, 6, 0, 0, 0,
-         "{'brake': 1.0}", {0, 1, 0, 0, 0}, 120},
-        {"zero ticks", SURFACE_ASPHALT, 100, 0, 0.5f, 10, 1, 0.5f, 1, "{'steer': 1.0}",
-         {0, 0, 1, 0, 0}, 0},
+        {"asphalt, full throttle, light steer",
+         SURFACE_ASPHALT,
+         100,
+         0.5f,
+         0,
+         20,
+         0.5f,
+         0.25f,
+         2,
+         "{'throttle': 1.0, 'steer': 0.1}",
+         {1, 0, 0.1f, 0, 0},
+         60},
+        {"gravel, heading 0.25, slide, handbrake",
+         SURFACE_GRAVEL,
+         120,
+         -3,
+         0.25f,
+         30,
+         4,
+         -0.5f,
+         2,
+         "{'throttle': 0.5, 'steer': -0.2, 'handbrake': True}",
+         {0.5f, 0, -0.2f, 0, 1},
+         45},
+        {"ice, nitro",
+         SURFACE_ICE,
+         100,
+         2,
+         -0.125f,
+         25,
+         -1,
+         0.125f,
+         2,
+         "{'throttle': 1.0, 'nitro': True, 'steer': 0.05}",
+         {1, 0, 0.05f, 1, 0},
+         90},
+        {"asphalt, braking into reverse",
+         SURFACE_ASPHALT,
+         200,
+         0,
+         0,
+         6,
+         0,
+         0,
+         0,
+         "{'brake': 1.0}",
+         {0, 1, 0, 0, 0},
+         120},
+        {"zero ticks",
+         SURFACE_ASPHALT,
+         100,
+         0,
+         0.5f,
+         10,
+         1,
+         0.5f,
+         1,
+         "{'steer': 1.0}",
+         {0, 0, 1, 0, 0},
+         0},
     };
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
         test_exact(host, &scenarios[i], &stats);

@@ -7,7 +7,8 @@
  *                              non-blocking use, the host's hard kill
  *
  * Each hostile file starts with "# expect: KIND" (compile, blocked, timeout,
- * crash, error, flood, dropped). For every one the test proves: the attempt fails as
+ * crash, error, flood, dropped, ok), optionally followed by "# line: N"
+ * (the refusal or the error names line N). For every one the test proves: the attempt fails as
  * expected, "ESCAPED" (printed only if it succeeded) never appears, the
  * canary file's secret appears in no output, and the honest bot - the same
  * worker throughout - answers every tick correctly.
@@ -153,12 +154,20 @@ static void run_hostile(BotHost *host, BotLink *honest, const char *dir, const c
     char *src = raw ? expand(raw) : NULL;
     char expect[32] = "";
     if (raw) sscanf(raw, "# expect: %31s", expect);
+    /* Optional second line "# line: N": the refusal must name line N. */
+    int line = 0;
+    const char *nl = raw ? strchr(raw, '\n') : NULL;
+    if (nl) sscanf(nl + 1, "# line: %d", &line);
+    char at[32];
+    snprintf(at, sizeof at, "%d:", line);
     bool ok = src != NULL && expect[0];
     BotSpec spec = {.name = file,
                     .source = src,
                     .source_len = src ? strlen(src) : 0,
                     .seed = 7,
-                    .log_cap = 16384};
+                    .log_cap = 16384,
+                    .has_car = true, /* predict() works, as in a race */
+                    .car = {44, 15, 1.0, 30, 2, 100, 2.3, 1050}};
     if (src && strlen(src) > BOT_SOURCE_MAX) spec.source_len = BOT_SOURCE_MAX;
     CrError err = {{0}};
     BotLink *bot = NULL;
@@ -166,6 +175,8 @@ static void run_hostile(BotHost *host, BotLink *honest, const char *dir, const c
     if (!strcmp(expect, "compile")) {
         CHECK(rc == CR_ESCRIPT, "loaded although it should be refused (rc %d)", rc);
         CHECK(strchr(err.msg, ':') != NULL, "no line number in \"%s\"", err.msg);
+        CHECK(!line || !strncmp(err.msg, at, strlen(at)), "not refused at line %d: %s", line,
+              err.msg);
         CHECK(!leaked(err.msg, strlen(err.msg)), "secret in the error");
     } else if (ok) {
         CHECK(rc == CR_OK, "did not load: %s", err.msg);
@@ -200,6 +211,12 @@ static void run_hostile(BotHost *host, BotLink *honest, const char *dir, const c
         } else if (!strcmp(expect, "error")) {
             CHECK(st.errors >= 1 && st.restarts == 0, "errors %ld restarts %ld", st.errors,
                   st.restarts);
+            snprintf(at, sizeof at, "line %d ", line);
+            CHECK(!line || memmem(log, n, at, strlen(at)), "no error at line %d", line);
+        } else if (!strcmp(expect, "ok")) {
+            /* A construct the docs call allowed: it loads and runs clean. */
+            CHECK(st.errors == 0 && st.timeouts == 0 && st.restarts == 0,
+                  "errors %ld timeouts %ld restarts %ld", st.errors, st.timeouts, st.restarts);
         } else if (!strcmp(expect, "dropped")) {
             /* Bad debug drawings: logged and dropped, throttle 1.0 applied. */
             CHECK(memmem(log, n, "debug", 5) != NULL, "no note on the drawings in the log");

@@ -1,4 +1,5 @@
 # expect: compile
+# line: 7
 # Python builtins the sandbox does not give are reported by the check with
 # their line, before anything runs.
 class Bot:
