@@ -374,8 +374,10 @@ def check(source):
     except BaseException as e:  # anything else the compiler throws
         problems.append((1, "cannot compile: %s" % type(e).__name__))
         return problems
-    if not problems:
-        problems.extend(_semantic_problems(source))
+    # The name and shape checks too, so one run lists every problem; a line
+    # the compiler already refused is not reported twice.
+    refused = {line for line, _ in problems}
+    problems.extend(p for p in _semantic_problems(source) if p[0] not in refused)
     problems.sort()
     return problems
 

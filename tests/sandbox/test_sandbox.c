@@ -8,10 +8,10 @@
  *
  * Each hostile file starts with "# expect: KIND" (compile, blocked, timeout,
  * crash, error, flood, dropped, ok), optionally followed by "# line: N"
- * (the refusal or the error names line N). For every one the test proves: the attempt fails as
- * expected, "ESCAPED" (printed only if it succeeded) never appears, the
- * canary file's secret appears in no output, and the honest bot - the same
- * worker throughout - answers every tick correctly.
+ * (the refusal or the error names line N) and "# log: TEXT" (in the log). For every one the test
+ * proves: the attempt fails as expected, "ESCAPED" (printed only if it succeeded) never appears,
+ * the canary file's secret appears in no output, and the honest bot - the same worker throughout -
+ * answers every tick correctly.
  */
 #include <dirent.h>
 #include <signal.h>
@@ -160,6 +160,10 @@ static void run_hostile(BotHost *host, BotLink *honest, const char *dir, const c
     if (nl) sscanf(nl + 1, "# line: %d", &line);
     char at[32];
     snprintf(at, sizeof at, "%d:", line);
+    /* Optional "# log: TEXT" line: the bot's log must contain TEXT. */
+    char want_log[128] = "";
+    const char *lg = raw ? strstr(raw, "\n# log: ") : NULL;
+    if (lg) sscanf(lg + 8, "%127[^\n]", want_log);
     bool ok = src != NULL && expect[0];
     BotSpec spec = {.name = file,
                     .source = src,
@@ -198,6 +202,8 @@ static void run_hostile(BotHost *host, BotLink *honest, const char *dir, const c
         CHECK(!memmem(log, n, "ESCAPED", 7), "escape succeeded: %.*s", (int)(n > 300 ? 300 : n),
               log);
         CHECK(!leaked(log, n), "secret in the log");
+        CHECK(!want_log[0] || memmem(log, n, want_log, strlen(want_log)), "no \"%s\" in the log",
+              want_log);
         if (!strcmp(expect, "blocked")) {
             CHECK(memmem(log, n, "blocked", 7) != NULL, "no 'blocked' in log: %.*s",
                   (int)(n > 300 ? 300 : n), log);
