@@ -162,6 +162,10 @@ refuse:
 /* s.format / s.format_map (bound) and str.format (unbound) through
  * crsandbox's guarded formatter; NULL without an error if name is neither. */
 static PyObject *safe_format(PyObject *obj, PyObject *name) {
+    /* On every attribute read: the cheap type tests first. */
+    bool on_str = PyUnicode_Check(obj);
+    if (!on_str && !(PyType_Check(obj) && PyType_IsSubtype((PyTypeObject *)obj, &PyUnicode_Type)))
+        return NULL;
     if (!PyUnicode_CheckExact(name) || !g_str_format) return NULL;
     PyObject *fn = NULL;
     if (PyUnicode_CompareWithASCIIString(name, "format") == 0) {
@@ -171,11 +175,7 @@ static PyObject *safe_format(PyObject *obj, PyObject *name) {
     } else {
         return NULL;
     }
-    if (PyUnicode_Check(obj)) return PyMethod_New(fn, obj);
-    if (PyType_Check(obj) && PyType_IsSubtype((PyTypeObject *)obj, &PyUnicode_Type)) {
-        return Py_NewRef(fn);
-    }
-    return NULL;
+    return on_str ? PyMethod_New(fn, obj) : Py_NewRef(fn);
 }
 
 static PyObject *guarded_getattr(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
