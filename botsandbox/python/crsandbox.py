@@ -282,9 +282,14 @@ def _bindings(node):
         for arg in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:
             if arg is not None:
                 bound.add(arg.arg)
-    for n in _own_nodes(node):
+    nodes = list(_own_nodes(node))
+    # `x: int` alone declares x without binding it.
+    declared_only = {id(n.target) for n in nodes
+                     if isinstance(n, ast.AnnAssign) and n.value is None}
+    for n in nodes:
         if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
-            bound.add(n.id)
+            if id(n) not in declared_only:
+                bound.add(n.id)
         elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bound.add(n.name)
         elif isinstance(n, ast.alias):
@@ -333,6 +338,39 @@ def _undefined_names(tree, known):
     return sorted(set(found))
 
 
+def _import_problems(tree):
+    """Names taken from the allowed modules that they do not have: `from
+    math import sqrtt`, and `math.sqrtt` where `math` is the module (bound
+    by an import only, never assigned)."""
+    _make_globals(0)
+    modules = dict(_modules)
+    problems = []
+    aliases, rebound = {}, set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import):
+            for a in n.names:
+                if a.name in modules:
+                    aliases.setdefault(a.asname or a.name, set()).add(a.name)
+        elif isinstance(n, ast.ImportFrom) and n.module in modules and not n.level:
+            for a in n.names:
+                if a.name != "*" and not hasattr(modules[n.module], a.name):
+                    problems.append((n.lineno, 'module "%s" has no "%s" in bots'
+                                     % (n.module, a.name)))
+                rebound.add(a.asname or a.name)
+        elif isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+            rebound.add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.arg)):
+            rebound.add(n.name if not isinstance(n, ast.arg) else n.arg)
+    for n in ast.walk(tree):
+        if (isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+                and n.value.id in aliases and n.value.id not in rebound
+                and len(aliases[n.value.id]) == 1 and not n.attr.startswith("_")):
+            (mod,) = aliases[n.value.id]
+            if not hasattr(modules[mod], n.attr):
+                problems.append((n.lineno, 'module "%s" has no "%s" in bots' % (mod, n.attr)))
+    return problems
+
+
 def _semantic_problems(source):
     """Checks a bot coder wants before running: a Bot class with on_tick, and
     names that would be a NameError in the sandbox."""
@@ -349,6 +387,7 @@ def _semantic_problems(source):
                              "see docs/BOT_API.md for what to write instead)" % name))
         else:
             problems.append((line, 'name "%s" is not defined (a NameError when it runs)' % name))
+    problems.extend(_import_problems(tree))
     bot = None
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == "Bot":
