@@ -1,6 +1,6 @@
 # expect: blocked
-# super() bound to objects the bot did not define does not reach special methods: no re-initialising a module through
-# super(ModuleType, math).__init__.
+# super() bound to objects the bot did not define does not reach special
+# methods: no re-initialising a module through super(ModuleType, math).
 import math
 
 
