@@ -19,11 +19,16 @@ void api_stages_generators(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     for (size_t i = 0; i < n; i++) {
         const GeneratorInfo *g = scripts_generator(ctx->scripts, i);
         const char *bad = scripts_generator_error(ctx->scripts, i);
-        /* params: the scripts API does not expose a generator's declared
-         * parameters yet (see docs/API.md); an empty list until it does. */
+        json_t *params = json_array();
+        for (size_t k = 0; k < g->n_params; k++) {
+            const GeneratorParam *p = &g->params[k];
+            json_array_append_new(
+                params, json_pack("{s:s,s:f,s:f,s:f,s:s}", "name", p->name, "default", p->def,
+                                  "min", p->min, "max", p->max, "description", p->description));
+        }
         json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:s,s:[],s:s?}", "name", g->name, "version", g->version,
-                           "description", g->description, "params", "error", bad));
+            arr, json_pack("{s:s,s:s,s:s,s:o,s:s?}", "name", g->name, "version", g->version,
+                           "description", g->description, "params", params, "error", bad));
     }
     api_json(res, 200, json_pack("{s:o}", "generators", arr));
 }

@@ -299,7 +299,12 @@ def test_stages_generators_geometry_and_svg(srv):
     names = [g["name"] for g in gens]
     check({"coast", "forest", "mountain"} <= set(names), str(names))
     for g in gens:
-        check(g["error"] is None and g["description"] and isinstance(g["params"], list))
+        check(g["error"] is None and g["description"] and g["params"], str(g))
+        for p in g["params"]:
+            check(set(p) == {"name", "default", "min", "max", "description"}, str(p))
+            check(p["min"] <= p["default"] <= p["max"], str(p))
+    mountain = {p["name"]: p for p in next(g for g in gens if g["name"] == "mountain")["params"]}
+    check(mountain["hairpins"]["min"] == 2 and mountain["hairpins"]["max"] == 8, str(mountain))
     j = expect(srv.http.get("/api/stages/mountain", params={"seed": 7}), 200)
     n = len(j["centre"])
     check(n > 10 and j["generator"] == "mountain" and j["seed"] == 7 and len(j["hash"]) == 16)
