@@ -3,6 +3,7 @@
 #include "api.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -244,6 +245,13 @@ bool api_authenticate(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
 unauthorized:
     api_error(res, 401, "unauthorized", "log in first (no valid session)");
     return false;
+}
+
+void api_ctx_refresh(ApiCtx *ctx) {
+    Scripts *next = atomic_exchange(&ctx->pending_scripts, NULL);
+    if (!next) return;
+    scripts_close(ctx->scripts);
+    ctx->scripts = next;
 }
 
 void api_health(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {

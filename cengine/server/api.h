@@ -37,7 +37,14 @@ typedef struct {
     Scripts *scripts;
     BotChecker *bots; /* shared; serialises calls into the sandbox */
     const ApiSettings *settings;
+    /* Scripts reload: when the loop has read a good new version it reads
+     * one more for each worker and leaves it here; the worker swaps it in
+     * before its next job (a Scripts is for one thread at a time). */
+    Scripts *_Atomic pending_scripts;
 } ApiCtx;
+
+/* Swaps in the scripts the loop left for this worker, if any. */
+void api_ctx_refresh(ApiCtx *ctx);
 
 typedef struct {
     int method;

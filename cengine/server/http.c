@@ -179,6 +179,7 @@ static void http_job_done(Job *job, void *loop_ud);
 
 static void run_job(Job *job, void *thread_ctx) {
     HttpJob *j = (HttpJob *)job;
+    api_ctx_refresh(thread_ctx);
     j->route->handler((ApiCtx *)thread_ctx, &j->req, &j->res);
     if (!j->res.status) api_error(&j->res, 500, "internal", "the handler gave no answer");
 }

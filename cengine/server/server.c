@@ -1,6 +1,7 @@
 /* server.c - start-up, the event loop and shutdown of `coderally serve`. */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,11 +35,101 @@ static void wake_loop(void *ud) {
 
 static struct lws_protocols protocols[3];
 
+#define WATCH_US 1000000
+
+/* Reading and checking the scripts again costs tens of ms of Lua: a job on
+ * the slow lane, never the loop. While it runs it owns the loop's snapshot
+ * (the loop does not touch srv->scripts until it is back). */
+typedef struct {
+    Job job;
+    Server *srv;
+    Scripts *base, *next;
+    Scripts *workers[2][SERVER_MAX_WORKERS];
+    int rc;
+    CrError err;
+    double ms;
+} ReloadJob;
+
+static void reload_run(Job *job, void *thread_ctx) {
+    (void)thread_ctx;
+    ReloadJob *j = (ReloadJob *)job;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    j->rc = scripts_reload(j->base, &j->next, &j->err);
+    /* The same folder once more per worker, right away, so all of them
+     * move to this version together. */
+    for (int l = 0; l < 2 && !j->rc; l++)
+        for (int i = 0; i < j->srv->n_workers; i++) {
+            CrError ignore;
+            if (scripts_reload(j->next, &j->workers[l][i], &ignore)) j->workers[l][i] = NULL;
+        }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    j->ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+}
+
+static void reload_done(Job *job, void *loop_ud) {
+    ReloadJob *j = (ReloadJob *)job;
+    Server *srv = j->srv;
+    if (!loop_ud) { /* shutdown: keep the base as the loop's */
+        srv->scripts = j->base;
+        scripts_close(j->next);
+        for (int l = 0; l < 2; l++)
+            for (int i = 0; i < SERVER_MAX_WORKERS; i++) scripts_close(j->workers[l][i]);
+    } else if (j->rc) {
+        srv->scripts = j->base;
+        if (strcmp(j->err.msg, srv->scripts_broken)) {
+            fprintf(stderr,
+                    "[server] scripts: the edit is broken, keeping the last good version: %s\n",
+                    j->err.msg);
+            snprintf(srv->scripts_broken, sizeof srv->scripts_broken, "%s", j->err.msg);
+        }
+    } else {
+        scripts_close(j->base);
+        srv->scripts = j->next;
+        srv->scripts_broken[0] = 0;
+        for (int l = 0; l < 2; l++)
+            for (int i = 0; i < SERVER_MAX_WORKERS; i++)
+                if (j->workers[l][i])
+                    scripts_close(
+                        atomic_exchange(&srv->ctxs[l][i].pending_scripts, j->workers[l][i]));
+        fprintf(stderr, "[server] scripts: reloaded %s (%.1f ms on a worker)\n",
+                scripts_dir(j->next), j->ms);
+    }
+    srv->reloading = false;
+    free(j);
+}
+
+/* Once a second: if anything under scripts/ changed (a stat per file), read
+ * it again on a worker. A good new version is taken (new requests and new
+ * races use it; races running keep theirs); a broken one is reported once
+ * with its file and line and the last good version stays. */
+static void watch_scripts(lws_sorted_usec_list_t *sul) {
+    Server *srv = lws_container_of(sul, Server, scripts_watch);
+    if (!srv->reloading && !srv->stopping && scripts_changed(srv->scripts)) {
+        ReloadJob *j = calloc(1, sizeof *j);
+        if (j) {
+            j->job.run = reload_run;
+            j->job.done = reload_done;
+            j->srv = srv;
+            j->base = srv->scripts;
+            srv->scripts = NULL;
+            srv->reloading = true;
+            if (workers_submit(srv->lanes[LANE_SLOW], &j->job)) {
+                srv->scripts = j->base;
+                srv->reloading = false;
+                free(j);
+            }
+        }
+    }
+    lws_sul_schedule(srv->lws, 0, &srv->scripts_watch, watch_scripts, WATCH_US);
+}
+
 static void fini_ctxs(Server *srv) {
     for (int l = 0; l < 2; l++)
         for (int i = 0; i < SERVER_MAX_WORKERS; i++) {
             store_close(srv->ctxs[l][i].store);
             scripts_close(srv->ctxs[l][i].scripts);
+            scripts_close(atomic_exchange(&srv->ctxs[l][i].pending_scripts, NULL));
             srv->ctxs[l][i].store = NULL;
             srv->ctxs[l][i].scripts = NULL;
         }
@@ -141,7 +232,9 @@ int server_run(const ServerConfig *cfg, CrError *err) {
         r = CR_ENOMEM;
         goto out;
     }
+    srv.n_workers = n;
     if ((r = init_ctxs(&srv, n, err))) goto out;
+    if ((r = scripts_open(cfg->scripts_dir, cfg->sets, cfg->n_sets, &srv.scripts, err))) goto out;
 
     protocols[0] = (struct lws_protocols){"http", http_callback, http_conn_size(), 0, 0, NULL, 0};
     protocols[1] =
@@ -179,6 +272,7 @@ int server_run(const ServerConfig *cfg, CrError *err) {
            cfg->db_path, srv.have_web ? srv.web_root : "web client not built");
     fflush(stdout);
 
+    lws_sul_schedule(srv.lws, 0, &srv.scripts_watch, watch_scripts, WATCH_US);
     signal_ctx = srv.lws;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -231,8 +325,10 @@ out:
     }
     /* Rooms before the context: they point at its sockets. */
     rooms_destroy(srv.rooms);
+    if (srv.lws) lws_sul_cancel(&srv.scripts_watch);
     lws_context_destroy(srv.lws);
     fini_ctxs(&srv);
+    scripts_close(srv.scripts);
     bot_checker_destroy(srv.bots);
     ratelimit_destroy(srv.rl);
     free(dummy);

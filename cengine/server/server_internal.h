@@ -28,6 +28,12 @@ typedef struct {
     BotChecker *bots;
     RateLimit *rl;
     Rooms *rooms;
+    /* The scripts as the loop last read them well, watched for changes. */
+    Scripts *scripts;
+    int n_workers;  /* per lane */
+    bool reloading; /* a ReloadJob holds the scripts */
+    lws_sorted_usec_list_t scripts_watch;
+    char scripts_broken[1024]; /* the last reload error reported, to say it once */
     char web_root[PATH_MAX];
     bool have_web;
     bool stopping;

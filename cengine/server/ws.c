@@ -239,6 +239,7 @@ static bool rate_take(WsConn *w) {
 
 static void join_run(Job *job, void *thread_ctx) {
     WsJoinJob *j = (WsJoinJob *)job;
+    api_ctx_refresh(thread_ctx);
     j->rc = seat_resolve((ApiCtx *)thread_ctx, &j->user, j->car_id, j->bot_id, &j->seat, &j->err);
 }
 

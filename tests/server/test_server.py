@@ -844,6 +844,47 @@ def test_docs_curl_examples(tmp):
         check(srv.stop() == 0)
 
 
+def test_scripts_reload_good_and_broken_edits(tmp):
+    """Edits under scripts/ are picked up while serving; a broken one is
+    reported with its file and line and the last good version stays."""
+    scripts = os.path.join(tmp, "scripts")
+    subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
+    up = os.path.join(scripts, "upgrades.lua")
+    original = open(up).read()
+    check("costs = { 250, 400, 600, 900 }" in original, "upgrades.lua changed shape")
+    srv = Server(tmp, extra=("--scripts", scripts))
+    try:
+        _, token = register(srv)
+        h = auth(token)
+
+        def grip_costs():
+            return expect(srv.http.get("/api/garage", headers=h), 200)["upgrades"]["grip"]["costs"]
+
+        def wait_for(pred, what):
+            deadline = time.time() + 15
+            while time.time() < deadline:
+                if pred():
+                    return
+                time.sleep(0.2)
+            raise AssertionError("timed out waiting for " + what)
+
+        check(grip_costs() == [250, 400, 600, 900])
+        time.sleep(1.1)  # a new mtime second, so the change is seen
+        open(up, "w").write(original.replace("costs = { 250, 400, 600, 900 }", "costs = { 111, 400, 600, 900 }"))
+        wait_for(lambda: grip_costs()[0] == 111, "the good edit")
+        time.sleep(1.1)
+        open(up, "w").write(original.replace("local upgrades = {", "local upgrades = {{ broken", 1))
+        log = os.path.join(tmp, "server.log")
+        wait_for(lambda: "upgrades.lua:" in open(log).read(), "the broken edit to be reported")
+        check(grip_costs()[0] == 111, "a broken edit replaced the last good scripts")
+        time.sleep(1.1)
+        open(up, "w").write(original)
+        wait_for(lambda: grip_costs()[0] == 250, "the fix")
+        check(open(log).read().count("keeping the last good version") == 1, "the broken edit was reported more than once")
+    finally:
+        check(srv.stop() == 0)
+
+
 # ---- runner -------------------------------------------------------------------
 
 SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversal,
@@ -854,7 +895,8 @@ SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversa
           test_races_read_routes, test_rooms_create_and_lobby,
           test_websocket_handshake_and_errors, test_login_rate_limit_per_account,
           test_registration_rate_limit_per_address]
-OWN = [test_no_web_build_page_and_sigterm, test_docs_curl_examples, test_kill9_during_bot_saves_and_purchases]
+OWN = [test_no_web_build_page_and_sigterm, test_docs_curl_examples,
+       test_scripts_reload_good_and_broken_edits, test_kill9_during_bot_saves_and_purchases]
 
 
 def make_web(tmp):
