@@ -36,6 +36,10 @@
 #define DEFAULT_LOG_CAP (256u * 1024u)
 #define MAX_GRAVES 64
 #define COLLECT_FDS 256
+/* With no spawn outstanding the zygote has nothing to say; the pump reads
+ * its socket this often anyway, so a death is noticed without a syscall on
+ * every turn of a busy loop. */
+#define ZYGOTE_CHECK_MS 250
 
 /* What a link waits for. STARTING/REVIVING use WAIT, SPAWN, LOAD; BUSY is
  * TICK; FINISHING is TICK (finish queued behind it) or FINISH. */
@@ -48,6 +52,7 @@ struct BotHost {
     uint32_t seq; /* last ZY_SPAWN sequence number */
     uint32_t gen; /* bumps on every zygote start */
     int64_t restart_at;
+    int64_t next_check; /* when the pump next reads the zygote unasked */
     int backoff_ms;
     BotLink *links;
     pid_t graves[MAX_GRAVES]; /* killed zygotes not reaped yet */
@@ -871,17 +876,24 @@ void bot_host_pump(BotHost *h) {
                                                                       : h->backoff_ms * 2;
         }
     }
-    host_read(h);
+    bool spawning = false;
+    for (BotLink *l = h->links; l && !spawning; l = l->next) spawning = l->phase == PH_SPAWN;
+    if (spawning || now >= h->next_check) {
+        host_read(h);
+        h->next_check = now + ms_to_ns(ZYGOTE_CHECK_MS);
+    }
     for (BotLink *l = h->links; l; l = l->next) link_advance(l, now);
 }
 
 size_t bot_host_pollfds(BotHost *h, struct pollfd *fds, size_t cap, int64_t *wake_ns) {
     size_t k = 0;
     int64_t wake = INT64_MAX;
-    if (h->ctrl >= 0) {
-        if (k < cap) fds[k++] = (struct pollfd){h->ctrl, POLLIN, 0};
-    } else {
+    bool spawning = false;
+    for (BotLink *l = h->links; l && !spawning; l = l->next) spawning = l->phase == PH_SPAWN;
+    if (h->ctrl < 0) {
         wake = h->restart_at;
+    } else if (spawning && k < cap) {
+        fds[k++] = (struct pollfd){h->ctrl, POLLIN, 0};
     }
     if (h->n_graves > 0) {
         int64_t soon = bot_now_ns() + ms_to_ns(50);

@@ -195,7 +195,7 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 static void test_revive(BotHost *host) {
-    enum { RUNS = 3, TICKS = 12000 };
+    enum { RUNS = 3, TICKS = 8000 };
     bool ok = true;
     double base[RUNS], bad[RUNS];
     RaceFigures f = {0};
