@@ -30,8 +30,10 @@
 /* Revive back-off: 0 for the first loss, then 100, 200, 400 ... ms. */
 #define REVIVE_BACKOFF_MS 100
 #define REVIVE_BACKOFF_MAX_MS 3000
-/* A first load that cannot even get a worker (zygote broken) gives up. */
+/* A first load that cannot even get a worker (zygote broken) gives up,
+ * and sooner if zygotes keep dying before they serve anyone. */
 #define FIRST_START_MS 30000
+#define ZYGOTE_BROKEN_AFTER 3
 #define SEND_RETRY_MS 2
 #define DEFAULT_LOG_CAP (256u * 1024u)
 #define MAX_GRAVES 64
@@ -53,6 +55,8 @@ struct BotHost {
     uint32_t gen; /* bumps on every zygote start */
     int64_t restart_at;
     int64_t next_check; /* when the pump next reads the zygote unasked */
+    bool served;        /* this zygote has handed out a worker */
+    int dead_unserved;  /* zygotes in a row that died before serving one */
     int backoff_ms;
     BotLink *links;
     pid_t graves[MAX_GRAVES]; /* killed zygotes not reaped yet */
@@ -226,6 +230,7 @@ static int host_spawn_zygote(BotHost *h) {
     }
     h->ctrl = sv[0];
     h->pid = pid;
+    h->served = false;
     h->gen++;
     h->stats.zygote_starts++;
     return 0;
@@ -248,6 +253,7 @@ static void host_zygote_lost(BotHost *h, const char *why) {
     }
     h->pid = 0;
     h->stats.zygote_deaths++;
+    h->dead_unserved = h->served ? 0 : h->dead_unserved + 1;
     int64_t now = bot_now_ns();
     h->restart_at = now + ms_to_ns(h->backoff_ms);
     h->backoff_ms =
@@ -289,6 +295,8 @@ static void host_take_reply(BotHost *h, const uint8_t *buf, size_t n, int *fds, 
             l->pid = pid;
             l->gen = h->gen;
             h->backoff_ms = ZYGOTE_BACKOFF_MIN_MS;
+            h->served = true;
+            h->dead_unserved = 0;
             link_send_init(l, bot_now_ns());
             return;
         }
@@ -847,18 +855,21 @@ void bot_link_expire(BotLink *l, int64_t now) {
 static void link_advance(BotLink *l, int64_t now) {
     link_service_fd(l);
     bot_link_expire(l, now);
-    if (l->start_rc == 1 && now >= l->first_deadline_ns &&
+    bool broken = l->host && l->host->ctrl < 0 && l->host->dead_unserved >= ZYGOTE_BROKEN_AFTER;
+    if (l->start_rc == 1 && (now >= l->first_deadline_ns || broken) &&
         (l->phase == PH_WAIT || l->phase == PH_SPAWN)) {
+        /* Not the bot's fault, but a first load has to end somewhere. */
+        static const char why_broken[] =
+            "1: the bot sandbox does not start (coderally-botd exited before serving; see its "
+            "stderr)";
+        static const char why_slow[] = "1: the bot sandbox could not provide a worker in time";
+        const char *why = broken ? why_broken : why_slow;
+        link_close(l);
         l->phase = PH_NONE;
-        link_lost(l, "the sandbox could not provide a worker in time", -1);
-        if (l->start_rc == 1) { /* counted as the zygote's fault: give up anyway */
-            link_close(l);
-            l->phase = PH_NONE;
-            set_problems(l, "1: the sandbox could not provide a worker in time",
-                         strlen("1: the sandbox could not provide a worker in time"));
-            l->start_rc = CR_ESCRIPT;
-            l->state = l->spec.check_only ? BOT_LINK_FINISHED : BOT_LINK_DISABLED;
-        }
+        set_problems(l, why, strlen(why));
+        l->start_rc = CR_ESCRIPT;
+        l->state = l->spec.check_only ? BOT_LINK_FINISHED : BOT_LINK_DISABLED;
+        bot_link_note(l, "%s", why + 3);
         return;
     }
     if (l->phase == PH_WAIT && now >= l->wake_ns) link_request_spawn(l, now);

@@ -10,6 +10,8 @@
  *                            slow bots start: every call returns at once
  *   test_bot_async stale     a zygote reply nobody waits for is discarded
  *   test_bot_async duplicate DUP_ZYGOTE   every zygote reply arrives twice
+ *   test_bot_async broken    a "zygote" that exits at once (/bin/false):
+ *                            bots fail to load with a clear error, soon
  *   test_bot_async hygiene   a caller with SIGPROF blocked and ignored and an
  *                            extra inheritable fd: the zygote gets neither
  *
@@ -440,6 +442,38 @@ static void test_duplicate(BotHost *host) {
     report("a duplicated zygote reply is discarded and harms no worker", ok);
 }
 
+/* The host runs /bin/false as its zygote: it dies before serving anyone,
+ * is restarted with a back-off, and after a few such deaths first loads fail
+ * with a clear message instead of waiting out their deadline. */
+static void test_broken(BotHost *host) {
+    bool ok = true;
+    BotSpec hs = {.name = "honest", .source = HONEST, .source_len = strlen(HONEST), .seed = 1};
+    BotLink *l = NULL;
+    CrError err;
+    int64_t t0 = bot_now_ns();
+    CHECK(bot_link_create(host, &hs, &l, &err) == CR_OK, "%s", err.msg);
+    if (l) {
+        bot_links_collect(&l, 1);
+        double s = (double)(bot_now_ns() - t0) / 1e9;
+        int rc = bot_link_start_result(l, &err);
+        CHECK(rc == CR_ESCRIPT && strstr(err.msg, "does not start"), "rc %d: %s", rc, err.msg);
+        CHECK(bot_link_state(l) == BOT_LINK_DISABLED, "state %s",
+              bot_link_state_name(bot_link_state(l)));
+        CHECK(s < 10, "took %.1f s to give up", s);
+        BotHostStats st;
+        bot_host_stats(host, &st);
+        CHECK(st.zygote_deaths >= 3, "zygote deaths %ld", st.zygote_deaths);
+        printf("  gave up after %.2f s and %ld zygote starts: %s\n", s, st.zygote_starts, err.msg);
+    }
+    bot_link_destroy(l);
+    char *problems = NULL;
+    CHECK(bot_check_source(host, HONEST, strlen(HONEST), &problems, &err) == CR_OK, "%s", err.msg);
+    CHECK(problems && strstr(problems, "does not start"), "check: %s",
+          problems ? problems : "(null)");
+    free(problems);
+    report("a zygote that never starts fails first loads with a clear error", ok);
+}
+
 /* True if process pid has an fd open on path. */
 static bool has_fd_on(pid_t pid, const char *path, int *n_fds) {
     char dir[64];
@@ -516,6 +550,7 @@ int main(int argc, char **argv) {
         if (argc < 3) return 2;
         botd = argv[2];
     }
+    if (!strcmp(mode, "broken")) botd = "/bin/false";
     char extra[64] = "";
     int extra_fd = -1;
     if (!strcmp(mode, "hygiene")) {
@@ -545,10 +580,14 @@ int main(int argc, char **argv) {
         test_stale(host);
     } else if (!strcmp(mode, "hygiene")) {
         test_hygiene(host, extra);
+    } else if (!strcmp(mode, "broken")) {
+        test_broken(host);
     } else if (!strcmp(mode, "duplicate")) {
         test_duplicate(host);
     } else {
-        printf("usage: test_bot_async revive|zygote|calls|stale|hygiene | duplicate DUP_ZYGOTE\n");
+        printf(
+            "usage: test_bot_async revive|zygote|calls|stale|hygiene|broken | duplicate "
+            "DUP_ZYGOTE\n");
         rc = 2;
     }
     bot_host_stop(host);
