@@ -187,7 +187,8 @@ void race_bots_stats(const RaceBots *rb, int i, BotStats *out) {
     out->timeouts = st.timeouts;
     out->errors = st.errors;
     out->restarts = st.restarts;
-    out->mean_us = st.calls ? st.total_us / (double)st.calls : 0;
+    long answered = st.calls - st.unavailable; /* ticks sent to a worker */
+    out->mean_us = answered > 0 ? st.total_us / (double)answered : 0;
     out->worst_us = st.worst_us;
 }
 
