@@ -522,6 +522,15 @@ static void test_hygiene(BotHost *host, const char *extra_path) {
     int zfds = 0;
     CHECK(!has_fd_on(bot_host_pid(host), extra_path, &zfds), "the zygote has the caller's fd");
     CHECK(zfds >= 1 && zfds <= 4, "the zygote has %d fds (want stdio and its socket)", zfds);
+    /* A worker closes every fd but its socket itself (worker_lockdown); if
+     * its fd table ever becomes unreadable the output says so. */
+    int wfds = 0;
+    if (l) {
+        bool w_has = has_fd_on(bot_link_pid(l), extra_path, &wfds);
+        CHECK(!w_has, "the worker has the caller's fd");
+        if (wfds < 0) printf("  worker fd table not readable (not dumpable); zygote checked\n");
+        CHECK(wfds < 0 || wfds == 1, "the worker has %d fds", wfds);
+    }
     if (l) {
         SensorRecord s;
         fake_record(&s, 3);
@@ -535,8 +544,10 @@ static void test_hygiene(BotHost *host, const char *extra_path) {
          * TIMEOUT with the worker alive, long before the host's kill. */
         CHECK(bot_link_reply(l)->status == BOT_STATUS_TIMEOUT && st.restarts == 0 && ms < 3000,
               "status %d restarts %ld after %.0f ms", bot_link_reply(l)->status, st.restarts, ms);
-        printf("  zygote fds %d; spinning on_tick ended by its CPU budget after %.0f ms\n", zfds,
-               ms);
+        printf(
+            "  zygote fds %d, worker fds %d; spinning on_tick ended by its CPU budget after "
+            "%.0f ms\n",
+            zfds, wfds, ms);
     }
     bot_link_destroy(l);
     report("the zygote gets a clean signal mask and only its own fds", ok);
