@@ -244,7 +244,7 @@ static void test_revive(BotHost *host) {
 static void test_zygote(BotHost *host) {
     bool ok = true;
     BotSpec hs = {.name = "honest", .source = HONEST, .source_len = strlen(HONEST), .seed = 1};
-    BotLink *links[3] = {NULL, NULL, NULL};
+    BotLink *links[3] = {NULL, NULL, NULL}, *late[2] = {NULL, NULL};
     CrError err;
     for (int i = 0; i < 3; i++)
         CHECK(bot_link_create(host, &hs, &links[i], &err) == CR_OK, "%s", err.msg);
@@ -259,7 +259,12 @@ static void test_zygote(BotHost *host) {
     bool killed = false;
     for (; ok && bot_now_ns() < until; t++) {
         if (t == 100) {
+            /* A bot joining just before the kill has its spawn request
+             * outstanding at the zygote that dies; one joining just after
+             * asks while the zygote is down. Both load from the next. */
+            CHECK(bot_link_create(host, &hs, &late[0], &err) == CR_OK, "%s", err.msg);
             CHECK(kill(zpid, SIGKILL) == 0, "kill");
+            CHECK(bot_link_create(host, &hs, &late[1], &err) == CR_OK, "%s", err.msg);
             killed = true;
         }
         SensorRecord s;
@@ -294,6 +299,18 @@ static void test_zygote(BotHost *host) {
         bot_link_stats(links[i], &st);
         CHECK(st.restarts == 0, "a zygote death counted against bot %d (%ld)", i, st.restarts);
         bot_link_destroy(links[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+        if (!late[i]) continue;
+        bot_links_collect(&late[i], 1);
+        CHECK(bot_link_start_result(late[i], &err) == CR_OK, "late bot %d: %s", i, err.msg);
+        SensorRecord s;
+        fake_record(&s, 3);
+        bot_link_send_tick(late[i], &s, NULL, 0);
+        bot_links_collect(&late[i], 1);
+        CHECK(bot_link_reply(late[i])->status == BOT_STATUS_OK, "late bot %d: status %d", i,
+              bot_link_reply(late[i])->status);
+        bot_link_destroy(late[i]);
     }
     report("the zygote killed mid-race is restarted and the bots return", ok);
 }
