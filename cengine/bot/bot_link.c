@@ -852,8 +852,8 @@ void bot_link_expire(BotLink *l, int64_t now) {
 }
 
 /* Everything one link has due: its socket, its deadline, its back-off. */
-static void link_advance(BotLink *l, int64_t now) {
-    link_service_fd(l);
+static void link_advance(BotLink *l, int64_t now, bool io) {
+    if (io) link_service_fd(l);
     bot_link_expire(l, now);
     bool broken = l->host && l->host->ctrl < 0 && l->host->dead_unserved >= ZYGOTE_BROKEN_AFTER;
     if (l->start_rc == 1 && (now >= l->first_deadline_ns || broken) &&
@@ -875,8 +875,24 @@ static void link_advance(BotLink *l, int64_t now) {
     if (l->phase == PH_WAIT && now >= l->wake_ns) link_request_spawn(l, now);
 }
 
-void bot_host_pump(BotHost *h) {
+/* Whether poll reported anything for fd. An fd missing from the set (its
+ * link started waiting after the caller polled) counts as ready: a read
+ * that finds nothing costs one syscall, a missed reply would cost a tick. */
+static bool polled(const struct pollfd *fds, size_t n, size_t *cursor, int fd) {
+    if (!fds) return true;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (*cursor + i) % n;
+        if (fds[j].fd == fd) {
+            *cursor = j + 1;
+            return fds[j].revents != 0;
+        }
+    }
+    return true;
+}
+
+void bot_host_pump_polled(BotHost *h, const struct pollfd *fds, size_t n) {
     int64_t now = bot_now_ns();
+    size_t cursor = 0;
     host_reap(h);
     if (h->ctrl < 0 && now >= h->restart_at) {
         int rc = host_spawn_zygote(h);
@@ -889,11 +905,18 @@ void bot_host_pump(BotHost *h) {
     }
     bool spawning = false;
     for (BotLink *l = h->links; l && !spawning; l = l->next) spawning = l->phase == PH_SPAWN;
-    if (spawning || now >= h->next_check) {
+    if ((spawning && (h->ctrl < 0 || polled(fds, n, &cursor, h->ctrl))) || now >= h->next_check) {
         host_read(h);
         h->next_check = now + ms_to_ns(ZYGOTE_CHECK_MS);
     }
-    for (BotLink *l = h->links; l; l = l->next) link_advance(l, now);
+    for (BotLink *l = h->links; l; l = l->next) {
+        bool io = l->fd >= 0 && polled(fds, n, &cursor, l->fd);
+        link_advance(l, now, io);
+    }
+}
+
+void bot_host_pump(BotHost *h) {
+    bot_host_pump_polled(h, NULL, 0);
 }
 
 size_t bot_host_pollfds(BotHost *h, struct pollfd *fds, size_t cap, int64_t *wake_ns) {
@@ -1082,7 +1105,7 @@ int64_t bot_link_deadline(const BotLink *l) {
 }
 
 int bot_link_pump(BotLink *l) {
-    link_advance(l, bot_now_ns());
+    link_advance(l, bot_now_ns(), true);
     return l->phase != PH_TICK;
 }
 
@@ -1094,10 +1117,14 @@ static bool link_outstanding(const BotLink *l) {
 
 int bot_links_collect(BotLink *const *links, size_t n) {
     struct pollfd fds[COLLECT_FDS];
+    size_t k = 0;
+    bool polled_once = false;
     BotHost *h = NULL;
     for (size_t i = 0; i < n && !h; i++) h = links[i]->host;
     for (;;) {
-        if (h) {
+        if (h && polled_once) {
+            bot_host_pump_polled(h, fds, k);
+        } else if (h) {
             bot_host_pump(h);
         } else {
             for (size_t i = 0; i < n; i++) bot_link_pump(links[i]);
@@ -1106,13 +1133,15 @@ int bot_links_collect(BotLink *const *links, size_t n) {
         for (size_t i = 0; i < n && !more; i++) more = link_outstanding(links[i]);
         if (!more || !h) return CR_OK;
         int64_t wake;
-        size_t k = bot_host_pollfds(h, fds, COLLECT_FDS, &wake);
+        k = bot_host_pollfds(h, fds, COLLECT_FDS, &wake);
         int64_t now = bot_now_ns();
         int64_t left = wake == INT64_MAX ? 1000000000 : wake - now;
         if (k == COLLECT_FDS && left > 1000000) left = 1000000; /* some fds left out */
         if (left < 0) left = 0;
         struct timespec ts = {left / 1000000000, left % 1000000000};
-        if (ppoll(fds, k, &ts, NULL) < 0 && errno != EINTR) return CR_EIO;
+        int rc = ppoll(fds, k, &ts, NULL);
+        if (rc < 0 && errno != EINTR) return CR_EIO;
+        polled_once = rc >= 0; /* after EINTR revents mean nothing: pump everything */
     }
 }
 

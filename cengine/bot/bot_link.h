@@ -68,6 +68,10 @@ size_t bot_host_pollfds(BotHost *host, struct pollfd *fds, size_t cap, int64_t *
  * zygote and revives workers whose back-off is over. Call after a poll
  * returns (readiness or timeout); calling it more often is harmless. */
 void bot_host_pump(BotHost *host);
+/* The same, reading only the sockets poll reported on: fds and n are what
+ * bot_host_pollfds filled, with revents set by poll. Cheaper than
+ * bot_host_pump for a host with many links. */
+void bot_host_pump_polled(BotHost *host, const struct pollfd *fds, size_t n);
 
 typedef struct {
     long zygote_starts;  /* including the first */
