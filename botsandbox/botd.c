@@ -115,9 +115,14 @@ static void zygote_spawn(int ctrl, uint32_t seq, const WorkerLimits *lim, PyObje
                          BotBuf *out) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) goto fail;
+    pid_t zygote = getpid();
     PyOS_BeforeFork();
     pid_t pid = fork();
     if (pid == 0) {
+        /* A worker dies with its zygote. Armed first thing, then checked: a
+         * zygote killed between fork and prctl would leave an orphan. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (getppid() != zygote) _exit(0);
         PyOS_AfterFork_Child();
         close(ctrl);
         close(sv[0]);

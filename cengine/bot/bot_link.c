@@ -42,6 +42,10 @@
  * its socket this often anyway, so a death is noticed without a syscall on
  * every turn of a busy loop. */
 #define ZYGOTE_CHECK_MS 250
+/* A zygote dying this soon after one of its workers was counted as lost is
+ * taken to have killed it: a worker forked at that moment can hold the
+ * zygote's socket open, so the workers' deaths may be seen first. */
+#define ZYGOTE_BLAME_MS 1000
 
 /* What a link waits for. STARTING/REVIVING use WAIT, SPAWN, LOAD; BUSY is
  * TICK; FINISHING is TICK (finish queued behind it) or FINISH. */
@@ -74,9 +78,11 @@ struct BotLink {
     Phase phase;
     int fd, pidfd;
     pid_t pid;
-    uint32_t seq;       /* last request to the worker */
-    uint32_t spawn_seq; /* the ZY_SPAWN this link waits on */
-    uint32_t gen;       /* zygote generation the worker came from */
+    uint32_t seq;        /* last request to the worker */
+    uint32_t spawn_seq;  /* the ZY_SPAWN this link waits on */
+    uint32_t gen;        /* zygote generation the worker came from */
+    uint32_t blamed_gen; /* the last restart counted against the bot: its */
+    int64_t blamed_ns;   /* worker's generation and when */
     uint32_t tick;
     int64_t sent_ns, wake_ns, first_deadline_ns;
     int start_rc; /* 1 while the first load is under way, then CR_OK or CR_ESCRIPT */
@@ -258,20 +264,28 @@ static void host_zygote_lost(BotHost *h, const char *why) {
     h->restart_at = now + ms_to_ns(h->backoff_ms);
     h->backoff_ms =
         h->backoff_ms * 2 > ZYGOTE_BACKOFF_MAX_MS ? ZYGOTE_BACKOFF_MAX_MS : h->backoff_ms * 2;
+    /* Its workers die with it (PR_SET_PDEATHSIG): replace them now, not at
+     * their next tick, so the bots are back sooner; a loss just counted
+     * against a bot was this death's doing and is taken back. */
     for (BotLink *l = h->links; l; l = l->next) {
+        if (l->blamed_gen == h->gen && now - l->blamed_ns < ms_to_ns(ZYGOTE_BLAME_MS) &&
+            l->stats.restarts > 0) {
+            l->stats.restarts--;
+            l->blamed_gen = 0;
+            bot_link_note(l, "that loss was its zygote's death: not counted");
+            if (l->state == BOT_LINK_DISABLED && l->start_rc == CR_OK) {
+                l->state = BOT_LINK_REVIVING;
+                l->phase = PH_WAIT;
+                l->wake_ns = h->restart_at;
+            }
+        }
         if (l->phase == PH_SPAWN) {
             l->phase = PH_WAIT;
             l->wake_ns = h->restart_at;
+        } else if (l->fd >= 0 && l->gen == h->gen) {
+            link_lost(l, "its zygote died", BOT_STATUS_CRASH);
         }
     }
-}
-
-/* True if the zygote's socket says it is gone (EOF), without consuming. */
-static bool host_zygote_gone(BotHost *h) {
-    if (h->ctrl < 0) return true;
-    char c;
-    ssize_t n = recv(h->ctrl, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 static BotLink *host_find_spawn(BotHost *h, uint32_t seq) {
@@ -535,8 +549,11 @@ static void link_lost(BotLink *l, const char *why, int status) {
         return;
     }
     if (l->state == BOT_LINK_DISABLED) return;
-    bool zygote_fault = h && (l->gen != h->gen || host_zygote_gone(h));
-    if (zygote_fault) host_read(h); /* notices the death now, not on the next pump */
+    /* A zygote closes its socket before its workers get their death signal,
+     * so reading the socket now (replies queued ahead of the EOF included)
+     * tells whether this worker died with its zygote. */
+    if (h && l->gen == h->gen && h->ctrl >= 0) host_read(h);
+    bool zygote_fault = h && (l->gen != h->gen || h->ctrl < 0);
     if (l->start_rc == 1 && !zygote_fault) {
         char msg[BOT_MESSAGE_MAX + 64];
         int k = snprintf(msg, sizeof msg, "1: the bot's worker failed while loading it: %s", why);
@@ -548,6 +565,8 @@ static void link_lost(BotLink *l, const char *why, int status) {
     }
     if (l->start_rc != 1 && !zygote_fault) {
         l->stats.restarts++;
+        l->blamed_gen = l->gen;
+        l->blamed_ns = bot_now_ns();
         if (l->stats.restarts > BOT_MAX_RESTARTS) {
             l->stats.restarts = BOT_MAX_RESTARTS;
             l->state = BOT_LINK_DISABLED;

@@ -297,7 +297,10 @@ static void test_zygote(BotHost *host) {
     for (int i = 0; i < 3; i++) {
         BotLinkStats st;
         bot_link_stats(links[i], &st);
-        CHECK(st.restarts == 0, "a zygote death counted against bot %d (%ld)", i, st.restarts);
+        size_t n;
+        const char *log = bot_link_log(links[i], &n);
+        CHECK(st.restarts == 0, "a zygote death counted against bot %d (%ld); log: %.*s", i,
+              st.restarts, (int)n, log);
         bot_link_destroy(links[i]);
     }
     for (int i = 0; i < 2; i++) {
@@ -308,8 +311,10 @@ static void test_zygote(BotHost *host) {
         fake_record(&s, 3);
         bot_link_send_tick(late[i], &s, NULL, 0);
         bot_links_collect(&late[i], 1);
-        CHECK(bot_link_reply(late[i])->status == BOT_STATUS_OK, "late bot %d: status %d", i,
-              bot_link_reply(late[i])->status);
+        size_t n;
+        const char *log = bot_link_log(late[i], &n);
+        CHECK(bot_link_reply(late[i])->status == BOT_STATUS_OK, "late bot %d: status %d; log: %.*s",
+              i, bot_link_reply(late[i])->status, (int)n, log);
         bot_link_destroy(late[i]);
     }
     report("the zygote killed mid-race is restarted and the bots return", ok);
