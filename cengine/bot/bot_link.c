@@ -641,6 +641,18 @@ static void link_send_init(BotLink *l, int64_t now) {
     bot_buf_str(b, l->source, l->source_len);
     const char *mem = l->memory_in ? l->memory_in : "";
     bot_buf_str(b, mem, strlen(mem));
+    bot_buf_u8(b, l->spec.has_car);
+    if (l->spec.has_car) {
+        const CarStats *k = &l->spec.car;
+        bot_buf_f64(b, k->top_speed);
+        bot_buf_f64(b, k->acceleration);
+        bot_buf_f64(b, k->grip);
+        bot_buf_f64(b, k->braking);
+        bot_buf_u32(b, (uint32_t)k->nitro_capacity);
+        bot_buf_u32(b, (uint32_t)k->nitro_duration);
+        bot_buf_f64(b, k->handling);
+        bot_buf_f64(b, k->weight);
+    }
     l->out_off = 0;
     l->phase = PH_LOAD;
     l->wake_ns = now + ms_to_ns(load_deadline_ms(&l->spec));

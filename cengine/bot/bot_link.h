@@ -95,6 +95,8 @@ typedef struct {
     double memory_limit_mb;  /* BOT_MEMORY_LIMIT_MB; 0 = 50 */
     size_t log_cap;          /* bytes of log kept by the host; 0 = 256 KiB */
     bool check_only;         /* compile under the policy and stop (bot check) */
+    bool has_car;            /* car is the bot's car: enables coderally.predict() */
+    CarStats car;
 } BotSpec;
 
 typedef enum {
