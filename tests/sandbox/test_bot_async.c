@@ -3,8 +3,9 @@
  * revives, zygote restarts, stale zygote replies and a clean zygote spawn,
  * through the real host API and the real coderally-botd.
  *
- *   test_bot_async revive    a bot slow to start that dies on every tick does
- *                            not slow a flat-out race; no link call blocks
+ *   test_bot_async revive [TICKS]  a bot slow to start that dies on every
+ *                            tick does not slow a flat-out race (8,000 bot
+ *                            ticks unless TICKS); no link call blocks
  *   test_bot_async zygote    the zygote killed mid-race comes back, bots return
  *   test_bot_async calls     a server-style loop (no waiting at all) while
  *                            slow bots start: every call returns at once
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bot_link.h"
@@ -57,20 +59,32 @@ static long voluntary_switches(void) {
     return ru.ru_nvcsw;
 }
 
+static int64_t thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static double g_worst_cpu_us; /* the most CPU one such call used */
+
 /* Times one link call that must not wait. Wall time on a loaded machine
- * includes preemption; a voluntary context switch inside the call means it
- * slept (waited), which is what must never happen. */
-#define TIMED(call)                                      \
-    do {                                                 \
-        long v0_ = voluntary_switches();                 \
-        int64_t t0_ = bot_now_ns();                      \
-        call;                                            \
-        double us_ = (double)(bot_now_ns() - t0_) / 1e3; \
-        g_sleeps += voluntary_switches() - v0_;          \
-        if (us_ > g_worst_call_us) {                     \
-            g_worst_call_us = us_;                       \
-            g_worst_call = #call;                        \
-        }                                                \
+ * includes preemption (and CPU-quota throttling); a voluntary context
+ * switch inside the call means it slept (waited), which must never happen,
+ * and its CPU time is what the call itself cost. */
+#define TIMED(call)                                          \
+    do {                                                     \
+        long v0_ = voluntary_switches();                     \
+        int64_t c0_ = thread_cpu_ns();                       \
+        int64_t t0_ = bot_now_ns();                          \
+        call;                                                \
+        double us_ = (double)(bot_now_ns() - t0_) / 1e3;     \
+        double cpu_ = (double)(thread_cpu_ns() - c0_) / 1e3; \
+        g_sleeps += voluntary_switches() - v0_;              \
+        if (cpu_ > g_worst_cpu_us) g_worst_cpu_us = cpu_;    \
+        if (us_ > g_worst_call_us) {                         \
+            g_worst_call_us = us_;                           \
+            g_worst_call = #call;                            \
+        }                                                    \
     } while (0)
 
 static void report(const char *name, bool ok) {
@@ -196,23 +210,24 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static void test_revive(BotHost *host) {
-    enum { RUNS = 3, TICKS = 8000 };
+static void test_revive(BotHost *host, int ticks) {
+    enum { RUNS = 3 };
     bool ok = true;
     double base[RUNS], bad[RUNS];
     RaceFigures f = {0};
     long away_min = -1, back_max = 0, restarts_max = 0;
     g_worst_call_us = 0;
+    g_worst_cpu_us = 0;
     g_sleeps = 0;
     for (int r = 0; r < RUNS && ok; r++) {
         RaceFigures b;
-        CHECK(run_race(host, false, TICKS, &b), "baseline race failed");
-        CHECK(run_race(host, true, TICKS, &f), "race with the bad bot failed");
+        CHECK(run_race(host, false, ticks, &b), "baseline race failed");
+        CHECK(run_race(host, true, ticks, &f), "race with the bad bot failed");
         base[r] = b.wall_s;
         bad[r] = f.wall_s;
-        CHECK(b.ok_honest == TICKS, "baseline: honest answered %ld of %d", b.ok_honest, TICKS);
-        CHECK(f.ok_honest == TICKS, "honest answered %ld of %d next to the bad bot", f.ok_honest,
-              TICKS);
+        CHECK(b.ok_honest == ticks, "baseline: honest answered %ld of %d", b.ok_honest, ticks);
+        CHECK(f.ok_honest == ticks, "honest answered %ld of %d next to the bad bot", f.ok_honest,
+              ticks);
         if (away_min < 0 || f.away_ticks < away_min) away_min = f.away_ticks;
         if (f.back > back_max) back_max = f.back;
         if (f.restarts > restarts_max) restarts_max = f.restarts;
@@ -223,16 +238,16 @@ static void test_revive(BotHost *host) {
     printf(
         "  race of %d bot ticks: median %.3f s without the bad bot, %.3f s with it "
         "(%.0f%%); bad bot away for >= %ld ticks, back %ld times, %ld restarts; "
-        "longest link call %.0f us (%s)\n",
-        TICKS, mb, mx, 100 * (mx / mb - 1), away_min, back_max, restarts_max, g_worst_call_us,
-        g_worst_call);
+        "longest link call %.0f us wall (%s), %.0f us CPU\n",
+        ticks, mb, mx, 100 * (mx / mb - 1), away_min, back_max, restarts_max, g_worst_call_us,
+        g_worst_call, g_worst_cpu_us);
     /* The race went on while the bot was away: it did not wait for revives. */
     CHECK(away_min >= 100, "only %ld ticks stepped while the bot was away", away_min);
     CHECK(restarts_max >= 2, "the bot died only %ld times", restarts_max);
     CHECK(back_max >= 1, "the revived bot never got its car back");
     /* Every link call returned at once, even while workers were loading. */
-    CHECK(g_sleeps == 0 && g_worst_call_us < 250000, "link calls slept %ld times; longest %.0f us",
-          g_sleeps, g_worst_call_us);
+    CHECK(g_sleeps == 0 && g_worst_cpu_us < 20000,
+          "link calls slept %ld times; the most CPU one used: %.0f us", g_sleeps, g_worst_cpu_us);
     /* The wall-time claim (within 20%) is measured on the Release build and
      * recorded in docs/BENCHMARKS.md; on a loaded machine the bad bot's
      * start-ups compete for the CPU, so the test holds a generous bound. The
@@ -253,6 +268,7 @@ static void test_zygote(BotHost *host) {
     pid_t wpid = bot_link_pid(links[0]);
     long away = 0, after_ok = 0;
     g_worst_call_us = 0;
+    g_worst_cpu_us = 0;
     g_sleeps = 0;
     int t = 0;
     int64_t until = bot_now_ns() + 20000000000LL;
@@ -284,16 +300,16 @@ static void test_zygote(BotHost *host) {
     bot_host_stats(host, &hst);
     printf(
         "  zygote %d killed at tick 100; back as %d; %ld bot-ticks neutral; race went on to "
-        "tick %d; longest link call %.0f us\n",
-        (int)zpid, (int)bot_host_pid(host), away, t, g_worst_call_us);
+        "tick %d; longest link call %.0f us wall, %.0f us CPU\n",
+        (int)zpid, (int)bot_host_pid(host), away, t, g_worst_call_us, g_worst_cpu_us);
     CHECK(after_ok >= 50, "bots did not come back (%ld good ticks after the kill)", after_ok);
     CHECK(hst.zygote_deaths == 1 && hst.zygote_starts == 2, "deaths %ld starts %ld",
           hst.zygote_deaths, hst.zygote_starts);
     CHECK(bot_host_pid(host) > 0 && bot_host_pid(host) != zpid, "zygote not replaced");
     CHECK(bot_link_pid(links[0]) != wpid, "worker not replaced");
     CHECK(away > 0, "no tick was neutral: the kill was not noticed");
-    CHECK(g_sleeps == 0 && g_worst_call_us < 250000, "link calls slept %ld times; longest %.0f us",
-          g_sleeps, g_worst_call_us);
+    CHECK(g_sleeps == 0 && g_worst_cpu_us < 20000,
+          "link calls slept %ld times; the most CPU one used: %.0f us", g_sleeps, g_worst_cpu_us);
     for (int i = 0; i < 3; i++) {
         BotLinkStats st;
         bot_link_stats(links[i], &st);
@@ -342,6 +358,7 @@ static void test_calls(BotHost *host) {
     BotLink *links[N] = {NULL};
     CrError err;
     g_worst_call_us = 0;
+    g_worst_cpu_us = 0;
     g_sleeps = 0;
     for (int i = 0; i < N; i++)
         TIMED(CHECK(bot_link_create(host, i ? &ss : &hs, &links[i], &err) == CR_OK, "%s", err.msg));
@@ -383,8 +400,8 @@ static void test_calls(BotHost *host) {
     CHECK(turns_starting >= 20, "the loop turned only %ld times while bots started",
           turns_starting);
     CHECK(ok_slow >= 5 * (N - 1) * 10, "the slow bots answered only %ld times", ok_slow);
-    CHECK(g_sleeps == 0 && g_worst_call_us < 250000, "link calls slept %ld times; longest %.0f us",
-          g_sleeps, g_worst_call_us);
+    CHECK(g_sleeps == 0 && g_worst_cpu_us < 20000,
+          "link calls slept %ld times; the most CPU one used: %.0f us", g_sleeps, g_worst_cpu_us);
     report("no link call waits, even while workers start", ok);
 }
 
@@ -604,7 +621,7 @@ int main(int argc, char **argv) {
     }
     int rc = 0;
     if (!strcmp(mode, "revive")) {
-        test_revive(host);
+        test_revive(host, argc >= 3 && atoi(argv[2]) > 0 ? atoi(argv[2]) : 8000);
     } else if (!strcmp(mode, "zygote")) {
         test_zygote(host);
     } else if (!strcmp(mode, "calls")) {
