@@ -360,6 +360,15 @@ static int link_start(BotLink *l, bool check_only, char **problems, CrError *err
         bot_buf_f64(b, k->handling);
         bot_buf_f64(b, k->weight);
     }
+    const SurfaceTable *sf = l->spec.surfaces ? l->spec.surfaces : surface_table_default();
+    bot_buf_u8(b, (uint8_t)sf->count);
+    for (int i = 0; i < sf->count; i++) {
+        bot_buf_str(b, sf->s[i].name, strlen(sf->s[i].name));
+        bot_buf_f64(b, sf->s[i].grip);
+        bot_buf_f64(b, sf->s[i].drag);
+        bot_buf_f64(b, sf->s[i].top_speed);
+    }
+    bot_buf_u8(b, (uint8_t)sf->verge);
     int64_t deadline = bot_now_ns() + (int64_t)((l->spec.start_budget_ms * 3 + 2000) * 1e6);
     if (bot_buf_end(b) < 0 || link_write(l, deadline) < 0) {
         link_close(l);

@@ -47,6 +47,8 @@ typedef struct {
     size_t log_cap;          /* bytes of log kept by the host; 0 = 256 KiB */
     bool has_car;            /* car is the bot's car: enables coderally.predict() */
     CarStats car;
+    const SurfaceTable *surfaces; /* the stage's: names bots see, predict()'s physics; NULL:
+                                     the default */
 } BotSpec;
 
 /* Per-bot figures. */

@@ -97,7 +97,9 @@ static int resimulate(const CommonOpts *common, const Replay *r, const char *pat
         return 1;
     }
     if (stage_hash(s.stage) != h->stage_hash) {
-        cli_error(CMD, "%s: the stage differs from the recorded one (generator %s changed since?)",
+        cli_error(CMD,
+                  "%s: the stage differs from the recorded one (generator %s or surfaces.lua "
+                  "changed since?)",
                   path, h->generator);
         goto out;
     }
