@@ -105,9 +105,12 @@ result $? "the AI finishes on sand"
 
 "$coderally" replay verify "$tmp/sand.replay" --scripts "$tmp/s" >/dev/null 2>&1
 result $? "a replay with the sand table verifies"
+sand_hash=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["surfaces_hash"])' "$tmp/st.json")
+"$coderally" replay info "$tmp/sand.replay" | grep -q "surfaces $sand_hash\$"
+result $? "replay info shows the recorded surfaces hash"
 sed -i 's/top_speed = 0.60/top_speed = 0.62/' "$tmp/s/surfaces.lua"
 out=$("$coderally" replay verify "$tmp/sand.replay" --scripts "$tmp/s" 2>&1)
-[ $? = 1 ] && grep -q "the stage differs from the recorded one" <<<"$out"
+[ $? = 1 ] && grep -q "surfaces.lua changed since the recording" <<<"$out"
 result $? "a changed surfaces.lua is detected by replay verify"
 
 echo "$pass passed, $fail failed"
