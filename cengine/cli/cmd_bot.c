@@ -291,7 +291,7 @@ static int bench_race(const CommonOpts *common, const char *botd, double *wall_s
         idx[i] = i;
     }
     RaceRules rr = *rules_race(rules);
-    RaceBotsConfig cfg = {botd, 50, 10, cars};
+    RaceBotsConfig cfg = {botd, 50, 10, cars, stage_surfaces(stage)};
     CarInput inputs[CR_MAX_CARS] = {{0}};
     *calls = 0;
     *hash = 0;
