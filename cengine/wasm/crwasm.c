@@ -239,7 +239,8 @@ int crw_race_set_car(RaceRoom *room, int car, double x, double y, double heading
     CarBody *b = &room->cars[car].body;
     /* car_init derives the cached heading trig the way the engine does. */
     CarInput in = b->input;
-    car_init(b, &b->stats, x, y, heading);
+    CarStats stats = b->stats; /* car_init clears the body before copying stats */
+    car_init(b, &stats, x, y, heading);
     b->input = in;
     b->vx = vx;
     b->vy = vy;

@@ -60,7 +60,7 @@ export class Engine {
         f.set([a[0], a[1], a[2], s === undefined ? -1 : s], 4 * i);
       });
       new Uint32Array(m.HEAPU32.buffer, cp, Math.max(1, cps.length)).set(cps);
-      const h = m._crw_stage_create(pp, pts.length, cp, cps.length, desc.min_length ?? 0, desc.max_length ?? 1e9);
+      const h = m._crw_stage_create(pp, pts.length, cp, cps.length, desc.min_length ?? 1, desc.max_length ?? 1e6);
       if (!h) throw new EngineError(this.lastError());
       return new EngineStage(this, h);
     } finally {
