@@ -12,6 +12,9 @@ export default defineConfig({
     rollupOptions: {
       output: {
         manualChunks(id) {
+          // Vite's preload helper must not land in the Monaco chunk, or the
+          // entry would import (and preload) all of Monaco for it.
+          if (id.includes('preload-helper') || id.includes('commonjsHelpers')) return 'runtime';
           if (id.includes('node_modules/monaco-editor')) return 'monaco';
           if (id.includes('/src/wasm/')) return 'engine';
           if (id.includes('node_modules/react')) return 'react';
