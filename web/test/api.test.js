@@ -25,6 +25,7 @@ beforeAll(async () => {
       if (req.url.startsWith('/api/stages/mountain?')) return json(200, { seed: Number(new URL(req.url, 'http://x').searchParams.get('seed')) });
       if (req.url === '/api/login-limited') return json(429, { error: { code: 'rate_limited', message: 'slow down' } }, { 'Retry-After': '30' });
       if (req.url === '/api/garage') { res.writeHead(500, { 'Content-Type': 'text/plain' }); return res.end('oops'); }
+      if (req.url === '/api/me') { res.writeHead(200, { 'Content-Type': 'text/html' }); return res.end('<html>'); }
       return json(404, { error: { code: 'not_found', message: 'no such route' } });
     });
   });
@@ -50,6 +51,7 @@ describe('api', () => {
     expect(e.problems).toEqual([{ line: 3, message: 'bad name' }]);
     await expect(api().request('GET', '/api/login-limited')).rejects.toMatchObject({ status: 429, retryAfter: '30' });
     await expect(api().garage()).rejects.toMatchObject({ status: 500, code: 'http' });
+    await expect(api().me()).rejects.toMatchObject({ status: 200, code: 'bad_response' });
   });
   it('builds query strings and reports an unreachable server', async () => {
     expect(await api().stage('mountain', 7)).toEqual({ seed: 7 });

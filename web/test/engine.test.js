@@ -99,6 +99,21 @@ describe('engine', () => {
   });
 });
 
+describe('practice race', () => {
+  it('the built-in stage compiles and eight cars race on it, the AI making progress', async () => {
+    const { DemoRace } = await import('../src/game/demo.js');
+    const d = new DemoRace(engine, { cars: 8, countdownTicks: 0 });
+    d.keyboard = { accelerate: true };
+    for (let t = 0; t <= 60 * 20; t += 5) d.update(t * (1000 / 60));
+    const snap = d.race.snapshot();
+    expect(snap.tick).toBeGreaterThan(600);
+    expect(Math.min(...snap.cars.slice(1).map((c) => c.progress))).toBeGreaterThan(150);
+    expect(d.buffer.snaps.length).toBeGreaterThan(10);
+    expect(d.sensors.get(3)).toHaveLength(9);
+    d.destroy();
+  });
+});
+
 describe('FrameStats', () => {
   it('reports percentiles of frame intervals', () => {
     const f = new FrameStats(100);

@@ -53,6 +53,8 @@ export default function GameCanvas({ geo, getFrame, follow = true, zoom = 6, tes
       const scaled = cam ? { ...cam, zoom: cam.zoom * dpr } : null;
       drawFrame(ctx, canvas.width, canvas.height, { geo: g, cars, myId: f?.myId, cam: scaled, hud: f?.hud, skids, debug: f?.debug ?? null });
       frameStats.frame(now, performance.now() - t0);
+      // For the e2e run: what the last frame showed, and when.
+      window.__coderally.lastFrame = { t: now, drawnAt: performance.now(), cars, myId: f?.myId };
       last = now;
     }
     raf = requestAnimationFrame(loop);

@@ -15,7 +15,9 @@ export function demoStage(length = 1600, step = 8) {
   let x = 0;
   let y = 0;
   for (let s = step; s <= length; s += step) {
-    h = 0.9 * Math.sin(s / 170) + 0.35 * Math.sin(s / 53);
+    // Straight for the start grid, then curves faded in.
+    const fade = Math.max(0, Math.min(1, (s - 100) / 150));
+    h = fade * (0.9 * Math.sin((s - 100) / 170) + 0.35 * Math.sin((s - 100) / 53));
     x += Math.cos(h) * step;
     y += Math.sin(h) * step;
     centre.push([x, y]);
@@ -29,12 +31,12 @@ export function demoStage(length = 1600, step = 8) {
 }
 
 export class DemoRace {
-  constructor(engine, { cars = 8, geometry = demoStage() } = {}) {
+  constructor(engine, { cars = 8, geometry = demoStage(), countdownTicks = 180 } = {}) {
     this.geometry = geometry;
     this.stage = engine.createStage(stageDescFromGeometry(geometry));
     const entries = [];
     for (let i = 0; i < cars; i++) entries.push({ stats: HATCH, kind: i === 0 ? 'human' : 'ai' });
-    this.race = this.stage.createRace(entries, { countdown_ticks: 180, time_limit_ticks: 60 * 600, stall_limit_ticks: 0 });
+    this.race = this.stage.createRace(entries, { countdown_ticks: countdownTicks, time_limit_ticks: 60 * 600, stall_limit_ticks: 0 });
     this.buffer = new SnapshotBuffer({ delayMs: 100 });
     this.t0 = null;
     this.nCars = cars;

@@ -330,8 +330,8 @@ function rgbCss(rgb, a = 1) {
 function drawDebug(ctx, cars, debug, px) {
   for (const car of cars) {
     // Vision cone.
-    ctx.fillStyle = 'rgba(255,255,0,0.07)';
-    ctx.strokeStyle = 'rgba(255,255,0,0.35)';
+    ctx.fillStyle = 'rgba(255,255,0,0.035)';
+    ctx.strokeStyle = 'rgba(255,255,0,0.3)';
     ctx.lineWidth = px;
     ctx.beginPath();
     ctx.moveTo(car.x, car.y);

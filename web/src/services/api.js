@@ -28,7 +28,7 @@ export function fieldOf(message, fields) {
 }
 
 export function createApi({ base = '', fetchImpl = (...a) => globalThis.fetch(...a) } = {}) {
-  async function request(method, path, body, fields) {
+  async function request(method, path, body, fields, raw = false) {
     const init = { method, credentials: 'same-origin', headers: {} };
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
@@ -42,9 +42,10 @@ export function createApi({ base = '', fetchImpl = (...a) => globalThis.fetch(..
     }
     if (res.status === 204) return null;
     const ct = res.headers.get('content-type') || '';
+    if (raw && res.ok) return res;
     if (!ct.includes('json')) {
-      if (res.ok) return res;
-      throw new ApiError(res.status, 'http', `${res.status} ${res.statusText}`);
+      // Not the API (an old server, a proxy's page): never hand it on as data.
+      throw new ApiError(res.status, res.ok ? 'bad_response' : 'http', `${res.status} ${res.statusText}: not a JSON answer from ${path}`);
     }
     const data = await res.json();
     if (!res.ok) {
@@ -93,7 +94,7 @@ export function createApi({ base = '', fetchImpl = (...a) => globalThis.fetch(..
     race: (id) => request('GET', `/api/races/${enc(id)}`),
     results: (id) => request('GET', `/api/races/${enc(id)}/results`),
     replayBytes: async (id) => {
-      const res = await request('GET', `/api/races/${enc(id)}/replay`);
+      const res = await request('GET', `/api/races/${enc(id)}/replay`, undefined, undefined, true);
       return new Uint8Array(await res.arrayBuffer());
     },
   };

@@ -14,7 +14,7 @@ export function AppProvider({ children, api = defaultApi }) {
   const ws = useMemo(() => new WsManager(), []);
   useEffect(() => {
     let live = true;
-    api.me().then((r) => live && dispatch({ type: 'auth/loggedIn', user: r.user }))
+    api.me().then((r) => live && dispatch(r && r.user ? { type: 'auth/loggedIn', user: r.user } : { type: 'auth/loggedOut' }))
       .catch(() => live && dispatch({ type: 'auth/loggedOut' }));
     return () => { live = false; };
   }, [api]);

@@ -13,13 +13,14 @@ export default function DemoPage({ query }) {
   const [error, setError] = useState(null);
   const [debug, setDebug] = useState(query.debug !== '0');
   const splits = useRef(new SplitClock());
-  const cars = Number(query.cars) || 8;
+  const cars = Math.min(16, Math.max(1, Number(query.cars) || 8));
+  const countdownTicks = query.countdown !== undefined ? Math.max(0, Number(query.countdown) * 60 || 0) : 180;
   useEffect(() => {
     let d = null;
     let live = true;
-    loadEngine().then((e) => { if (live) { d = new DemoRace(e, { cars }); setDemo(d); } }).catch(setError);
+    loadEngine().then((e) => { if (live) { d = new DemoRace(e, { cars, countdownTicks }); setDemo(d); } }).catch(setError);
     return () => { live = false; if (d) d.destroy(); };
-  }, [cars]);
+  }, [cars, countdownTicks]);
   useEffect(() => {
     if (!demo) return undefined;
     const k = new KeyboardInput(window, (a) => { demo.keyboard = a; }).attach();
