@@ -81,7 +81,7 @@ async function realServer(bin) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'cr-e2e-db-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const child = spawn(bin, ['serve', '--port', String(port), '--db', `sqlite:///${join(dir, 'e2e.db')}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, ['serve', '--port', String(port), '--host', '127.0.0.1', '--db', join(dir, 'e2e.db'), '--web', dist], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });
@@ -123,7 +123,7 @@ async function canvasPixels(page, sel) {
         const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
         colours.add((r << 16) | (g << 8) | b);
         if (Math.abs(r - 0x4a) < 6 && Math.abs(g - 0x4d) < 6 && Math.abs(b - 0x55) < 6) road++;
-        if (r > 200 && g < 90 && b < 100) bright++; // car 0 red
+        if (r > 150 && r > 1.8 * g && r > 1.8 * b) bright++; // car 0 red
       }
     }
     return { w: c.width, h: c.height, colours: colours.size, road, red: bright };
@@ -222,8 +222,9 @@ async function serverSteps(base, page, browser2) {
     const before = await page.getByTestId('points').textContent();
     await page.locator('[data-testid^="upgrade-"]').first().click();
     await page.getByTestId('garage-msg').waitFor();
+    await page.waitForFunction((b) => document.querySelector('[data-testid="points"]').textContent !== b, before, { timeout: 10000 });
     const after = await page.getByTestId('points').textContent();
-    assert(before !== after, `points did not change (${before})`);
+    assert(parseInt(after, 10) < parseInt(before, 10), `points did not go down (${before} -> ${after})`);
     await shot(page, 'garage-upgraded');
   });
   let botId = null;

@@ -99,6 +99,43 @@ describe('engine', () => {
   });
 });
 
+describe('ReplaySimulator', () => {
+  it('re-simulates a recorded race, seeks back and forth, and catches a wrong hash', async () => {
+    const { ReplaySimulator } = await import('../src/game/engine.js');
+    const st = engine.createStage(stageDescFromGeometry(lStage()));
+    const rules = { countdown_ticks: 20, time_limit_ticks: 3000, stall_limit_ticks: 0 };
+    const inputs = [];
+    for (let t = 0; t < 400; t += 30) inputs.push({ tick: t, car: 0, throttle: 255, brake: 0, steer: ((t / 30) % 3) * 40 - 40, flags: 0 });
+    const r2 = st.createRace([{ stats: HATCH, kind: 'human' }, { stats: HATCH, kind: 'human' }], rules);
+    const at2 = {};
+    const hashes2 = [];
+    const inputs2 = [...inputs, { tick: 0, car: 1, throttle: 200, brake: 0, steer: 10, flags: 1 }].sort((a, b) => a.tick - b.tick);
+    let k = 0;
+    while (r2.tick() < 400) {
+      for (; k < inputs2.length && inputs2[k].tick <= r2.tick(); k++) { const i = inputs2[k]; r2.setPackedInput(i.car, i.throttle, i.brake, i.steer, i.flags); }
+      r2.step();
+      at2[r2.tick()] = r2.hash();
+      if (r2.tick() % 60 === 0) hashes2.push({ tick: r2.tick(), hash: r2.hash() });
+    }
+    const header = { generator: 'test', generatorVersion: '1', seed: '1', params: {}, rules: 'standard', rulesHash: '0000000000000000', stageHash: st.hash(),
+      cars: [0, 1].map((i) => ({ name: `c${i}`, carType: 'hatch', kindCode: 2, stats: HATCH })) };
+    const replay = parseReplay(writeReplay({ header, inputs: inputs2, hashes: hashes2, finalTick: 400, finalHash: r2.hash() }));
+    r2.destroy();
+    const sim = new ReplaySimulator(st, replay, rules);
+    expect(sim.seek(300)).toBe(300);
+    expect(sim.race.hash()).toBe(at2[300]);
+    expect(sim.seek(50)).toBe(50); // backwards: restarts
+    expect(sim.race.hash()).toBe(at2[50]);
+    expect(sim.verify()).toMatchObject({ ok: true, tick: 400, mismatch: null });
+    sim.destroy();
+    const bad = { ...replay, hashes: replay.hashes.map((h, i) => (i === 2 ? { ...h, hash: '0000000000000001' } : h)) };
+    const sim2 = new ReplaySimulator(st, bad, rules);
+    expect(sim2.verify()).toMatchObject({ ok: false, mismatch: { tick: 180 } });
+    sim2.destroy();
+    st.destroy();
+  });
+});
+
 describe('practice race', () => {
   it('the built-in stage compiles and eight cars race on it, the AI making progress', async () => {
     const { DemoRace } = await import('../src/game/demo.js');

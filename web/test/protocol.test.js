@@ -48,6 +48,8 @@ describe('decode', () => {
     expect(() => decode('{"type":"lobby","race_id":"r","state":"weird","players":[]}')).toThrow(/weird/);
     expect(decode('{"type":"race_end","results":[]}').results).toEqual([]);
     expect(decode('{"type":"error","message":"no"}').message).toBe('no');
+    expect(decode('{"type":"auth","user":{"id":1,"username":"ada"}}').user.id).toBe(1);
+    expect(() => decode('{"type":"auth"}')).toThrow(/user/);
   });
 
   it.each([

@@ -451,8 +451,9 @@ export function drawFrame(ctx, vw, vh, frame) {
   const nextIdx = mine ? nextGate(geo, mine.checkpoints ?? 0).index : -1;
   drawStage(ctx, geo, nextIdx, px);
   drawSkids(ctx, frame.skids, px);
-  for (const c of cars) drawCar(ctx, c, c.colour ?? CAR_COLOURS[c.id % CAR_COLOURS.length], px, c.id === myId);
+  // The overlay goes under the cars so it never hides them.
   if (frame.debug) drawDebug(ctx, cars, frame.debug, px);
+  for (const c of cars) drawCar(ctx, c, c.colour ?? CAR_COLOURS[c.id % CAR_COLOURS.length], px, c.id === myId);
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   if (frame.minimap !== false) drawMinimap(ctx, geo, cars, myId, vw - 212, 12, 200);
   if (frame.hud) drawHud(ctx, vw, vh, frame.hud);

@@ -68,6 +68,7 @@ function car(c, i) {
 }
 
 const SERVER = {
+  auth: (m) => { if (!isObj(m.user)) fail('auth answer needs user'); return m; },
   hello: (m) => { if (m.protocol !== PROTOCOL_VERSION) fail(`server speaks protocol ${m.protocol}, this client ${PROTOCOL_VERSION}`); return m; },
   lobby: (m) => {
     if (!isStr(m.race_id)) fail('lobby needs race_id');

@@ -18,11 +18,13 @@ function StatRow({ car, stat, upgrades, onUpgrade, busy }) {
   const level = car.levels?.[stat] ?? 0;
   const info = upgrades?.[stat];
   const cost = car.next_costs?.[stat];
-  const delta = info?.deltas?.[level];
-  const next = delta !== undefined ? v + delta : null;
+  // docs/API.md: next_values[stat] is the value after the next level (null at max).
+  const nv = car.next_values?.[stat];
+  const next = typeof nv === 'number' ? nv : null;
+  const delta = next !== null ? Math.round((next - v) * 1000) / 1000 : null;
   return (
     <tr>
-      <td>{stat.replace('_', ' ')}</td>
+      <td title={info?.description}>{info?.name ?? stat.replace('_', ' ')}</td>
       <td>
         <span className="bar" title={`${v}`}>
           <div style={{ width: `${barShare(stat, v) * 100}%` }} />
