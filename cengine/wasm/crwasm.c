@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sim/race_internal.h"
+#include "util/dmath.h"
 
 static CrError last_err;
 static char hex_buf[17];
@@ -218,7 +219,8 @@ int crw_race_sensors(const RaceRoom *room, int car, float *out) {
     if (s.n_checkpoints > 0) {
         /* Back from the car frame to the world. */
         double f = s.checkpoints[0].forward, l = s.checkpoints[0].left;
-        double c = cos(s.heading), sn = sin(s.heading);
+        double sn, c;
+        dm_sincos(s.heading, &sn, &c);
         out[3 + SENSOR_RAYS] = (float)(s.x + f * c - l * sn);
         out[4 + SENSOR_RAYS] = (float)(s.y + f * sn + l * c);
     }
