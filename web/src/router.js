@@ -3,22 +3,26 @@
 import { useEffect, useState } from 'react';
 
 export function parseRoute(hash) {
-  const path = (hash || '').replace(/^#/, '') || '/';
-  const [p, query = ''] = path.split('?');
-  const parts = p.split('/').filter(Boolean);
-  return { name: parts[0] || 'home', args: parts.slice(1).map(decodeURIComponent), query: Object.fromEntries(new URLSearchParams(query)) };
+    const path = (hash || '').replace(/^#/, '') || '/';
+    const [p, query = ''] = path.split('?');
+    const parts = p.split('/').filter(Boolean);
+    return {
+        name: parts[0] || 'home',
+        args: parts.slice(1).map(decodeURIComponent),
+        query: Object.fromEntries(new URLSearchParams(query)),
+    };
 }
 
 export function useRoute() {
-  const [route, setRoute] = useState(() => parseRoute(window.location.hash));
-  useEffect(() => {
-    const f = () => setRoute(parseRoute(window.location.hash));
-    window.addEventListener('hashchange', f);
-    return () => window.removeEventListener('hashchange', f);
-  }, []);
-  return route;
+    const [route, setRoute] = useState(() => parseRoute(window.location.hash));
+    useEffect(() => {
+        const f = () => setRoute(parseRoute(window.location.hash));
+        window.addEventListener('hashchange', f);
+        return () => window.removeEventListener('hashchange', f);
+    }, []);
+    return route;
 }
 
 export function go(path) {
-  window.location.hash = path;
+    window.location.hash = path;
 }
