@@ -323,21 +323,48 @@ async function serverSteps(base, page, browser2) {
         await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 10000 });
         await shot(page, 'bot-problem-marker');
     });
+    await step('replay viewer: a CLI replay re-simulated in the browser, bit for bit', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'cr-e2e-rep-'));
+        cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+        const rep = join(dir, 'cli.replay');
+        const r = spawnSync(
+            join(buildDir, 'coderally'),
+            ['race', '--generator', 'forest', '--seed', '3', '--ai', '4', '--replay', rep],
+            { cwd: root, encoding: 'utf8' },
+        );
+        assert(r.status === 0, `coderally race failed: ${r.stderr}`);
+        await page.goto(`${base}/#/replays?debug=1`);
+        await page.setInputFiles('#replay-file', rep);
+        await page.waitForFunction(() => window.__coderally?.lastFrame?.cars?.length === 4, null, { timeout: 20000 });
+        const warn = await page.locator('.side .form-error').allTextContents();
+        if (warn.some((w) => /stage hash/.test(w))) {
+            await shot(page, 'replay-viewer-inexact');
+            return {
+                pending: `the server's stage geometry does not rebuild the exact stage (${warn.join('; ')}); needs full-precision points`,
+            };
+        }
+        await page.selectOption('select[aria-label="speed"]', '16');
+        await page.waitForTimeout(2500);
+        const text = await page.getByTestId('replay-verify').textContent();
+        assert(/matches the recorded hashes/.test(text), `replay check says: ${text}`);
+        const px = await canvasPixels(page, '[data-testid="replay-canvas"]');
+        assert(px && px.colours >= 12 && px.road > 50, 'the replay viewer shows no stage');
+        await shot(page, 'replay-viewer');
+    });
+    const later = [
+        'test-run the bot',
+        'join a race with the bot, a keyboard car and AI; a second browser spectates',
+        'watch it finish and see results',
+        'the result on the leaderboard',
+        'open its replay',
+    ];
     const races = await api('/api/races');
     if (races.status === 404) {
-        for (const s of [
-            'test-run the bot',
-            'join a race with the bot, a keyboard car and AI',
-            'a second browser spectates',
-            'watch it finish and see results',
-            'the result on the leaderboard',
-            'open its replay',
-        ]) {
-            await step(s, async () => ({ pending: 'the server answers 404 for /api/races (rooms not built yet)' }));
-        }
+        for (const s of later) await step(s, async () => ({ pending: 'the server answers 404 for /api/races' }));
         return;
     }
-    await step('join a race with a keyboard car, spectate from a second browser', async () => {
+    let live = false;
+    await step('open a room and join it with a keyboard car', async () => {
         const gens = await api('/api/stages/generators');
         const generator = gens.body.generators.find((g) => !g.error).name;
         const created = await page.evaluate(async (g) => {
@@ -346,21 +373,55 @@ async function serverSteps(base, page, browser2) {
                 headers: { 'Content-Type': 'application/json' },
                 body: JSON.stringify({ generator: g, seed: 3, max_cars: 4, ai_fill: true, rules: 'standard' }),
             });
-            return r.json();
+            return { status: r.status, body: await r.json() };
         }, generator);
-        const raceId = (created.race ?? created).id;
+        assert(created.status === 201, `POST /api/races: ${created.status} ${JSON.stringify(created.body)}`);
+        const raceId = (created.body.race ?? created.body).id;
         await page.goto(`${base}/#/race/${raceId}`);
         await page.getByRole('button', { name: 'Join race' }).click();
+        // Either the room answers (lobby) or the server says rooms are not live yet.
+        const outcome = await Promise.race([
+            page
+                .getByTestId('ready')
+                .waitFor({ timeout: 15000 })
+                .then(() => 'lobby'),
+            page
+                .getByText(/not.available/i)
+                .first()
+                .waitFor({ timeout: 15000 })
+                .then(() => 'not_available'),
+        ]);
+        await shot(page, 'room-joined');
+        if (outcome === 'not_available')
+            return { pending: 'the server answers join_race with not_available (live rooms not built yet)' };
+        live = true;
         await page.getByTestId('ready').click();
         await browser2.page.goto(`${base}/#/race/${raceId}?spectate=1`);
-        await page.waitForFunction(() => window.__coderally?.lastFrame?.cars?.length > 0, null, { timeout: 30000 });
+        const started = await page
+            .waitForFunction(() => window.__coderally?.lastFrame?.cars?.length > 0, null, { timeout: 30000 })
+            .then(() => true)
+            .catch(() => false);
+        if (!started) {
+            const status = await page.getByTestId('race-status').textContent();
+            assert(status === 'lobby', `no cars on the canvas 30 s after ready, race status '${status}'`);
+            live = false;
+            return { pending: 'ready sent, but the room never started a race (no race_start or game_state in 30 s)' };
+        }
         await page.keyboard.down('ArrowUp');
         await page.waitForTimeout(3000);
         await shot(page, 'live-race');
         await browser2.page.screenshot({ path: join(artifacts, 'spectator.png') });
         const px = await canvasPixels(browser2.page, '[data-testid="race-canvas"]');
         assert(px && px.colours >= 12 && px.road > 50, 'the spectator sees no stage');
+        return undefined;
     });
+    for (const s of later) {
+        await step(s, async () =>
+            live
+                ? { pending: 'not written yet: needs a server with live rooms to write it against' }
+                : { pending: 'no live rooms on this server' },
+        );
+    }
 }
 
 async function main() {

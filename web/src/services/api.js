@@ -101,7 +101,7 @@ export function createApi({ base = '', fetchImpl = (...a) => globalThis.fetch(..
         stageSvgUrl: (generator, seed) => `${base}/api/stages/${enc(generator)}.svg${q({ seed })}`,
         players: (limit) => request('GET', `/api/leaderboard/players${q({ limit })}`),
         botRatings: (limit) => request('GET', `/api/leaderboard/bots${q({ limit })}`),
-        races: () => request('GET', '/api/races'),
+        races: (status) => request('GET', `/api/races${q({ status: Array.isArray(status) ? undefined : status })}`),
         createRace: (body) =>
             request('POST', '/api/races', body, ['generator', 'seed', 'params', 'rules', 'max_cars', 'ai_fill']),
         race: (id) => request('GET', `/api/races/${enc(id)}`),

@@ -110,14 +110,16 @@ function CreateRoom({ generators, onCreated }) {
 export default function LobbyPage() {
     const api = useApi();
     const { auth } = useAuth();
-    const rooms = useLoad(() => api.races(), []);
+    const rooms = useLoad(() => api.races(['open', 'running']), []);
     const gens = useLoad(() => api.generators(), []);
     React.useEffect(() => {
         const t = setInterval(rooms.reload, 3000);
         return () => clearInterval(t);
         // eslint-disable-next-line react-hooks/exhaustive-deps
     }, []);
-    const list = rooms.data?.races ?? rooms.data?.rooms ?? [];
+    const list = (rooms.data?.races ?? []).filter((r) =>
+        ['open', 'running', 'countdown'].includes(r.status ?? r.state),
+    );
     return (
         <div className="page">
             <h1>Lobby</h1>
@@ -156,7 +158,7 @@ export default function LobbyPage() {
                                     {r.players?.length ?? r.cars ?? 0}/{r.max_cars} cars · {r.spectators ?? 0} watching
                                 </td>
                                 <td>
-                                    {r.state === 'open' && auth.status === 'in' && (
+                                    {(r.status ?? r.state) === 'open' && auth.status === 'in' && (
                                         <button onClick={() => go(`/race/${r.id}`)}>Join</button>
                                     )}{' '}
                                     <button className="secondary" onClick={() => go(`/race/${r.id}?spectate=1`)}>

@@ -99,6 +99,7 @@ export default function RacePage({ raceId, query }) {
     useEffect(() => {
         dispatch({ type: 'race/join', raceId, role: spectate ? 'spectator' : 'player' });
         buffer.current.clear();
+        dispatch({ type: 'race/connection', status: ws.status });
         const offs = [
             ws.on('status', (e) => dispatch({ type: 'race/connection', status: e.status })),
             ws.on('lobby', (m) => {
@@ -135,9 +136,11 @@ export default function RacePage({ raceId, query }) {
     useEffect(() => {
         if (geometry) return undefined;
         let live = true;
-        api.race(raceId)
-            .then((r) => {
-                const race = r.race ?? r;
+        api.races()
+            .then((l) => {
+                // GET /api/races/{id} carries no stage; the list does.
+                const race = (l.races ?? []).find((x) => String(x.id) === String(raceId));
+                if (!race) throw new Error(`no race ${raceId}`);
                 return api.stage(race.generator, race.seed, race.params);
             })
             .then((g) => {
