@@ -90,7 +90,8 @@ void api_header(ApiResponse *res, const char *name, const char *value) {
 
 void api_json(ApiResponse *res, int status, json_t *obj) {
     free(res->body);
-    res->body = obj ? json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    int prec = res->real_precision > 0 ? res->real_precision : 10;
+    res->body = obj ? json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(prec)) : NULL;
     json_decref(obj);
     if (!res->body) {
         res->status = 500;

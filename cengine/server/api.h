@@ -65,6 +65,9 @@ typedef struct {
     char headers[768]; /* extra "Name: value\r\n" lines */
     /* Hints for the loop: a failed login for this username (rate limits). */
     bool login_failed;
+    /* Significant digits of reals in api_json (0: 10). 17 round-trips a
+     * double exactly. */
+    int real_precision;
     /* A room to open on the loop before the answer goes out (malloc'd). */
     struct RoomSpec *open_room;
 } ApiResponse;

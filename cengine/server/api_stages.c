@@ -93,8 +93,10 @@ static void geometry(ApiCtx *ctx, ApiResponse *res, const char *gen, uint64_t se
     for (size_t i = 0; i < n; i++) {
         double nx, ny, h = p[i].width / 2, w = h + CR_VERGE;
         normal_at(p, n, i, &nx, &ny);
-        json_array_append_new(centre, pt(p[i].x, p[i].y));
-        json_array_append_new(width, num(p[i].width));
+        /* Exact: a client compiles the same stage from these (and checks
+         * its hash), so they must round-trip. */
+        json_array_append_new(centre, json_pack("[f,f]", p[i].x, p[i].y));
+        json_array_append_new(width, json_real(p[i].width));
         json_array_append_new(left, pt(p[i].x + nx * h, p[i].y + ny * h));
         json_array_append_new(right, pt(p[i].x - nx * h, p[i].y - ny * h));
         json_array_append_new(wl, pt(p[i].x + nx * w, p[i].y + ny * w));
@@ -114,6 +116,7 @@ static void geometry(ApiCtx *ctx, ApiResponse *res, const char *gen, uint64_t se
     double heading = n > 1 ? atan2(p[1].y - p[0].y, p[1].x - p[0].x) : 0;
     json_t *start = json_pack("{s:i,s:o,s:o}", "point", 0, "heading", num(heading), "grid",
                               grid(ctx, st, (int)max_players));
+    res->real_precision = 17;
     api_json(res, 200,
              json_pack("{s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:o,s:o},s:o,s:o,s:o}", "generator",
                        gen, "seed", (json_int_t)seed, "hash", hash, "length", num(stage_length(st)),

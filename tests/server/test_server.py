@@ -311,6 +311,9 @@ def test_stages_generators_geometry_and_svg(srv):
     check(len(j["left"]) == n and len(j["right"]) == n and len(j["width"]) == n)
     check(len(j["walls"]["left"]) == n and len(j["walls"]["right"]) == n)
     check(len(j["surfaces"]) == n - 1 and set(j["surfaces"]) <= {"asphalt", "gravel", "ice"})
+    # the centre line is exact (a client compiles the same stage from it),
+    # not rounded to millimetres
+    check(any(abs(x * 1000 - round(x * 1000)) > 1e-6 for x, _ in j["centre"]), "centre points rounded")
     check(j["checkpoints"] and all(len(c["left"]) == 2 and len(c["right"]) == 2 for c in j["checkpoints"]))
     check([c["index"] for c in j["checkpoints"]] == list(range(len(j["checkpoints"]))))
     check(len(j["start"]["grid"]) == 8, "grid of MAX_CONCURRENT_PLAYERS cars")
