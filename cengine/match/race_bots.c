@@ -1,40 +1,33 @@
 /*
- * race_bots.c - Python bots in a CLI race (see race_bots.h): one sandboxed
- * worker per bot file from a coderally-botd zygote; each bot tick sends every
- * bot its sensor record at once and collects the actions by the deadline.
+ * race_bots.c - the Python bots of one match (see race_bots.h): one
+ * sandboxed worker per bot from a coderally-botd zygote; each bot tick sends
+ * every bot its sensor record at once, and the replies are applied as they
+ * come in, never waited for.
  */
-#include "race_bots.h"
-#include "util/file.h"
+#include "match/race_bots.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "bot_link.h"
 
+typedef enum { BOT_IDLE, BOT_AWAITING, BOT_REPLIED } BotWait;
+
 struct RaceBots {
     BotHost *host;
+    bool own_host;
     int n;
     int car[CR_MAX_CARS];
     BotLink *link[CR_MAX_CARS];
+    char *failed[CR_MAX_CARS]; /* why bot i did not load, or NULL */
+    BotWait wait[CR_MAX_CARS];
+    bool late_now[CR_MAX_CARS]; /* counted late for the outstanding reply */
+    long late[CR_MAX_CARS], skipped[CR_MAX_CARS];
+    bool finished;
     BotWireEvent pending[CR_MAX_CARS][BOT_MAX_EVENTS];
     size_t n_pending[CR_MAX_CARS];
 };
-
-/* Reads a whole bot file, at most BOT_SOURCE_MAX bytes. */
-static int read_source(const char *path, char **out, size_t *len, CrError *err) {
-    if (file_read(path, BOT_SOURCE_MAX, out, len, err)) return CR_EIO;
-    if (*len > BOT_SOURCE_MAX) {
-        free(*out);
-        *out = NULL;
-        snprintf(err->msg, sizeof err->msg, "%s:1: the source is over %u bytes", path,
-                 BOT_SOURCE_MAX);
-        return CR_ESCRIPT;
-    }
-    return CR_OK;
-}
 
 /* "LINE: message" lines as "FILE:LINE: message" lines, in place in err. */
 static void prefix_lines(CrError *err, const char *file) {
@@ -62,8 +55,12 @@ static uint64_t bot_seed(uint64_t seed, int i) {
     return z ^ (z >> 31);
 }
 
-int race_bots_start(const RaceBotsConfig *cfg, const char *const *files, const int *cars, int n,
-                    uint64_t seed, RaceBots **out, CrError *err) {
+/* The one place bots are started. Today's bot link loads a bot
+ * synchronously (spawn + compile + Bot()), so this returns with every bot
+ * loaded or failed; with an asynchronous link it would start the loads and
+ * race_bots_ready would report them done. */
+int race_bots_start(const RaceBotsConfig *cfg, BotHost *host, const MatchBot *bots, const int *cars,
+                    int n, uint64_t seed, bool retire_failed, RaceBots **out, CrError *err) {
     *out = NULL;
     if (n < 0 || n > CR_MAX_CARS) {
         snprintf(err->msg, sizeof err->msg, "at most %d bots", CR_MAX_CARS);
@@ -71,25 +68,37 @@ int race_bots_start(const RaceBotsConfig *cfg, const char *const *files, const i
     }
     RaceBots *rb = calloc(1, sizeof *rb);
     if (!rb) return CR_ENOMEM;
-    int rc = bot_host_start(cfg->botd_path, &rb->host, err);
+    int rc = CR_OK;
+    rb->host = host;
+    if (!host) {
+        rc = bot_host_start(cfg->botd_path, &rb->host, err);
+        rb->own_host = rc == CR_OK;
+    }
     for (int i = 0; rc == CR_OK && i < n; i++) {
-        char *src;
-        size_t len;
-        rc = read_source(files[i], &src, &len, err);
-        if (rc) break;
-        const char *base = strrchr(files[i], '/');
-        BotSpec spec = {.name = base ? base + 1 : files[i],
-                        .source = src,
-                        .source_len = len,
-                        .seed = bot_seed(seed, i),
-                        .tick_budget_ms = cfg->timeout_ms,
-                        .memory_limit_mb = cfg->memory_limit_mb};
-        rc = bot_link_create(rb->host, &spec, &rb->link[i], err);
-        free(src);
-        if (rc == CR_ESCRIPT) prefix_lines(err, files[i]);
-        if (rc) break;
+        const char *name = bots[i].name ? bots[i].name : "bot";
         rb->car[i] = cars[i];
         rb->n = i + 1;
+        if (bots[i].source_len > BOT_SOURCE_MAX) {
+            snprintf(err->msg, sizeof err->msg, "%.900s:1: the source is over %u bytes", name,
+                     BOT_SOURCE_MAX);
+            rc = CR_ESCRIPT;
+        } else {
+            const char *base = strrchr(name, '/');
+            BotSpec spec = {.name = base ? base + 1 : name,
+                            .source = bots[i].source ? bots[i].source : "",
+                            .source_len = bots[i].source ? bots[i].source_len : 0,
+                            .memory_json = bots[i].memory_json,
+                            .seed = bot_seed(seed, i),
+                            .tick_budget_ms = cfg->timeout_ms,
+                            .hard_deadline_ms = cfg->hard_deadline_ms,
+                            .memory_limit_mb = cfg->memory_limit_mb};
+            rc = bot_link_create(rb->host, &spec, &rb->link[i], err);
+            if (rc == CR_ESCRIPT) prefix_lines(err, name);
+        }
+        if (rc && retire_failed && rc != CR_ENOMEM) {
+            rb->failed[i] = strdup(err->msg);
+            rc = rb->failed[i] ? CR_OK : CR_ENOMEM;
+        }
     }
     if (rc) {
         race_bots_destroy(rb);
@@ -99,8 +108,19 @@ int race_bots_start(const RaceBotsConfig *cfg, const char *const *files, const i
     return CR_OK;
 }
 
-int race_bots_tick(RaceBots *rb, const RaceRoom *room, CarInput *inputs, CrError *err) {
+bool race_bots_failed(const RaceBots *rb, int i, const char **why) {
+    if (!rb || i < 0 || i >= rb->n || !rb->failed[i]) return false;
+    if (why) *why = rb->failed[i];
+    return true;
+}
+
+int race_bots_send(RaceBots *rb, const RaceRoom *room, CrError *err) {
     for (int i = 0; i < rb->n; i++) {
+        if (!rb->link[i]) continue;
+        if (rb->wait[i] == BOT_AWAITING) {
+            rb->skipped[i]++;
+            continue;
+        }
         SensorRecord s;
         int rc = race_sensors(room, rb->car[i], &s);
         if (rc) {
@@ -109,14 +129,68 @@ int race_bots_tick(RaceBots *rb, const RaceRoom *room, CarInput *inputs, CrError
         }
         bot_link_send_tick(rb->link[i], &s, rb->pending[i], rb->n_pending[i]);
         rb->n_pending[i] = 0;
+        rb->late_now[i] = false;
+        /* A disabled or unrevivable bot has no request out: its (neutral)
+         * reply is already there. */
+        rb->wait[i] = bot_link_pending(rb->link[i]) ? BOT_AWAITING : BOT_REPLIED;
     }
-    int rc = bot_links_collect(rb->link, (size_t)rb->n);
-    if (rc) {
-        snprintf(err->msg, sizeof err->msg, "waiting for bots failed");
-        return rc;
-    }
-    for (int i = 0; i < rb->n; i++) inputs[rb->car[i]] = bot_link_reply(rb->link[i])->input;
     return CR_OK;
+}
+
+void race_bots_pump(RaceBots *rb, int64_t now_ns) {
+    if (!rb) return;
+    for (int i = 0; i < rb->n; i++) {
+        if (rb->wait[i] != BOT_AWAITING) continue;
+        if (!bot_link_pump(rb->link[i])) bot_link_expire(rb->link[i], now_ns);
+        if (!bot_link_pending(rb->link[i])) rb->wait[i] = BOT_REPLIED;
+    }
+}
+
+bool race_bots_ready(const RaceBots *rb) {
+    for (int i = 0; rb && i < rb->n; i++)
+        if (rb->wait[i] == BOT_AWAITING) return false;
+    return true;
+}
+
+int race_bots_fds(const RaceBots *rb, struct pollfd *fds, int max, int64_t *deadline_ns) {
+    int k = 0;
+    for (int i = 0; rb && i < rb->n; i++) {
+        if (rb->wait[i] != BOT_AWAITING) continue;
+        int64_t d = bot_link_deadline(rb->link[i]);
+        if (d < *deadline_ns) *deadline_ns = d;
+        if (k < max) fds[k++] = (struct pollfd){bot_link_fd(rb->link[i]), POLLIN, 0};
+    }
+    return k;
+}
+
+/* The debug drawings bot i returned with the reply just applied. */
+static int record_drawings(ReplayWriter *rw, const RaceBots *rb, int i, uint32_t tick) {
+    int n;
+    const BotDrawing *d = bot_link_drawings(rb->link[i], &n);
+    ReplayDrawing out[REPLAY_MAX_DRAWINGS];
+    if (n > REPLAY_MAX_DRAWINGS) n = REPLAY_MAX_DRAWINGS;
+    for (int k = 0; k < n; k++) {
+        out[k] = (ReplayDrawing){d[k].kind, d[k].rgb, d[k].a, d[k].b, d[k].c, d[k].d, ""};
+        snprintf(out[k].text, sizeof out[k].text, "%s", d[k].text);
+    }
+    return replay_writer_drawings(rw, tick, rb->car[i], out, n);
+}
+
+int race_bots_apply(RaceBots *rb, RaceRoom *room, ReplayWriter *rw) {
+    uint32_t tick = race_tick(room);
+    for (int i = 0; i < rb->n; i++) {
+        if (rb->wait[i] == BOT_AWAITING && !rb->late_now[i]) {
+            rb->late[i]++;
+            rb->late_now[i] = true;
+            bot_link_note(rb->link[i], "[tick %u] reply late: the car holds its input", tick);
+        }
+        if (rb->wait[i] != BOT_REPLIED) continue;
+        rb->wait[i] = BOT_IDLE;
+        /* neutral unless the call succeeded (see bot_link.h) */
+        race_set_input(room, rb->car[i], &bot_link_reply(rb->link[i])->input);
+        if (rw && record_drawings(rw, rb, i, tick)) return -1;
+    }
+    return 0;
 }
 
 static void queue(RaceBots *rb, int i, const RaceEvent *e, uint8_t type, int32_t a, double v) {
@@ -154,25 +228,33 @@ void race_bots_events(RaceBots *rb, const RaceEvent *events, size_t n) {
     }
 }
 
-int race_bots_finish(RaceBots *rb, const RaceRoom *room, CrError *err) {
-    (void)room, (void)err;
+/* Today's bot link finishes synchronously; with an asynchronous one this
+ * starts the finish requests and reports true once they are all answered. */
+bool race_bots_finish(RaceBots *rb) {
+    if (rb->finished) return true;
     for (int i = 0; i < rb->n; i++) {
+        if (!rb->link[i]) continue;
         CrError e;
         /* A bot whose memory cannot be saved keeps its old memory; its log
          * says why. The race result stands either way. */
         (void)bot_link_finish(rb->link[i], rb->pending[i], rb->n_pending[i], &e);
         rb->n_pending[i] = 0;
     }
-    return CR_OK;
+    rb->finished = true;
+    return true;
 }
 
 int race_bots_count(const RaceBots *rb) {
     return rb ? rb->n : 0;
 }
 
-void race_bots_stats(const RaceBots *rb, int i, BotStats *out) {
-    *out = (BotStats){0};
+void race_bots_stats(const RaceBots *rb, int i, MatchBotStats *out) {
+    *out = (MatchBotStats){0};
     if (!rb || i < 0 || i >= rb->n) return;
+    out->late = rb->late[i];
+    out->skipped = rb->skipped[i];
+    out->failed = rb->failed[i] != NULL;
+    if (!rb->link[i]) return;
     BotLinkStats st;
     bot_link_stats(rb->link[i], &st);
     out->calls = st.calls;
@@ -184,53 +266,31 @@ void race_bots_stats(const RaceBots *rb, int i, BotStats *out) {
 }
 
 const char *race_bots_memory(const RaceBots *rb, int i) {
-    if (!rb || i < 0 || i >= rb->n) return NULL;
+    if (!rb || i < 0 || i >= rb->n || !rb->link[i]) return NULL;
     return bot_link_memory(rb->link[i]);
 }
 
-const BotDrawing *race_bots_drawings(const RaceBots *rb, int i, int *n) {
-    *n = 0;
+const char *race_bots_log(const RaceBots *rb, int i, size_t *len) {
+    *len = 0;
     if (!rb || i < 0 || i >= rb->n) return NULL;
-    return bot_link_drawings(rb->link[i], n);
+    if (!rb->link[i]) {
+        const char *why = rb->failed[i] ? rb->failed[i] : "";
+        *len = strlen(why);
+        return why;
+    }
+    return bot_link_log(rb->link[i], len);
 }
 
 int race_bots_car(const RaceBots *rb, int i) {
     return rb && i >= 0 && i < rb->n ? rb->car[i] : -1;
 }
 
-int race_bots_write_logs(const RaceBots *rb, const RaceRoom *room, const char *dir, CrError *err) {
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-        snprintf(err->msg, sizeof err->msg, "%.900s: %s", dir, strerror(errno));
-        return CR_EIO;
-    }
-    for (int i = 0; i < rb->n; i++) {
-        /* Car names come from the race setup; keep them to safe characters. */
-        char name[CR_NAME_MAX];
-        snprintf(name, sizeof name, "%s", race_car(room, rb->car[i])->name);
-        for (char *p = name; *p; p++) {
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                  (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
-                *p = '_';
-        }
-        if (name[0] == '.' || !name[0]) name[0] = '_';
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s.log", dir, name);
-        FILE *f = fopen(path, "w");
-        size_t len;
-        const char *log = bot_link_log(rb->link[i], &len);
-        bool ok = f && fwrite(log, 1, len, f) == len;
-        if (f && fclose(f) != 0) ok = false;
-        if (!ok) {
-            snprintf(err->msg, sizeof err->msg, "%.900s: cannot write", path);
-            return CR_EIO;
-        }
-    }
-    return CR_OK;
-}
-
 void race_bots_destroy(RaceBots *rb) {
     if (!rb) return;
-    for (int i = 0; i < CR_MAX_CARS; i++) bot_link_destroy(rb->link[i]);
-    bot_host_stop(rb->host);
+    for (int i = 0; i < CR_MAX_CARS; i++) {
+        bot_link_destroy(rb->link[i]);
+        free(rb->failed[i]);
+    }
+    if (rb->own_host) bot_host_stop(rb->host);
     free(rb);
 }

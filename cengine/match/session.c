@@ -1,5 +1,5 @@
 /* session.c - a race built from scripts: stage, rules, room. */
-#include "lua/session.h"
+#include "match/session.h"
 
 #include <stdio.h>
 #include <string.h>
