@@ -1,0 +1,376 @@
+/* test_match.c - the race runner: AI-only races give what the plain AI
+ * loop gives, humans hold their input, the bot timing rule (applied from
+ * the step after the sensors, late replies held and counted), a rules
+ * failure aborts only its own match, and no call waits for a slow bot.
+ * Bots run in the real sandbox (coderally-botd). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "match/match.h"
+#include "match/session.h"
+#include "test.h"
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static Scripts *open_scripts(const ConfigOverride *sets, size_t n) {
+    Scripts *sc = NULL;
+    CrError err;
+    const char *dir = getenv("CR_SCRIPTS");
+    if (scripts_open(dir ? dir : "scripts", sets, n, &sc, &err)) {
+        fprintf(stderr, "  scripts: %s\n", err.msg);
+        return NULL;
+    }
+    return sc;
+}
+
+static void make_cars(Scripts *sc, CarEntry *cars, int n, const CarKind *kinds) {
+    memset(cars, 0, (size_t)n * sizeof *cars);
+    for (int i = 0; i < n; i++) {
+        CrError err;
+        if (scripts_car_stats(sc, "hatch", NULL, 0, &cars[i].stats, &err)) abort();
+        snprintf(cars[i].name, sizeof cars[i].name, "car%d", i + 1);
+        snprintf(cars[i].car_type, sizeof cars[i].car_type, "hatch");
+        cars[i].kind = kinds ? kinds[i] : CAR_AI;
+    }
+}
+
+TEST(ai_only_races_equal_the_plain_ai_loop) {
+    Scripts *sc = open_scripts(NULL, 0);
+    ASSERT_TRUE(sc);
+    const char *gens[] = {"forest", "coast", "mountain"};
+    for (int g = 0; g < 3; g++) {
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            CarEntry cars[4];
+            make_cars(sc, cars, 4, NULL);
+            CrError err;
+            Session s;
+            ASSERT_EQ_INT(session_start(sc, gens[g], seed, NULL, 0, NULL, cars, 4, &s, &err),
+                          CR_OK);
+            ASSERT_EQ_INT(session_run(&s, &err), CR_OK);
+            RaceResult want[4], got[4];
+            int want_pts[4], got_pts[4];
+            race_results(s.room, want);
+            ASSERT_EQ_INT(rules_points(s.rules, want, 4, want_pts, &err), CR_OK);
+            Match *m;
+            MatchConfig cfg = {
+                .scripts = sc, .generator = gens[g], .seed = seed, .cars = cars, .n_cars = 4};
+            ASSERT_EQ_INT(match_create(&cfg, &m, &err), CR_OK);
+            ASSERT_EQ_INT(match_phase(m), MATCH_COUNTDOWN);
+            ASSERT_EQ_INT(match_run(m, &err), CR_OK);
+            ASSERT_EQ_INT(match_phase(m), MATCH_DONE);
+            ASSERT_EQ_INT(match_results(m, got, got_pts), CR_OK);
+            ASSERT_EQ_U64(race_hash(match_room(m)), race_hash(s.room));
+            ASSERT_EQ_INT(match_tick(m), race_tick(s.room));
+            for (int i = 0; i < 4; i++) {
+                ASSERT_EQ_INT(got[i].car, want[i].car);
+                ASSERT_TRUE(got[i].time_s == want[i].time_s);
+                ASSERT_EQ_INT(got_pts[i], want_pts[i]);
+            }
+            match_destroy(m);
+            session_end(&s);
+        }
+    }
+    scripts_close(sc);
+}
+
+TEST(a_human_car_holds_the_input_it_was_given) {
+    Scripts *sc = open_scripts(NULL, 0);
+    ASSERT_TRUE(sc);
+    CarEntry cars[2];
+    CarKind kinds[2] = {CAR_HUMAN, CAR_AI};
+    make_cars(sc, cars, 2, kinds);
+    CrError err;
+    Match *m;
+    MatchConfig cfg = {.scripts = sc, .generator = "forest", .seed = 2, .cars = cars, .n_cars = 2};
+    ASSERT_EQ_INT(match_create(&cfg, &m, &err), CR_OK);
+    CarInput in = {.throttle = 0.5f, .steer = 0.1f};
+    ASSERT_EQ_INT(match_set_input(m, 0, &in), CR_OK);
+    /* The runner drives AI cars itself; a bad index is refused too. */
+    ASSERT_EQ_INT(match_set_input(m, 1, &in), CR_EINVAL);
+    ASSERT_EQ_INT(match_set_input(m, 2, &in), CR_EINVAL);
+    ASSERT_EQ_INT(match_set_input(m, -1, &in), CR_EINVAL);
+    PackedInput want = input_pack(&in);
+    for (int t = 0; t < 400; t++) {
+        ASSERT_EQ_INT(match_step(m, now_ns(), &err), CR_OK);
+        PackedInput got = race_input(match_room(m), 0);
+        ASSERT_TRUE(memcmp(&got, &want, sizeof got) == 0);
+    }
+    ASSERT_EQ_INT(match_phase(m), MATCH_RUNNING);
+    RaceSnapshot snap;
+    match_snapshot(m, &snap);
+    ASSERT_TRUE(snap.cars[0].progress > 1);
+    /* Leaving: the car is retired; match_finish ends the race for all. */
+    ASSERT_EQ_INT(match_retire(m, 0), CR_OK);
+    match_finish(m);
+    ASSERT_EQ_INT(match_phase(m), MATCH_FINISHING);
+    ASSERT_EQ_INT(match_step(m, now_ns(), &err), CR_OK);
+    ASSERT_EQ_INT(match_phase(m), MATCH_DONE);
+    RaceResult res[2];
+    int pts[2];
+    ASSERT_EQ_INT(match_results(m, res, pts), CR_OK);
+    ASSERT_TRUE(res[0].dnf && res[1].dnf);
+    ASSERT_EQ_INT(res[0].dnf_reason, DNF_RETIRED);
+    match_destroy(m);
+    scripts_close(sc);
+}
+
+/* A bot whose throttle encodes the tick of the sensors it was given, so
+ * the input in force shows which state it came from. */
+static const char TICK_BOT[] =
+    "class Bot:\n"
+    "    def on_tick(self, state):\n"
+    "        n = 0\n"
+    "        for i in range(LOOPS):\n"
+    "            n += i\n"
+    "        return {'throttle': (state['tick'] % 251) / 255.0, 'steer': 0.0}\n";
+
+static uint8_t tick_throttle(uint32_t tick) {
+    CarInput in = {.throttle = (float)((tick % 251) / 255.0)};
+    return input_pack(&in).throttle;
+}
+
+/* A match with one bot car (TICK_BOT looping `loops` times per call). */
+static Match *bot_match(Scripts *sc, int loops, char *src, size_t cap, CrError *err) {
+    snprintf(src, cap, "LOOPS = %d\n%s", loops, TICK_BOT);
+    static CarEntry cars[2];
+    CarKind kinds[2] = {CAR_BOT, CAR_AI};
+    make_cars(sc, cars, 2, kinds);
+    static MatchBot bots[2];
+    bots[0] = (MatchBot){.name = "tick_bot.py", .source = src, .source_len = strlen(src)};
+    MatchConfig cfg = {.scripts = sc,
+                       .generator = "forest",
+                       .seed = 1,
+                       .cars = cars,
+                       .n_cars = 2,
+                       .bots = bots,
+                       .botd_path = CR_BOTD_PATH};
+    Match *m = NULL;
+    if (match_create(&cfg, &m, err)) fprintf(stderr, "  match_create: %s\n", err->msg);
+    return m;
+}
+
+TEST(bot_actions_apply_from_the_step_after_their_sensors) {
+    Scripts *sc = open_scripts(NULL, 0);
+    ASSERT_TRUE(sc);
+    char src[1024];
+    CrError err;
+    Match *m = bot_match(sc, 1, src, sizeof src, &err);
+    ASSERT_TRUE(m);
+    const RaceRoom *room = match_room(m);
+    for (int k = 0; k < 300; k++) {
+        uint32_t t = match_tick(m);
+        ASSERT_EQ_INT(match_wait(m, &err), CR_OK);
+        ASSERT_TRUE(match_can_step(m));
+        ASSERT_EQ_INT(match_step(m, now_ns(), &err), CR_OK);
+        /* The step t -> t+1 ran on the actions from the sensors of the
+         * last bot tick at or before t, held in between. */
+        uint32_t from = t - t % CR_BOT_TICK_EVERY;
+        ASSERT_EQ_INT(race_input(room, 0).throttle, tick_throttle(from));
+    }
+    MatchBotStats st;
+    ASSERT_EQ_INT(match_bot_stats(m, 0, &st), CR_OK);
+    ASSERT_EQ_INT(st.late, 0);
+    ASSERT_EQ_INT(st.errors + st.timeouts, 0);
+    /* Bot ticks 0, 3, ..., 300: tick 300's sensors went out after the
+     * step that reached it. */
+    ASSERT_EQ_INT(st.calls, 101);
+    ASSERT_EQ_INT(match_bot_stats(m, 1, &st), CR_ENOTFOUND);
+    match_destroy(m);
+    scripts_close(sc);
+}
+
+TEST(a_late_reply_holds_the_previous_input_and_counts) {
+    ConfigOverride set = {"BOT_EXECUTION_TIMEOUT_MS", "1000"};
+    Scripts *sc = open_scripts(&set, 1);
+    ASSERT_TRUE(sc);
+    char src[1024];
+    CrError err;
+    /* Tens of milliseconds per call: always late when stepped at once. */
+    Match *m = bot_match(sc, 300000, src, sizeof src, &err);
+    ASSERT_TRUE(m);
+    const RaceRoom *room = match_room(m);
+    ASSERT_TRUE(!match_can_step(m));
+    /* Server-style: the step is taken on schedule, the reply is not in. */
+    ASSERT_EQ_INT(match_step(m, now_ns(), &err), CR_OK);
+    ASSERT_EQ_INT(race_input(room, 0).throttle, 0);
+    MatchBotStats st;
+    match_bot_stats(m, 0, &st);
+    ASSERT_EQ_INT(st.late, 1);
+    /* Still outstanding at the next steps: held, counted once. */
+    ASSERT_EQ_INT(match_step(m, now_ns(), &err), CR_OK);
+    ASSERT_EQ_INT(match_step(m, now_ns(), &err), CR_OK);
+    match_bot_stats(m, 0, &st);
+    ASSERT_EQ_INT(st.late, 1);
+    /* Bot tick 3 came while tick 0's reply was outstanding: not sent. */
+    ASSERT_EQ_INT(st.skipped, 1);
+    ASSERT_EQ_INT(match_wait(m, &err), CR_OK);
+    ASSERT_EQ_INT(match_step(m, now_ns(), &err), CR_OK);
+    /* The late reply (sensors of tick 0) is applied on arrival. */
+    ASSERT_EQ_INT(race_input(room, 0).throttle, tick_throttle(0));
+    match_bot_stats(m, 0, &st);
+    ASSERT_EQ_INT(st.timeouts + st.errors, 0);
+    size_t len;
+    const char *log = match_bot_log(m, 0, &len);
+    ASSERT_TRUE(log && memmem(log, len, "reply late", 10));
+    match_destroy(m);
+    scripts_close(sc);
+}
+
+TEST(no_call_waits_for_a_slow_bot) {
+    ConfigOverride set = {"BOT_EXECUTION_TIMEOUT_MS", "1000"};
+    Scripts *sc = open_scripts(&set, 1);
+    ASSERT_TRUE(sc);
+    char src[1024];
+    CrError err;
+    Match *m = bot_match(sc, 3000000, src, sizeof src, &err);
+    ASSERT_TRUE(m);
+    /* Drive it like the server: every call, whatever the bot is doing,
+     * returns at once. 100 ms is far above any call's own work, far below
+     * the bot's time per call. */
+    int64_t worst = 0, t0 = now_ns(), first_reply = -1;
+    int steps = 0;
+    while (now_ns() - t0 < 300000000LL) {
+        struct pollfd fds[CR_MAX_CARS];
+        int64_t wake, a = now_ns();
+        int n = match_fds(m, fds, CR_MAX_CARS, &wake);
+        match_pump(m, now_ns());
+        if (match_can_step(m) && first_reply < 0) first_reply = now_ns() - t0;
+        ASSERT_EQ_INT(match_step(m, now_ns(), &err), CR_OK);
+        int64_t d = now_ns() - a;
+        if (d > worst) worst = d;
+        steps++;
+        (void)n;
+        usleep(2000);
+    }
+    ASSERT_LT(worst, 100e6);
+    /* ...while the bot really was slower than that bound. */
+    ASSERT_TRUE(first_reply < 0 || first_reply > 100000000LL);
+    ASSERT_TRUE(steps > 50);
+    MatchBotStats st;
+    match_bot_stats(m, 0, &st);
+    ASSERT_TRUE(st.late >= 1);
+    ASSERT_TRUE(st.skipped >= 1);
+    match_destroy(m);
+    scripts_close(sc);
+}
+
+TEST(a_rules_failure_aborts_only_its_own_match) {
+    char dir[] = "/tmp/cr_match_XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir));
+    const char *src = getenv("CR_SCRIPTS");
+    char cmd[2048], path[1100];
+    snprintf(cmd, sizeof cmd, "cp -r '%s'/. '%s'", src ? src : "scripts", dir);
+    ASSERT_EQ_INT(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/rules/angry.lua", dir);
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f);
+    fputs(
+        "return { countdown_s = 0, time_limit_s = 300,\n"
+        "  on_checkpoint = function(ev)\n"
+        "    error('no checkpoints today')\n"
+        "  end }\n",
+        f);
+    fclose(f);
+    Scripts *sc;
+    CrError err;
+    ASSERT_EQ_INT(scripts_open(dir, NULL, 0, &sc, &err), CR_OK);
+    CarEntry cars[3];
+    make_cars(sc, cars, 3, NULL);
+    Match *angry, *calm;
+    MatchConfig cfg = {.scripts = sc,
+                       .generator = "coast",
+                       .seed = 4,
+                       .rules = "angry",
+                       .cars = cars,
+                       .n_cars = 3,
+                       .replay_path = "/tmp/cr_match_angry.rpl"};
+    ASSERT_EQ_INT(match_create(&cfg, &angry, &err), CR_OK);
+    cfg.rules = "standard";
+    cfg.replay_path = NULL;
+    ASSERT_EQ_INT(match_create(&cfg, &calm, &err), CR_OK);
+    int angry_rc = CR_OK;
+    while (match_phase(calm) != MATCH_DONE) {
+        CrError e1, e2;
+        int rc = match_step(angry, now_ns(), &e1);
+        if (rc) {
+            angry_rc = rc;
+            ASSERT_CONTAINS(e1.msg, "angry.lua:3: no checkpoints today");
+        }
+        ASSERT_EQ_INT(match_step(calm, now_ns(), &e2), CR_OK);
+    }
+    ASSERT_EQ_INT(angry_rc, CR_ESCRIPT);
+    ASSERT_EQ_INT(match_phase(angry), MATCH_ABORTED);
+    ASSERT_CONTAINS(match_error(angry), "angry.lua:3: no checkpoints today");
+    RaceResult res[3];
+    int pts[3];
+    ASSERT_EQ_INT(match_results(angry, res, pts), CR_EINVAL);
+    /* Stepping an aborted match does nothing; no half replay is left. */
+    uint32_t t = match_tick(angry);
+    ASSERT_EQ_INT(match_step(angry, now_ns(), &err), CR_OK);
+    ASSERT_EQ_INT(match_tick(angry), t);
+    ASSERT_TRUE(access("/tmp/cr_match_angry.rpl", F_OK) != 0);
+    ASSERT_EQ_INT(match_results(calm, res, pts), CR_OK);
+    ASSERT_TRUE(res[0].finished);
+    ASSERT_EQ_INT(pts[0], 25);
+    match_destroy(angry);
+    match_destroy(calm);
+    scripts_close(sc);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ASSERT_EQ_INT(system(cmd), 0);
+}
+
+TEST(bad_configs_are_refused_with_a_reason) {
+    Scripts *sc = open_scripts(NULL, 0);
+    ASSERT_TRUE(sc);
+    CarEntry cars[2];
+    CarKind kinds[2] = {CAR_BOT, CAR_AI};
+    make_cars(sc, cars, 2, kinds);
+    CrError err;
+    Match *m = (Match *)1;
+    MatchConfig cfg = {.scripts = sc, .generator = "forest", .seed = 1, .cars = cars};
+    ASSERT_EQ_INT(match_create(&cfg, &m, &err), CR_EINVAL);
+    ASSERT_TRUE(m == NULL);
+    cfg.n_cars = 2;
+    ASSERT_EQ_INT(match_create(&cfg, &m, &err), CR_EINVAL);
+    ASSERT_CONTAINS(err.msg, "without a bot");
+    cfg.n_cars = 1;
+    cfg.generator = "nowhere";
+    cars[0].kind = CAR_AI;
+    ASSERT_EQ_INT(match_create(&cfg, &m, &err), CR_ENOTFOUND);
+    /* A bot that does not compile: its problems with file and line, or,
+     * for the server, its car retired and the race going on. */
+    cars[0].kind = CAR_BOT;
+    MatchBot bad = {.name = "bad.py", .source = "import os\n", .source_len = 10};
+    cfg.generator = "forest";
+    cfg.bots = &bad;
+    cfg.botd_path = CR_BOTD_PATH;
+    cfg.n_cars = 2;
+    MatchBot bots[2] = {bad, {0}};
+    cfg.bots = bots;
+    ASSERT_EQ_INT(match_create(&cfg, &m, &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "bad.py:1:");
+    cfg.retire_failed_bots = true;
+    ASSERT_EQ_INT(match_create(&cfg, &m, &err), CR_OK);
+    MatchBotStats st;
+    ASSERT_EQ_INT(match_bot_stats(m, 0, &st), CR_OK);
+    ASSERT_TRUE(st.failed);
+    size_t len;
+    const char *why = match_bot_log(m, 0, &len);
+    ASSERT_TRUE(why && memmem(why, len, "bad.py:1:", 9));
+    ASSERT_EQ_INT(match_run(m, &err), CR_OK);
+    RaceResult res[2];
+    int pts[2];
+    ASSERT_EQ_INT(match_results(m, res, pts), CR_OK);
+    ASSERT_TRUE(res[0].finished && res[0].car == 1);
+    ASSERT_EQ_INT(res[1].dnf_reason, DNF_RETIRED);
+    match_destroy(m);
+    scripts_close(sc);
+}
+
+TEST_MAIN
