@@ -21,6 +21,13 @@
  * at the first step after it arrives. The built-in AI follows the same rule
  * (it decides synchronously). Humans hold what match_set_input set last.
  * The replay records the inputs as applied, so it is exact either way.
+ *
+ * Times (now_ns, wake_ns) are CLOCK_MONOTONIC nanoseconds, the bot link's
+ * clock. Until the asynchronous bot link lands, three calls still wait on a
+ * worker: match_create while bots load (spawn + compile + Bot(), a few ms
+ * each), match_step when it revives a dead worker before sending it a
+ * tick, and the finishing step (on_finish + memory). All three live in
+ * race_bots.c, the one file that talks to the link.
  */
 #ifndef CR_MATCH_H
 #define CR_MATCH_H
