@@ -22,6 +22,14 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* CPU time of this thread: on a machine shared with other work it moves far
+ * less than wall time, and the simulation is single-threaded. */
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -58,11 +66,13 @@ static void machine(void) {
  * the AI drives (sensors at 20 Hz) and the inputs are recorded into
  * tape_out; with a tape every car replays the recorded inputs (physics and
  * rules only). Only the stepping is timed, not setting races up. Returns
- * the wall time; *hash combines every race's final hash. */
+ * the wall time, *cpu the thread's CPU time; *hash combines every race's
+ * final hash. */
 static double run_ticks(Scripts *sc, Stage *const *stages, const CarEntry *cars, int n_cars,
                         long ticks, PackedInput *tape_out, const PackedInput *tape, uint64_t *hash,
-                        int *races, int *partial) {
+                        int *races, int *partial, double *cpu) {
     uint64_t h = 0;
+    *cpu = 0;
     double total = 0;
     long t = 0;
     int j = 0;
@@ -81,7 +91,7 @@ static double run_ticks(Scripts *sc, Stage *const *stages, const CarEntry *cars,
             return -1;
         }
         const RaceRoom *room = match_room(m);
-        double t0 = now_s();
+        double t0 = now_s(), c0 = cpu_s();
         for (; t < ticks && match_phase(m) < MATCH_FINISHING; t++) {
             uint32_t tick = race_tick(room);
             /* Inputs change only on bot ticks; the tape is written and read
@@ -100,6 +110,7 @@ static double run_ticks(Scripts *sc, Stage *const *stages, const CarEntry *cars,
                 for (int i = 0; i < n_cars; i++) row[i] = race_input(room, i);
         }
         total += now_s() - t0;
+        *cpu += cpu_s() - c0;
         if (match_phase(m) < MATCH_FINISHING) *partial = 1;
         h = h * 31 + race_hash(room);
         match_destroy(m);
@@ -166,10 +177,11 @@ static int bench_sim(int argc, char **argv) {
         snprintf(covered + o, sizeof covered - o, "%s%s %d", k ? ", " : "", g, k + 1);
     }
     PackedInput *tape = malloc((size_t)ticks * (size_t)n_cars * sizeof *tape);
-    double *full = malloc((size_t)runs * sizeof *full), *phys = malloc((size_t)runs * sizeof *phys);
-    if (!tape || !full || !phys) {
+    double *full = malloc((size_t)runs * 4 * sizeof *full);
+    double *phys = full + runs, *full_cpu = full + 2 * runs, *phys_cpu = full + 3 * runs;
+    if (!tape || !full) {
         cli_error(CMD, "out of memory");
-        free(tape), free(full), free(phys);
+        free(tape), free(full);
         goto out;
     }
     machine();
@@ -181,20 +193,24 @@ static int bench_sim(int argc, char **argv) {
     for (int r = 0; r < runs && ok; r++) {
         uint64_t ha, hb;
         int races, partial;
+        double ca, cb;
         double fa =
-            run_ticks(sc, stages, cars, (int)n_cars, ticks, tape, NULL, &ha, &races, &partial);
+            run_ticks(sc, stages, cars, (int)n_cars, ticks, tape, NULL, &ha, &races, &partial, &ca);
         double fb =
-            run_ticks(sc, stages, cars, (int)n_cars, ticks, NULL, tape, &hb, &races, &partial);
+            run_ticks(sc, stages, cars, (int)n_cars, ticks, NULL, tape, &hb, &races, &partial, &cb);
         if (fa < 0 || fb < 0) {
             ok = false;
             break;
         }
         full[r] = fa / ticks * 1e6;
         phys[r] = fb / ticks * 1e6;
+        full_cpu[r] = ca / ticks * 1e6;
+        phys_cpu[r] = cb / ticks * 1e6;
         printf(
-            "run %d: full %.3f us/tick, physics+rules only %.3f us/tick, %d race(s)%s, hash "
-            "%016" PRIx64 "\n",
-            r + 1, full[r], phys[r], races, partial ? " (the last cut short)" : "", ha);
+            "run %d: full %.3f us/tick (CPU %.3f), physics+rules only %.3f us/tick (CPU %.3f), "
+            "%d race(s)%s, hash %016" PRIx64 "\n",
+            r + 1, full[r], full_cpu[r], phys[r], phys_cpu[r], races,
+            partial ? " (the last cut short)" : "", ha);
         /* The replayed run must land on the same state, and every run on
          * the same hash: otherwise the build is wrong, however fast. */
         if (ha != hb || (r > 0 && ha != ref)) {
@@ -208,14 +224,19 @@ static int bench_sim(int argc, char **argv) {
     }
     if (ok) {
         double mf = median(full, (int)runs), mp = median(phys, (int)runs);
+        double cf = median(full_cpu, (int)runs), cp = median(phys_cpu, (int)runs);
         printf(
-            "median: full %.3f us/tick (%.0fx real time), physics+rules only %.3f us/tick; "
+            "median wall: full %.3f us/tick (%.0fx real time), physics+rules only %.3f us/tick; "
             "sensors+AI %.3f us/tick\n",
             mf, 1e6 / CR_TICK_RATE / mf, mp, mf - mp);
+        printf(
+            "median CPU:  full %.3f us/tick, physics+rules only %.3f us/tick; sensors+AI "
+            "%.3f us/tick\n",
+            cf, cp, cf - cp);
         printf("verification hash: %016" PRIx64 "\n", ref);
         status = 0;
     }
-    free(tape), free(full), free(phys);
+    free(tape), free(full);
 out:
     for (int k = 0; k < BENCH_STAGES; k++) stage_destroy(stages[k]);
     scripts_close(sc);

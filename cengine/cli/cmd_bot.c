@@ -151,7 +151,7 @@ static double mono_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-#define BENCH_RUNS 3
+#define BENCH_RUNS 5
 #define BENCH_CALLS 4000
 
 /* Pins process pid (0 = this one) to CPU 0, or back to every CPU. */
