@@ -113,11 +113,13 @@ static int resimulate(const CommonOpts *common, const Replay *r, const char *pat
     if (match_rules_hash(m) != h->rules_hash)
         fprintf(stderr, "coderally replay: note: rules/%s.lua changed since the recording\n",
                 h->rules);
-    size_t in = 0, hs = 0, ds = 0;
+    size_t in = 0, hs = 0, ds = 0, rt = 0;
     RaceSnapshot snap;
     const RaceRoom *room = match_room(m);
     while (race_tick(room) < r->final_tick) {
         uint32_t tick = race_tick(room);
+        for (; rt < r->n_retires && r->retires[rt].tick <= tick; rt++)
+            match_retire(m, r->retires[rt].car);
         for (; in < r->n_inputs && r->inputs[in].tick <= tick; in++)
             match_set_packed_input(m, r->inputs[in].car, r->inputs[in].input);
         for (; ds < r->n_draw_sets && r->draw_sets[ds].tick <= tick; ds++)
@@ -144,6 +146,9 @@ static int resimulate(const CommonOpts *common, const Replay *r, const char *pat
         }
         if (match_phase(m) == MATCH_DONE || match_phase(m) == MATCH_ABORTED) break;
     }
+    /* Cars retired when the race was ended early, after its last step. */
+    for (; rt < r->n_retires && r->retires[rt].tick <= race_tick(room); rt++)
+        match_retire(m, r->retires[rt].car);
     if (race_tick(room) != r->final_tick || race_hash(room) != r->final_hash) {
         cli_error(CMD,
                   "%s: MISMATCH at the end: tick %u hash %016" PRIx64

@@ -159,6 +159,14 @@ int match_create(const MatchConfig *cfg, Match **out, CrError *err) {
     }
     if ((rc = start_bots(m, cfg, err))) goto fail;
     if (cfg->replay_path && (rc = open_replay(m, cfg, err))) goto fail;
+    for (int b = 0; m->rw && b < race_bots_count(m->bots); b++) {
+        if (!race_bots_failed(m->bots, b, NULL)) continue;
+        rc = replay_writer_retire(m->rw, 0, race_bots_car(m->bots, b));
+        if (rc) {
+            fail(err, rc, "cannot write the replay");
+            goto fail;
+        }
+    }
     if ((rc = begin(m, err))) goto fail;
     *out = m;
     return CR_OK;
@@ -309,13 +317,19 @@ int match_set_packed_input(Match *m, int car, PackedInput in) {
 
 int match_retire(Match *m, int car) {
     if (car < 0 || car >= m->n_cars) return CR_EINVAL;
+    if (m->phase == MATCH_DONE || m->phase == MATCH_ABORTED) return CR_OK;
     size_t before, after;
     race_events(m->s.room, &before);
     int rc = race_retire(m->s.room, car);
     const RaceEvent *ev = race_events(m->s.room, &after);
+    if (rc || after == before) return rc; /* already out */
     /* The DNF event is the bot's to hear with its next tick. */
-    if (m->bots && after > before) race_bots_events(m->bots, ev + before, after - before);
-    return rc;
+    if (m->bots) race_bots_events(m->bots, ev + before, after - before);
+    if (m->rw && replay_writer_retire(m->rw, race_tick(m->s.room), car)) {
+        CrError err;
+        return replay_failed(m, &err);
+    }
+    return CR_OK;
 }
 
 void match_finish(Match *m) {

@@ -8,8 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "match/match.h"
 #include "match/session.h"
+#include "sim/replay.h"
 #include "test.h"
 
 static int64_t now_ns(void) {
@@ -117,6 +119,50 @@ TEST(a_human_car_holds_the_input_it_was_given) {
     ASSERT_TRUE(res[0].dnf && res[1].dnf);
     ASSERT_EQ_INT(res[0].dnf_reason, DNF_RETIRED);
     match_destroy(m);
+    scripts_close(sc);
+}
+
+TEST(a_race_that_lost_cars_replays_exactly) {
+    Scripts *sc = open_scripts(NULL, 0);
+    ASSERT_TRUE(sc);
+    CarEntry cars[3];
+    CarKind kinds[3] = {CAR_HUMAN, CAR_AI, CAR_AI};
+    make_cars(sc, cars, 3, kinds);
+    CrError err;
+    Match *m;
+    const char *path = "/tmp/cr_match_retire.rpl";
+    MatchConfig cfg = {.scripts = sc,
+                       .generator = "mountain",
+                       .seed = 3,
+                       .cars = cars,
+                       .n_cars = 3,
+                       .replay_path = path};
+    ASSERT_EQ_INT(match_create(&cfg, &m, &err), CR_OK);
+    for (int t = 0; t < 700; t++) {
+        CarInput in = {.throttle = 1, .steer = (float)((t / 40) % 3 - 1) * 0.3f};
+        ASSERT_EQ_INT(match_set_input(m, 0, &in), CR_OK);
+        ASSERT_EQ_INT(match_step(m, now_ns(), &err), CR_OK);
+        if (t == 400) ASSERT_EQ_INT(match_retire(m, 0), CR_OK); /* the player left */
+    }
+    match_finish(m); /* the room closed early: the AI cars are retired too */
+    ASSERT_EQ_INT(match_step(m, now_ns(), &err), CR_OK);
+    ASSERT_EQ_INT(match_phase(m), MATCH_DONE);
+    uint64_t hash = race_hash(match_room(m));
+    match_destroy(m);
+    Replay *r;
+    ASSERT_EQ_INT(replay_read(path, &r, &err), CR_OK);
+    ASSERT_EQ_INT(r->n_retires, 3);
+    ASSERT_EQ_INT(r->retires[0].tick, 401);
+    ASSERT_EQ_INT(r->retires[0].car, 0);
+    ASSERT_EQ_INT(r->retires[2].tick, 700);
+    ASSERT_EQ_U64(r->final_hash, hash);
+    replay_free(r);
+    /* `coderally replay verify` re-simulates it to the same hashes. */
+    const char *dir = getenv("CR_SCRIPTS");
+    char *argv[] = {"replay", "verify", (char *)path, "--scripts", (char *)(dir ? dir : "scripts"),
+                    NULL};
+    ASSERT_EQ_INT(cmd_replay(5, argv), 0);
+    remove(path);
     scripts_close(sc);
 }
 
@@ -234,8 +280,7 @@ TEST(no_call_waits_for_a_slow_bot) {
      * returns at once. 100 ms is far above any call's own work, far below
      * the bot's time per call. */
     int64_t worst = 0, t0 = now_ns(), first_reply = -1;
-    int steps = 0;
-    while (now_ns() - t0 < 300000000LL) {
+    for (int steps = 0; steps < 60; steps++) {
         struct pollfd fds[CR_MAX_CARS];
         int64_t wake, a = now_ns();
         int n = match_fds(m, fds, CR_MAX_CARS, &wake);
@@ -244,14 +289,12 @@ TEST(no_call_waits_for_a_slow_bot) {
         ASSERT_EQ_INT(match_step(m, now_ns(), &err), CR_OK);
         int64_t d = now_ns() - a;
         if (d > worst) worst = d;
-        steps++;
         (void)n;
         usleep(2000);
     }
     ASSERT_LT(worst, 100e6);
     /* ...while the bot really was slower than that bound. */
     ASSERT_TRUE(first_reply < 0 || first_reply > 100000000LL);
-    ASSERT_TRUE(steps > 50);
     MatchBotStats st;
     match_bot_stats(m, 0, &st);
     ASSERT_TRUE(st.late >= 1);
