@@ -24,6 +24,8 @@ struct Match {
     bool external;
     int n_cars;
     int bot_of_car[CR_MAX_CARS]; /* index into bots, or -1 */
+    bool ai_drives[CR_MAX_CARS]; /* AI cars and humans handed to the AI */
+    uint64_t seed;
     RaceResult results[CR_MAX_CARS];
     int points[CR_MAX_CARS];
     const RaceEvent *events; /* of the last race step */
@@ -138,6 +140,8 @@ int match_create(const MatchConfig *cfg, Match **out, CrError *err) {
     if (!m) return CR_ENOMEM;
     m->external = cfg->external_inputs;
     m->n_cars = cfg->n_cars;
+    m->seed = cfg->seed;
+    for (int i = 0; i < cfg->n_cars; i++) m->ai_drives[i] = cfg->cars[i].kind == CAR_AI;
     int rc;
     if (cfg->stage) {
         rc = session_start_on(cfg->scripts, cfg->stage, cfg->rules, cfg->cars, cfg->n_cars, &m->s,
@@ -222,6 +226,21 @@ static int finish_step(Match *m, CrError *err) {
     return complete(m, err);
 }
 
+/* On bot ticks, the AI decides from the state now for the next step, as
+ * session_drive_ai does (an AI-only race gives the same result). */
+static void drive_ai(Match *m) {
+    RaceRoom *room = m->s.room;
+    if (race_tick(room) % CR_BOT_TICK_EVERY != 0) return;
+    for (int i = 0; i < m->n_cars; i++) {
+        if (!m->ai_drives[i]) continue;
+        SensorRecord rec;
+        CarInput in;
+        race_sensors(room, i, &rec);
+        ai_drive(&rec, m->s.ai_skill[i], &in);
+        race_set_input(room, i, &in);
+    }
+}
+
 /* One race tick under the timing rule of match.h. */
 static int step_race(Match *m, int64_t now_ns, CrError *err) {
     RaceRoom *room = m->s.room;
@@ -230,7 +249,7 @@ static int step_race(Match *m, int64_t now_ns, CrError *err) {
         race_bots_pump(m->bots, now_ns);
         if (race_bots_apply(m->bots, room, m->rw)) return replay_failed(m, err);
     }
-    if (!m->external) session_drive_ai(&m->s);
+    if (!m->external) drive_ai(m);
     /* Every tick, not only bot ticks: the writer keeps changes only. */
     for (int i = 0; m->rw && i < m->n_cars; i++)
         if (replay_writer_input(m->rw, tick, i, race_input(room, i))) return replay_failed(m, err);
@@ -302,7 +321,18 @@ int match_run(Match *m, CrError *err) {
 }
 
 static bool drives_itself(const Match *m, int car) {
-    return !m->external && race_car(m->s.room, car)->kind != CAR_HUMAN;
+    return !m->external && (race_car(m->s.room, car)->kind != CAR_HUMAN || m->ai_drives[car]);
+}
+
+int match_drive_by_ai(Match *m, int car) {
+    if (car < 0 || car >= m->n_cars || m->external || race_car(m->s.room, car)->kind != CAR_HUMAN)
+        return CR_EINVAL;
+    if (!m->ai_drives[car]) {
+        m->ai_drives[car] = true;
+        /* Past the grid's AI drivers, so their skills stay as they were. */
+        m->s.ai_skill[car] = session_ai_skill(m->seed, CR_MAX_CARS + car);
+    }
+    return CR_OK;
 }
 
 int match_set_input(Match *m, int car, const CarInput *in) {

@@ -127,8 +127,13 @@ int match_run(Match *m, CrError *err);
  * drives itself (AI, bot). */
 int match_set_input(Match *m, int car, const CarInput *in);
 int match_set_packed_input(Match *m, int car, PackedInput in);
-/* Takes a car out of the race (DNF_RETIRED): a player who left. */
+/* Takes a car out of the race (DNF_RETIRED): a player who left. Recorded
+ * in the replay. */
 int match_retire(Match *m, int car);
+/* Hands a human's car to the built-in AI from the next bot tick on (a
+ * player who did not come back in time); match_set_input is refused for it
+ * from then on. CR_EINVAL unless car is a human car. */
+int match_drive_by_ai(Match *m, int car);
 /* Ends the race now: every car still running is retired, then the match
  * goes through MATCH_FINISHING (bots' on_finish and memory) to MATCH_DONE. */
 void match_finish(Match *m);

@@ -107,6 +107,13 @@ TEST(a_human_car_holds_the_input_it_was_given) {
     RaceSnapshot snap;
     match_snapshot(m, &snap);
     ASSERT_TRUE(snap.cars[0].progress > 1);
+    /* A player who does not come back: the AI takes the car over. */
+    ASSERT_EQ_INT(match_drive_by_ai(m, 1), CR_EINVAL);
+    ASSERT_EQ_INT(match_drive_by_ai(m, 0), CR_OK);
+    ASSERT_EQ_INT(match_set_input(m, 0, &in), CR_EINVAL);
+    for (int t = 0; t < 30; t++) ASSERT_EQ_INT(match_step(m, now_ns(), &err), CR_OK);
+    PackedInput now = race_input(match_room(m), 0);
+    ASSERT_TRUE(memcmp(&now, &want, sizeof now) != 0);
     /* Leaving: the car is retired; match_finish ends the race for all. */
     ASSERT_EQ_INT(match_retire(m, 0), CR_OK);
     match_finish(m);
