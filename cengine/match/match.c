@@ -121,8 +121,20 @@ static MatchPhase race_to_match_phase(RacePhase p) {
                                 : MATCH_FINISHING;
 }
 
-/* Every bot loaded: the bots get the state before the first step. */
-static int begin(Match *m, CrError *err) {
+/* Once every bot has loaded (or failed to): the cars of bots that failed
+ * are retired, and the bots get the state before the first step. Until
+ * then the match stays MATCH_STARTING. */
+static int try_begin(Match *m, CrError *err) {
+    if (m->bots && race_bots_loading(m->bots)) return CR_OK;
+    int rc = m->bots ? race_bots_start_result(m->bots, err) : CR_OK;
+    if (rc) return rc;
+    for (int b = 0; b < race_bots_count(m->bots); b++) {
+        if (!race_bots_failed(m->bots, b, NULL)) continue;
+        int car = race_bots_car(m->bots, b);
+        race_retire(m->s.room, car);
+        if (m->rw && replay_writer_retire(m->rw, race_tick(m->s.room), car))
+            return fail(err, CR_EIO, "cannot write the replay");
+    }
     m->phase = race_to_match_phase(race_phase(m->s.room));
     if (m->bots && race_tick(m->s.room) % CR_BOT_TICK_EVERY == 0)
         return race_bots_send(m->bots, m->s.room, err);
@@ -163,15 +175,8 @@ int match_create(const MatchConfig *cfg, Match **out, CrError *err) {
     }
     if ((rc = start_bots(m, cfg, err))) goto fail;
     if (cfg->replay_path && (rc = open_replay(m, cfg, err))) goto fail;
-    for (int b = 0; m->rw && b < race_bots_count(m->bots); b++) {
-        if (!race_bots_failed(m->bots, b, NULL)) continue;
-        rc = replay_writer_retire(m->rw, 0, race_bots_car(m->bots, b));
-        if (rc) {
-            fail(err, rc, "cannot write the replay");
-            goto fail;
-        }
-    }
-    if ((rc = begin(m, err))) goto fail;
+    m->phase = MATCH_STARTING;
+    if ((rc = try_begin(m, err))) goto fail;
     *out = m;
     return CR_OK;
 fail:
@@ -197,8 +202,17 @@ void match_pump(Match *m, int64_t now_ns) {
 }
 
 bool match_can_step(const Match *m) {
-    if (m->phase != MATCH_COUNTDOWN && m->phase != MATCH_RUNNING) return true;
-    return race_bots_ready(m->bots);
+    switch (m->phase) {
+        case MATCH_STARTING:
+            return !race_bots_loading(m->bots);
+        case MATCH_COUNTDOWN:
+        case MATCH_RUNNING:
+            return race_bots_ready(m->bots);
+        case MATCH_FINISHING:
+            return !m->bots || !race_bots_finishing(m->bots);
+        default:
+            return true;
+    }
 }
 
 /* Race over: results, points, the replay's end record. */
@@ -272,9 +286,12 @@ static int step_race(Match *m, int64_t now_ns, CrError *err) {
 int match_step(Match *m, int64_t now_ns, CrError *err) {
     m->n_events = 0;
     switch (m->phase) {
-        case MATCH_STARTING:
-            /* Bots load inside match_create with today's bot link. */
-            return begin(m, err);
+        case MATCH_STARTING: {
+            /* A bot that did not load fails the match (unless its car is
+             * retired instead: retire_failed_bots). */
+            int rc = try_begin(m, err);
+            return rc ? abort_match(m, rc, err) : CR_OK;
+        }
         case MATCH_COUNTDOWN:
         case MATCH_RUNNING: {
             int rc = step_race(m, now_ns, err);

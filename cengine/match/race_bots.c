@@ -57,8 +57,8 @@ static uint64_t bot_seed(uint64_t seed, int i) {
 
 /* The one place bots are started. Today's bot link loads a bot
  * synchronously (spawn + compile + Bot()), so this returns with every bot
- * loaded or failed; with an asynchronous link it would start the loads and
- * race_bots_ready would report them done. */
+ * loaded or failed; with an asynchronous link it starts the loads and
+ * race_bots_loading / race_bots_start_result report how they went. */
 int race_bots_start(const RaceBotsConfig *cfg, BotHost *host, const MatchBot *bots, const int *cars,
                     int n, uint64_t seed, bool retire_failed, RaceBots **out, CrError *err) {
     *out = NULL;
@@ -105,6 +105,17 @@ int race_bots_start(const RaceBotsConfig *cfg, BotHost *host, const MatchBot *bo
         return rc;
     }
     *out = rb;
+    return CR_OK;
+}
+
+/* Today's link has loaded every bot inside race_bots_start. */
+bool race_bots_loading(const RaceBots *rb) {
+    (void)rb;
+    return false;
+}
+
+int race_bots_start_result(const RaceBots *rb, CrError *err) {
+    (void)rb, (void)err;
     return CR_OK;
 }
 
@@ -242,6 +253,11 @@ bool race_bots_finish(RaceBots *rb) {
     }
     rb->finished = true;
     return true;
+}
+
+bool race_bots_finishing(const RaceBots *rb) {
+    (void)rb;
+    return false; /* today's bot_link_finish waits inside race_bots_finish */
 }
 
 int race_bots_count(const RaceBots *rb) {

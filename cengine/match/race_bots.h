@@ -33,12 +33,17 @@ typedef struct {
  * is the race car bots[i] drives. host is a zygote shared with other
  * matches, or NULL to start one owned by rb. seed seeds each bot's
  * `random`. A bot that does not load fails with CR_ESCRIPT and its
- * problems as "NAME:LINE: message" lines in err, unless retire_failed: then
- * its car is listed by race_bots_failed and the others go on. The caller
- * owns *out. */
+ * problems as "NAME:LINE: message" lines in err (here or from
+ * race_bots_start_result), unless retire_failed: then its car is listed by
+ * race_bots_failed and the others go on. The caller owns *out. */
 int race_bots_start(const RaceBotsConfig *cfg, BotHost *host, const MatchBot *bots, const int *cars,
                     int n, uint64_t seed, bool retire_failed, RaceBots **out, CrError *err);
 
+/* True while a bot is still loading (spawn + compile + Bot()). */
+bool race_bots_loading(const RaceBots *rb);
+/* Once none is loading: CR_OK, or (without retire_failed) the first bot's
+ * load error, CR_ESCRIPT with "NAME:LINE: message" lines in err. */
+int race_bots_start_result(const RaceBots *rb, CrError *err);
 /* Bot i failed to load (retire_failed); *why gets the reason. */
 bool race_bots_failed(const RaceBots *rb, int i, const char **why);
 
@@ -62,10 +67,12 @@ int race_bots_apply(RaceBots *rb, RaceRoom *room, ReplayWriter *rw);
 /* Queues the events of the last step for the bots they concern. */
 void race_bots_events(RaceBots *rb, const RaceEvent *events, size_t n);
 
-/* At race end: delivers on_finish and collects each bot's memory. True
- * when every bot is done (a bot whose memory cannot be saved keeps its old
- * memory; its log says why). */
+/* At race end: delivers on_finish and collects each bot's memory; call
+ * again until it returns true, when every bot is done (a bot whose memory
+ * cannot be saved keeps its old memory; its log says why). */
 bool race_bots_finish(RaceBots *rb);
+/* True while finish requests are in flight (waiting would help). */
+bool race_bots_finishing(const RaceBots *rb);
 
 int race_bots_count(const RaceBots *rb);
 void race_bots_stats(const RaceBots *rb, int i, MatchBotStats *out);
