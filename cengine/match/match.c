@@ -284,6 +284,8 @@ static int step_race(Match *m, int64_t now_ns, CrError *err) {
 }
 
 int match_step(Match *m, int64_t now_ns, CrError *err) {
+    CrError scratch;
+    if (!err) err = &scratch; /* the reason stays in match_error */
     m->n_events = 0;
     switch (m->phase) {
         case MATCH_STARTING: {

@@ -107,14 +107,19 @@ int match_fds(const Match *m, struct pollfd *fds, int max, int64_t *wake_ns);
  * are past their hard deadline at now_ns. Never waits. */
 void match_pump(Match *m, int64_t now_ns);
 /* True when match_step would not make a bot late: every reply due for the
- * next step is in or past its deadline (or the match cannot step any more).
- * The flat-out loop waits for this; the server does not. */
+ * next step is in or past its deadline; while starting, every bot has
+ * loaded (or failed to); while finishing, every bot's on_finish and memory
+ * are in; always once done or aborted. The flat-out loop waits for this;
+ * the server does not. */
 bool match_can_step(const Match *m);
 /* Takes one step: the next tick of the race, or the next stage of starting
  * or finishing. Always makes progress in the race phases, late bots or not.
- * CR_OK; CR_ESCRIPT if the rules failed and CR_EIO if the replay could not
- * be written (the match is then MATCH_ABORTED and err says why). Stepping a
- * done or aborted match does nothing. */
+ * When the race ends, the match moves on to MATCH_FINISHING (and on to
+ * MATCH_DONE in the same call when no bot has anything outstanding).
+ * CR_OK; CR_ESCRIPT if the rules failed or (without retire_failed_bots) a
+ * bot did not load, CR_EIO if the replay could not be written (the match is then MATCH_ABORTED and
+ * err, which may be NULL, and match_error say why). Stepping a done or aborted match does nothing.
+ */
 int match_step(Match *m, int64_t now_ns, CrError *err);
 /* Blocking conveniences for the CLI, benchmarks and tests (a server never
  * calls them): match_wait polls the bot sockets until match_can_step;

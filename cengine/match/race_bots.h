@@ -43,7 +43,7 @@ int race_bots_start(const RaceBotsConfig *cfg, BotHost *host, const MatchBot *bo
 bool race_bots_loading(const RaceBots *rb);
 /* Once none is loading: CR_OK, or (without retire_failed) the first bot's
  * load error, CR_ESCRIPT with "NAME:LINE: message" lines in err. */
-int race_bots_start_result(const RaceBots *rb, CrError *err);
+int race_bots_start_result(RaceBots *rb, CrError *err);
 /* Bot i failed to load (retire_failed); *why gets the reason. */
 bool race_bots_failed(const RaceBots *rb, int i, const char **why);
 
