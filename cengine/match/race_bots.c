@@ -193,7 +193,7 @@ int race_bots_apply(RaceBots *rb, RaceRoom *room, ReplayWriter *rw) {
         if (rb->wait[i] == BOT_AWAITING && !rb->late_now[i]) {
             rb->late[i]++;
             rb->late_now[i] = true;
-            bot_link_note(rb->link[i], "[tick %u] reply late: the car holds its input", tick);
+            bot_link_note(rb->link[i], "reply late: the car holds its input");
         }
         if (rb->wait[i] != BOT_REPLIED) continue;
         rb->wait[i] = BOT_IDLE;
