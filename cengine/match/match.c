@@ -107,12 +107,8 @@ static int start_bots(Match *m, const MatchConfig *cfg, CrError *err) {
     RaceBotsConfig bc = {cfg->botd_path, 50, 10, cfg->bot_hard_deadline_ms};
     scripts_config_number(cfg->scripts, "BOT_MEMORY_LIMIT_MB", &bc.memory_limit_mb);
     scripts_config_number(cfg->scripts, "BOT_EXECUTION_TIMEOUT_MS", &bc.timeout_ms);
-    int rc = race_bots_start(&bc, cfg->bot_host, bots, cars, n, cfg->seed, cfg->retire_failed_bots,
-                             &m->bots, err);
-    if (rc) return rc;
-    for (int b = 0; b < n; b++)
-        if (race_bots_failed(m->bots, b, NULL)) race_retire(m->s.room, cars[b]);
-    return CR_OK;
+    return race_bots_start(&bc, cfg->bot_host, bots, cars, n, cfg->seed, cfg->retire_failed_bots,
+                           &m->bots, err);
 }
 
 static MatchPhase race_to_match_phase(RacePhase p) {
@@ -317,9 +313,9 @@ static int64_t mono_ns(void) {
 
 int match_wait(Match *m, CrError *err) {
     while (!match_can_step(m)) {
-        struct pollfd fds[CR_MAX_CARS];
+        struct pollfd fds[MATCH_MAX_FDS];
         int64_t wake;
-        int n = match_fds(m, fds, CR_MAX_CARS, &wake);
+        int n = match_fds(m, fds, MATCH_MAX_FDS, &wake);
         int64_t left_ms = wake == INT64_MAX ? 1000 : (wake - mono_ns() + 999999) / 1000000;
         if (left_ms < 0) left_ms = 0;
         if (poll(fds, (nfds_t)n, (int)(left_ms > 1000 ? 1000 : left_ms)) < 0 && errno != EINTR)

@@ -40,6 +40,9 @@
 #include "coderally.h"
 
 typedef struct Match Match;
+
+/* The most fds match_fds fills: every bot's worker plus a zygote of its own. */
+#define MATCH_MAX_FDS (CR_MAX_CARS + 1)
 typedef struct BotHost BotHost; /* cengine/bot/bot_link.h: one zygote */
 
 typedef enum {

@@ -138,7 +138,7 @@ int main(int argc, char **argv) {
             }
         }
         /* Step every match as far as its bot allows; then wait for any. */
-        struct pollfd fds[AT_ONCE * CR_MAX_CARS];
+        struct pollfd fds[AT_ONCE * MATCH_MAX_FDS];
         int nfds = 0;
         int64_t wake = INT64_MAX;
         for (int s = 0; s < AT_ONCE; s++) {
@@ -186,7 +186,7 @@ int main(int argc, char **argv) {
                 continue;
             }
             int64_t w;
-            nfds += match_fds(sl->m, fds + nfds, CR_MAX_CARS, &w);
+            nfds += match_fds(sl->m, fds + nfds, MATCH_MAX_FDS, &w);
             if (w < wake) wake = w;
         }
         if (nfds) {

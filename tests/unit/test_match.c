@@ -317,9 +317,9 @@ TEST(no_call_waits_for_a_slow_bot) {
      * the bot's time per call. */
     int64_t worst = 0, t0 = now_ns(), first_reply = -1;
     for (int steps = 0; steps < 60; steps++) {
-        struct pollfd fds[CR_MAX_CARS];
+        struct pollfd fds[MATCH_MAX_FDS];
         int64_t wake, a = now_ns();
-        int n = match_fds(m, fds, CR_MAX_CARS, &wake);
+        int n = match_fds(m, fds, MATCH_MAX_FDS, &wake);
         match_pump(m, now_ns());
         if (match_can_step(m) && first_reply < 0) first_reply = now_ns() - t0;
         ASSERT_EQ_INT(match_step(m, now_ns(), &err), CR_OK);
@@ -440,9 +440,9 @@ TEST(a_live_race_gives_what_a_local_race_gives) {
     for (uint32_t k = 1; match_tick(b) < 240; k++) {
         int64_t due = t0 + (int64_t)k * 1000000000 / CR_TICK_RATE;
         for (int64_t now = now_ns(); now < due; now = now_ns()) {
-            struct pollfd fds[CR_MAX_CARS];
+            struct pollfd fds[MATCH_MAX_FDS];
             int64_t wake;
-            int n = match_fds(b, fds, CR_MAX_CARS, &wake);
+            int n = match_fds(b, fds, MATCH_MAX_FDS, &wake);
             if (wake > due) wake = due;
             int ms = (int)((wake - now) / 1000000);
             ASSERT_TRUE(poll(fds, (nfds_t)n, ms < 0 ? 0 : ms) >= 0);
