@@ -104,7 +104,7 @@ static int start_bots(Match *m, const MatchConfig *cfg, CrError *err) {
         cars[n++] = i;
     }
     if (!n) return CR_OK;
-    RaceBotsConfig bc = {cfg->botd_path, 50, 10, cfg->bot_hard_deadline_ms};
+    RaceBotsConfig bc = {cfg->botd_path, 50, 10, cfg->bot_hard_deadline_ms, cfg->cars};
     scripts_config_number(cfg->scripts, "BOT_MEMORY_LIMIT_MB", &bc.memory_limit_mb);
     scripts_config_number(cfg->scripts, "BOT_EXECUTION_TIMEOUT_MS", &bc.timeout_ms);
     return race_bots_start(&bc, cfg->bot_host, bots, cars, n, cfg->seed, cfg->retire_failed_bots,
