@@ -190,11 +190,11 @@ void match_destroy(Match *m) {
 
 int match_fds(const Match *m, struct pollfd *fds, int max, int64_t *wake_ns) {
     *wake_ns = INT64_MAX;
-    return race_bots_fds(m->bots, fds, max, wake_ns);
+    return race_bots_fds(m->bots, fds, max, wake_ns, false);
 }
 
 void match_pump(Match *m, int64_t now_ns) {
-    race_bots_pump(m->bots, now_ns);
+    race_bots_pump(m->bots, now_ns, false);
 }
 
 bool match_can_step(const Match *m) {
@@ -256,7 +256,7 @@ static int step_race(Match *m, int64_t now_ns, CrError *err) {
     RaceRoom *room = m->s.room;
     uint32_t tick = race_tick(room);
     if (m->bots) {
-        race_bots_pump(m->bots, now_ns);
+        race_bots_pump(m->bots, now_ns, false);
         if (race_bots_apply(m->bots, room, m->rw)) return replay_failed(m, err);
     }
     if (!m->external) drive_ai(m);
@@ -313,14 +313,15 @@ static int64_t mono_ns(void) {
 
 int match_wait(Match *m, CrError *err) {
     while (!match_can_step(m)) {
-        struct pollfd fds[MATCH_MAX_FDS];
-        int64_t wake;
-        int n = match_fds(m, fds, MATCH_MAX_FDS, &wake);
+        /* A shared zygote included: nobody else pumps it while we wait. */
+        struct pollfd fds[256];
+        int64_t wake = INT64_MAX;
+        int n = race_bots_fds(m->bots, fds, 256, &wake, true);
         int64_t left_ms = wake == INT64_MAX ? 1000 : (wake - mono_ns() + 999999) / 1000000;
         if (left_ms < 0) left_ms = 0;
         if (poll(fds, (nfds_t)n, (int)(left_ms > 1000 ? 1000 : left_ms)) < 0 && errno != EINTR)
             return fail(err, CR_EIO, "poll: %s", strerror(errno));
-        match_pump(m, mono_ns());
+        race_bots_pump(m->bots, mono_ns(), true);
     }
     return CR_OK;
 }

@@ -104,7 +104,9 @@ void match_destroy(Match *m);
 
 /* The sockets to watch for POLLIN (at most max), and in *wake_ns the
  * earliest time (CLOCK_MONOTONIC ns) match_pump must run even if none is
- * readable (INT64_MAX if none). Returns the number of fds filled. */
+ * readable (INT64_MAX if none). Returns the number of fds filled. These are
+ * the match's own bot workers (and its zygote if it started one); a zygote
+ * shared through cfg.bot_host is its owner's to poll and pump. */
 int match_fds(const Match *m, struct pollfd *fds, int max, int64_t *wake_ns);
 /* Reads whatever the bots have sent and kills the workers whose requests
  * are past their hard deadline at now_ns. Never waits. */

@@ -150,7 +150,8 @@ int race_bots_send(RaceBots *rb, const RaceRoom *room, CrError *err) {
     return CR_OK;
 }
 
-void race_bots_pump(RaceBots *rb, int64_t now_ns) {
+void race_bots_pump(RaceBots *rb, int64_t now_ns, bool whole_host) {
+    (void)whole_host; /* today's zygote is only read while a worker is spawned */
     if (!rb) return;
     for (int i = 0; i < rb->n; i++) {
         if (rb->wait[i] != BOT_AWAITING) continue;
@@ -165,7 +166,9 @@ bool race_bots_ready(const RaceBots *rb) {
     return true;
 }
 
-int race_bots_fds(const RaceBots *rb, struct pollfd *fds, int max, int64_t *deadline_ns) {
+int race_bots_fds(const RaceBots *rb, struct pollfd *fds, int max, int64_t *deadline_ns,
+                  bool whole_host) {
+    (void)whole_host;
     int k = 0;
     for (int i = 0; rb && i < rb->n; i++) {
         if (rb->wait[i] != BOT_AWAITING) continue;

@@ -52,13 +52,18 @@ bool race_bots_failed(const RaceBots *rb, int i, const char **why);
  * events queued for it. A bot whose previous reply is still outstanding is
  * not sent this tick (it counts as skipped). */
 int race_bots_send(RaceBots *rb, const RaceRoom *room, CrError *err);
-/* Reads replies that have arrived and expires overdue requests at now_ns. */
-void race_bots_pump(RaceBots *rb, int64_t now_ns);
+/* Reads replies that have arrived and expires overdue requests at now_ns.
+ * The zygote is pumped too if rb owns it, or if whole_host (the blocking
+ * loop of match_wait, which nobody else pumps for); a shared zygote is
+ * otherwise its owner's to pump, once for all its matches. */
+void race_bots_pump(RaceBots *rb, int64_t now_ns, bool whole_host);
 /* True when no reply is outstanding. */
 bool race_bots_ready(const RaceBots *rb);
-/* Fills fds with the sockets of outstanding requests (at most max); returns
- * how many; *deadline_ns gets the earliest hard deadline (or is unchanged). */
-int race_bots_fds(const RaceBots *rb, struct pollfd *fds, int max, int64_t *deadline_ns);
+/* Fills fds with the sockets to watch (at most max): this match's workers,
+ * and the zygote's under the same rule as race_bots_pump; returns how many;
+ * *deadline_ns gets the earliest deadline (or is unchanged). */
+int race_bots_fds(const RaceBots *rb, struct pollfd *fds, int max, int64_t *deadline_ns,
+                  bool whole_host);
 /* Before the step from the room's current tick: sets the input of every bot
  * whose reply is in and not yet applied (neutral for a failed call) and
  * records it and its drawings in rw (may be NULL); counts still outstanding
