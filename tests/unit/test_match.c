@@ -342,7 +342,7 @@ TEST(no_call_waits_for_a_slow_bot) {
 TEST(a_rules_failure_aborts_only_its_own_match) {
     char dir[] = "/tmp/cr_match_XXXXXX";
     Scripts *sc = scripts_copy(dir, "angry",
-                               "return { countdown_s = 0, time_limit_s = 300,\n"
+                               "return { name = 'angry', countdown_s = 0, time_limit_s = 300,\n"
                                "  on_checkpoint = function(ev)\n"
                                "    error('no checkpoints today')\n"
                                "  end }\n");
@@ -419,7 +419,8 @@ static Match *template_match(Scripts *sc, const char *replay, char **src, CrErro
 
 TEST(a_live_race_gives_what_a_local_race_gives) {
     char dir[] = "/tmp/cr_match_XXXXXX";
-    Scripts *sc = scripts_copy(dir, "quick", "return { countdown_s = 0, time_limit_s = 300 }\n");
+    Scripts *sc = scripts_copy(dir, "quick",
+                               "return { name = 'quick', countdown_s = 0, time_limit_s = 300 }\n");
     ASSERT_TRUE(sc);
     CrError err;
     char *src_a = NULL, *src_b = NULL;
