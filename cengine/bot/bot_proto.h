@@ -83,10 +83,11 @@ enum { BOT_FLAG_RESTART = 1 };
 /* Outcome of one call into bot code, as the worker reports it. */
 typedef enum {
     BOT_STATUS_OK = 0,
-    BOT_STATUS_ERROR = 1,   /* exception, bad return value: neutral input */
-    BOT_STATUS_TIMEOUT = 2, /* CPU budget exceeded: neutral input */
-    BOT_STATUS_COMPILE = 3, /* INIT: the source does not pass the policy */
-    BOT_STATUS_CRASH = 4    /* host-side only: worker died, killed or hung */
+    BOT_STATUS_ERROR = 1,      /* exception, bad return value: neutral input */
+    BOT_STATUS_TIMEOUT = 2,    /* CPU budget exceeded: neutral input */
+    BOT_STATUS_COMPILE = 3,    /* INIT: the source does not pass the policy */
+    BOT_STATUS_CRASH = 4,      /* host-side only: worker died, killed or hung */
+    BOT_STATUS_UNAVAILABLE = 5 /* host-side only: no worker ready (starting, reviving) */
 } BotStatus;
 
 /* Bot events (a subset of EventType) as they travel in a tick. */

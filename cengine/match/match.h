@@ -23,11 +23,15 @@
  * The replay records the inputs as applied, so it is exact either way.
  *
  * Times (now_ns, wake_ns) are CLOCK_MONOTONIC nanoseconds, the bot link's
- * clock. Until the asynchronous bot link lands, three calls still wait on a
- * worker: match_create while bots load (spawn + compile + Bot(), a few ms
- * each), match_step when it revives a dead worker before sending it a
- * tick, and the finishing step (on_finish + memory). All three live in
- * race_bots.c, the one file that talks to the link.
+ * clock. Bots load, are revived and finish in the background (the bot
+ * link's state machines): no call here waits for a worker or the zygote,
+ * except match_wait and match_run, which poll by design.
+ *
+ * One zygote for many matches (the server): pass it as cfg.bot_host, poll
+ * bot_host_pollfds (it covers every worker of every match) instead of
+ * match_fds, call bot_host_pump (or bot_host_pump_polled) once per wake-up,
+ * then match_pump for each match. A match that starts its own zygote (the
+ * CLI) puts it in match_fds and pumps it in match_pump.
  */
 #ifndef CR_MATCH_H
 #define CR_MATCH_H
@@ -94,10 +98,14 @@ typedef struct {
     const char *replay_path; /* write a replay here at the end; NULL = none */
 } MatchConfig;
 
-/* Sets up the match: stage, rules, room, AI, bots, replay file. Bots are
- * started from here; until the last one has loaded the match is
- * MATCH_STARTING. On failure nothing is left allocated and err says why
- * (a bot's problems as "NAME:LINE: message" lines). The caller owns *out. */
+/* Sets up the match: stage, rules, room, AI, bots, replay file. Bots start
+ * loading here; until the last one has loaded (or failed to) the match is
+ * MATCH_STARTING and match_step does not advance the race. On failure
+ * nothing is left allocated and err says why. A bot that does not load is
+ * reported by the match_step that finds it (CR_ESCRIPT, its problems as
+ * "NAME:LINE: message" lines; the match is then aborted), or, with
+ * retire_failed_bots, its car is retired and the race goes on. The caller
+ * owns *out. */
 int match_create(const MatchConfig *cfg, Match **out, CrError *err);
 /* Ends everything the match owns (bot workers included). NULL does nothing. */
 void match_destroy(Match *m);
@@ -105,8 +113,9 @@ void match_destroy(Match *m);
 /* The sockets to watch for POLLIN (at most max), and in *wake_ns the
  * earliest time (CLOCK_MONOTONIC ns) match_pump must run even if none is
  * readable (INT64_MAX if none). Returns the number of fds filled. These are
- * the match's own bot workers (and its zygote if it started one); a zygote
- * shared through cfg.bot_host is its owner's to poll and pump. */
+ * the match's own bot workers (and its zygote and all of its sockets if it
+ * started one); a zygote shared through cfg.bot_host is its owner's to poll
+ * and pump (see above). */
 int match_fds(const Match *m, struct pollfd *fds, int max, int64_t *wake_ns);
 /* Reads whatever the bots have sent and kills the workers whose requests
  * are past their hard deadline at now_ns. Never waits. */
@@ -167,9 +176,11 @@ int match_results(const Match *m, RaceResult *out, int *points);
 
 /* Per-bot figures. late: replies not in when their step was taken (the car
  * held its previous input); skipped: bot ticks not sent because the
- * previous reply was still outstanding. */
+ * previous reply was still outstanding; unavailable: bot ticks while the
+ * worker was being replaced. */
 typedef struct {
     long calls, timeouts, errors, restarts, late, skipped;
+    long unavailable;         /* ticks with no worker ready (loading again): neutral input */
     double mean_us, worst_us; /* round trip of on_tick calls */
     bool failed;              /* did not load (retire_failed_bots): car retired */
 } MatchBotStats;

@@ -2,7 +2,8 @@
  * race_bots.c - the Python bots of one match (see race_bots.h): one
  * sandboxed worker per bot from a coderally-botd zygote; each bot tick sends
  * every bot its sensor record at once, and the replies are applied as they
- * come in, never waited for.
+ * come in, never waited for. Loading, reviving and finishing run in the
+ * background in the bot link's state machines.
  */
 #include "match/race_bots.h"
 
@@ -17,6 +18,9 @@ typedef enum { BOT_IDLE, BOT_AWAITING, BOT_REPLIED } BotWait;
 struct RaceBots {
     BotHost *host;
     bool own_host;
+    bool retire_failed;
+    bool finish_started;
+    char *name[CR_MAX_CARS]; /* for messages: the bot's file name */
     int n;
     int car[CR_MAX_CARS];
     BotLink *link[CR_MAX_CARS];
@@ -55,10 +59,8 @@ static uint64_t bot_seed(uint64_t seed, int i) {
     return z ^ (z >> 31);
 }
 
-/* The one place bots are started. Today's bot link loads a bot
- * synchronously (spawn + compile + Bot()), so this returns with every bot
- * loaded or failed; with an asynchronous link it starts the loads and
- * race_bots_loading / race_bots_start_result report how they went. */
+/* The one place bots are started: the links load in the background
+ * (race_bots_loading, race_bots_start_result). */
 int race_bots_start(const RaceBotsConfig *cfg, BotHost *host, const MatchBot *bots, const int *cars,
                     int n, uint64_t seed, bool retire_failed, RaceBots **out, CrError *err) {
     *out = NULL;
@@ -70,6 +72,7 @@ int race_bots_start(const RaceBotsConfig *cfg, BotHost *host, const MatchBot *bo
     if (!rb) return CR_ENOMEM;
     int rc = CR_OK;
     rb->host = host;
+    rb->retire_failed = retire_failed;
     if (!host) {
         rc = bot_host_start(cfg->botd_path, &rb->host, err);
         rb->own_host = rc == CR_OK;
@@ -78,25 +81,24 @@ int race_bots_start(const RaceBotsConfig *cfg, BotHost *host, const MatchBot *bo
         const char *name = bots[i].name ? bots[i].name : "bot";
         rb->car[i] = cars[i];
         rb->n = i + 1;
-        if (bots[i].source_len > BOT_SOURCE_MAX) {
-            snprintf(err->msg, sizeof err->msg, "%.900s:1: the source is over %u bytes", name,
-                     BOT_SOURCE_MAX);
-            rc = CR_ESCRIPT;
-        } else {
-            const char *base = strrchr(name, '/');
-            BotSpec spec = {.name = base ? base + 1 : name,
-                            .source = bots[i].source ? bots[i].source : "",
-                            .source_len = bots[i].source ? bots[i].source_len : 0,
-                            .memory_json = bots[i].memory_json,
-                            .seed = bot_seed(seed, i),
-                            .tick_budget_ms = cfg->timeout_ms,
-                            .hard_deadline_ms = cfg->hard_deadline_ms,
-                            .memory_limit_mb = cfg->memory_limit_mb,
-                            .has_car = cfg->cars != NULL,
-                            .car = cfg->cars ? cfg->cars[cars[i]].stats : (CarStats){0}};
-            rc = bot_link_create(rb->host, &spec, &rb->link[i], err);
-            if (rc == CR_ESCRIPT) prefix_lines(err, name);
+        rb->name[i] = strdup(name);
+        if (!rb->name[i]) {
+            rc = CR_ENOMEM;
+            break;
         }
+        const char *base = strrchr(name, '/');
+        BotSpec spec = {.name = base ? base + 1 : name,
+                        .source = bots[i].source ? bots[i].source : "",
+                        .source_len = bots[i].source ? bots[i].source_len : 0,
+                        .memory_json = bots[i].memory_json,
+                        .seed = bot_seed(seed, i),
+                        .tick_budget_ms = cfg->timeout_ms,
+                        .hard_deadline_ms = cfg->hard_deadline_ms,
+                        .memory_limit_mb = cfg->memory_limit_mb,
+                        .has_car = cfg->cars != NULL,
+                        .car = cfg->cars ? cfg->cars[cars[i]].stats : (CarStats){0}};
+        rc = bot_link_create(rb->host, &spec, &rb->link[i], err);
+        if (rc == CR_ESCRIPT) prefix_lines(err, name);
         if (rc && retire_failed && rc != CR_ENOMEM) {
             rb->failed[i] = strdup(err->msg);
             rc = rb->failed[i] ? CR_OK : CR_ENOMEM;
@@ -110,14 +112,26 @@ int race_bots_start(const RaceBotsConfig *cfg, BotHost *host, const MatchBot *bo
     return CR_OK;
 }
 
-/* Today's link has loaded every bot inside race_bots_start. */
 bool race_bots_loading(const RaceBots *rb) {
-    (void)rb;
+    for (int i = 0; rb && i < rb->n; i++) {
+        CrError e;
+        if (rb->link[i] && bot_link_start_result(rb->link[i], &e) == 1) return true;
+    }
     return false;
 }
 
 int race_bots_start_result(RaceBots *rb, CrError *err) {
-    (void)rb, (void)err;
+    for (int i = 0; i < rb->n; i++) {
+        if (!rb->link[i]) continue;
+        int rc = bot_link_start_result(rb->link[i], err);
+        if (rc == CR_OK || rc == 1) continue;
+        prefix_lines(err, rb->name[i]);
+        if (!rb->retire_failed) return rc;
+        rb->failed[i] = strdup(err->msg);
+        if (!rb->failed[i]) return CR_ENOMEM;
+        bot_link_destroy(rb->link[i]);
+        rb->link[i] = NULL;
+    }
     return CR_OK;
 }
 
@@ -151,8 +165,9 @@ int race_bots_send(RaceBots *rb, const RaceRoom *room, CrError *err) {
 }
 
 void race_bots_pump(RaceBots *rb, int64_t now_ns, bool whole_host) {
-    (void)whole_host; /* today's zygote is only read while a worker is spawned */
     if (!rb) return;
+    /* A shared zygote is its owner's to pump (once for all its matches). */
+    if (rb->own_host || whole_host) bot_host_pump(rb->host);
     for (int i = 0; i < rb->n; i++) {
         if (rb->wait[i] != BOT_AWAITING) continue;
         if (!bot_link_pump(rb->link[i])) bot_link_expire(rb->link[i], now_ns);
@@ -168,13 +183,20 @@ bool race_bots_ready(const RaceBots *rb) {
 
 int race_bots_fds(const RaceBots *rb, struct pollfd *fds, int max, int64_t *deadline_ns,
                   bool whole_host) {
-    (void)whole_host;
+    if (!rb) return 0;
+    if (rb->own_host || whole_host) { /* the zygote and every link */
+        int64_t wake;
+        size_t k = bot_host_pollfds(rb->host, fds, (size_t)max, &wake);
+        if (wake < *deadline_ns) *deadline_ns = wake;
+        return (int)k;
+    }
     int k = 0;
-    for (int i = 0; rb && i < rb->n; i++) {
-        if (rb->wait[i] != BOT_AWAITING) continue;
+    for (int i = 0; i < rb->n; i++) {
+        if (!rb->link[i]) continue;
         int64_t d = bot_link_deadline(rb->link[i]);
         if (d < *deadline_ns) *deadline_ns = d;
-        if (k < max) fds[k++] = (struct pollfd){bot_link_fd(rb->link[i]), POLLIN, 0};
+        int fd = bot_link_fd(rb->link[i]);
+        if (fd >= 0 && k < max) fds[k++] = (struct pollfd){fd, POLLIN, 0};
     }
     return k;
 }
@@ -244,25 +266,27 @@ void race_bots_events(RaceBots *rb, const RaceEvent *events, size_t n) {
     }
 }
 
-/* Today's bot link finishes synchronously; with an asynchronous one this
- * starts the finish requests and reports true once they are all answered. */
+/* Starts every bot's finish (on_finish, then self.memory) once; true when
+ * all are done. */
 bool race_bots_finish(RaceBots *rb) {
-    if (rb->finished) return true;
-    for (int i = 0; i < rb->n; i++) {
-        if (!rb->link[i]) continue;
-        CrError e;
-        /* A bot whose memory cannot be saved keeps its old memory; its log
-         * says why. The race result stands either way. */
-        (void)bot_link_finish(rb->link[i], rb->pending[i], rb->n_pending[i], &e);
-        rb->n_pending[i] = 0;
+    if (!rb->finish_started) {
+        rb->finish_started = true;
+        for (int i = 0; i < rb->n; i++) {
+            if (!rb->link[i]) continue;
+            /* A bot whose memory cannot be saved keeps its old memory; its
+             * log says why. The race result stands either way. */
+            (void)bot_link_finish(rb->link[i], rb->pending[i], rb->n_pending[i]);
+            rb->n_pending[i] = 0;
+        }
     }
-    rb->finished = true;
-    return true;
+    return !race_bots_finishing(rb);
 }
 
 bool race_bots_finishing(const RaceBots *rb) {
-    (void)rb;
-    return false; /* today's bot_link_finish waits inside race_bots_finish */
+    if (!rb->finish_started) return false;
+    for (int i = 0; i < rb->n; i++)
+        if (rb->link[i] && bot_link_state(rb->link[i]) != BOT_LINK_FINISHED) return true;
+    return false;
 }
 
 int race_bots_count(const RaceBots *rb) {
@@ -282,6 +306,7 @@ void race_bots_stats(const RaceBots *rb, int i, MatchBotStats *out) {
     out->timeouts = st.timeouts;
     out->errors = st.errors;
     out->restarts = st.restarts;
+    out->unavailable = st.unavailable;
     out->mean_us = st.calls ? st.total_us / (double)st.calls : 0;
     out->worst_us = st.worst_us;
 }
@@ -311,6 +336,7 @@ void race_bots_destroy(RaceBots *rb) {
     for (int i = 0; i < CR_MAX_CARS; i++) {
         bot_link_destroy(rb->link[i]);
         free(rb->failed[i]);
+        free(rb->name[i]);
     }
     if (rb->own_host) bot_host_stop(rb->host);
     free(rb);

@@ -138,7 +138,7 @@ int main(int argc, char **argv) {
             }
         }
         /* Step every match as far as its bot allows; then wait for any. */
-        struct pollfd fds[AT_ONCE * MATCH_MAX_FDS];
+        struct pollfd fds[AT_ONCE * MATCH_MAX_FDS + 64];
         int nfds = 0;
         int64_t wake = INT64_MAX;
         for (int s = 0; s < AT_ONCE; s++) {
@@ -189,6 +189,11 @@ int main(int argc, char **argv) {
             nfds += match_fds(sl->m, fds + nfds, MATCH_MAX_FDS, &w);
             if (w < wake) wake = w;
         }
+        /* The shared zygote (and every link it serves) is ours to poll. */
+        int64_t hw;
+        nfds +=
+            (int)bot_host_pollfds(host, fds + nfds, sizeof fds / sizeof *fds - (size_t)nfds, &hw);
+        if (hw < wake) wake = hw;
         if (nfds) {
             int64_t left = wake == INT64_MAX ? 1000 : (wake - now_ns()) / 1000000 + 1;
             if (poll(fds, (nfds_t)nfds,
@@ -198,6 +203,7 @@ int main(int argc, char **argv) {
                 errno != EINTR)
                 break;
         }
+        bot_host_pump(host);
         for (int s = 0; s < AT_ONCE; s++)
             if (slot[s].m) match_pump(slot[s].m, now_ns());
     }
