@@ -74,6 +74,7 @@ struct BotLink {
     char *name, *source, *memory_in;
     size_t source_len;
     BotSpec spec;
+    SurfaceTable surfaces; /* spec.surfaces points here */
     BotLinkState state;
     Phase phase;
     int fd, pidfd;
@@ -653,6 +654,15 @@ static void link_send_init(BotLink *l, int64_t now) {
         bot_buf_f64(b, k->handling);
         bot_buf_f64(b, k->weight);
     }
+    const SurfaceTable *sf = &l->surfaces;
+    bot_buf_u8(b, (uint8_t)sf->count);
+    for (int i = 0; i < sf->count; i++) {
+        bot_buf_str(b, sf->s[i].name, strlen(sf->s[i].name));
+        bot_buf_f64(b, sf->s[i].grip);
+        bot_buf_f64(b, sf->s[i].drag);
+        bot_buf_f64(b, sf->s[i].top_speed);
+    }
+    bot_buf_u8(b, (uint8_t)sf->verge);
     l->out_off = 0;
     l->phase = PH_LOAD;
     l->wake_ns = now + ms_to_ns(load_deadline_ms(&l->spec));
@@ -992,6 +1002,9 @@ int bot_link_create(BotHost *host, const BotSpec *spec, BotLink **out, CrError *
     if (!l) return fail(err, CR_ENOMEM, "out of memory");
     l->fd = l->pidfd = -1;
     l->spec = *spec;
+    /* Own copy: a revive re-sends it, whoever owned the caller's. */
+    l->surfaces = spec->surfaces ? *spec->surfaces : *surface_table_default();
+    l->spec.surfaces = &l->surfaces;
     if (l->spec.tick_budget_ms <= 0) l->spec.tick_budget_ms = 10;
     if (l->spec.start_budget_ms <= 0) l->spec.start_budget_ms = 1000;
     if (l->spec.memory_limit_mb <= 0) l->spec.memory_limit_mb = 50;

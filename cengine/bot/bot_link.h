@@ -97,6 +97,8 @@ typedef struct {
     bool check_only;         /* compile under the policy and stop (bot check) */
     bool has_car;            /* car is the bot's car: enables coderally.predict() */
     CarStats car;
+    const SurfaceTable *surfaces; /* the stage's: names bots see, predict()'s physics; NULL:
+                                     the default. Copied by bot_link_create. */
 } BotSpec;
 
 typedef enum {

@@ -31,6 +31,9 @@
  *                u32 nitro_capacity, nitro_duration, f64 handling, weight]
  *                (the bot's car for coderally.predict(); a worker accepts
  *                an INIT that ends before has_car: predict() is then off)
+ *                [, u8 n_surfaces, n x (str name, f64 grip, drag, top_speed),
+ *                u8 verge] (the stage's surface table: the names states
+ *                carry and predict()'s physics; absent: the default table)
  *   BOT_INIT_REPLY  u8 BotStatus, str problems ("LINE: message" per line), str log
  *   BOT_TICK     u32 tick, u16 n_events, n x BotWireEvent, u32 sensor_size,
  *                SensorRecord (raw, same build on both sides)

@@ -75,6 +75,7 @@ static int open_replay(Match *m, const MatchConfig *cfg, CrError *err) {
     snprintf(h->generator, sizeof h->generator, "%s", gi->name);
     snprintf(h->generator_version, sizeof h->generator_version, "%s", gi->version);
     h->seed = cfg->seed;
+    h->surfaces_hash = stage_surfaces(m->s.stage)->hash;
     h->n_params = (int)cfg->n_params;
     for (size_t i = 0; i < cfg->n_params; i++) {
         snprintf(h->param_key[i], sizeof h->param_key[i], "%s", cfg->params[i].key);
@@ -104,7 +105,8 @@ static int start_bots(Match *m, const MatchConfig *cfg, CrError *err) {
         cars[n++] = i;
     }
     if (!n) return CR_OK;
-    RaceBotsConfig bc = {cfg->botd_path, 50, 10, cfg->bot_hard_deadline_ms, cfg->cars};
+    RaceBotsConfig bc = {
+        cfg->botd_path, 50, 10, cfg->bot_hard_deadline_ms, cfg->cars, stage_surfaces(m->s.stage)};
     scripts_config_number(cfg->scripts, "BOT_MEMORY_LIMIT_MB", &bc.memory_limit_mb);
     scripts_config_number(cfg->scripts, "BOT_EXECUTION_TIMEOUT_MS", &bc.timeout_ms);
     return race_bots_start(&bc, cfg->bot_host, bots, cars, n, cfg->seed, cfg->retire_failed_bots,
@@ -246,7 +248,7 @@ static void drive_ai(Match *m) {
         SensorRecord rec;
         CarInput in;
         race_sensors(room, i, &rec);
-        ai_drive(&rec, m->s.ai_skill[i], &in);
+        ai_drive_on(race_stage(room), &rec, m->s.ai_skill[i], &in);
         race_set_input(room, i, &in);
     }
 }
