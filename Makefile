@@ -5,7 +5,7 @@ JOBS    ?= $(shell nproc)
 DEBUG   := $(BUILD)/debug
 RELEASE := $(BUILD)/release
 
-.PHONY: all setup build debug release run test bench format clean
+.PHONY: all setup build debug release web run test bench format clean
 
 all: build
 
@@ -26,12 +26,29 @@ release: setup $(RELEASE)/build.ninja
 
 build: debug release
 
-run: release
+run: release web
 	$(RELEASE)/coderally race --generator mountain --seed 7 --ai 5 \
 	  --bot botsandbox/templates/checkpoint_follower.py
 
-test: debug release
+test: debug release web
 	cd $(DEBUG) && ctest --output-on-failure -j $(JOBS)
+
+# The browser client: npm ci only when the lock file is newer than the
+# installed modules, the engine to WebAssembly, then vite build into web/dist.
+WEB_SRC := $(shell find web/src web/index.html web/vite.config.js -type f -not -path 'web/src/wasm/*' 2>/dev/null)
+WASM_SRC := $(wildcard cengine/sim/*.[ch] cengine/stage/*.[ch] cengine/util/*.[ch] cengine/wasm/*.[ch] cengine/include/*.h) web/scripts/build-wasm.sh
+
+web/node_modules/.ci-stamp: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web/src/wasm/crengine.js: $(WASM_SRC)
+	bash web/scripts/build-wasm.sh
+
+web/dist/index.html: web/node_modules/.ci-stamp web/src/wasm/crengine.js $(WEB_SRC) $(wildcard botsandbox/templates/*.py)
+	cd web && npm run build
+
+web: setup web/dist/index.html
 
 bench: release
 	$(RELEASE)/coderally bench sim
