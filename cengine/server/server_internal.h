@@ -34,8 +34,8 @@ typedef struct Server {
     bool reloading; /* a ReloadJob holds the scripts */
     lws_sorted_usec_list_t scripts_watch;
     char scripts_broken[1024]; /* the last reload error reported, to say it once */
-    Scripts *loop_scripts; /* the loop thread's own, for starting races */
-    BotHost *race_host;    /* the sandbox zygote the races' bots come from */
+    Scripts *loop_scripts;     /* the loop thread's own, for starting races */
+    BotHost *race_host;        /* the sandbox zygote the races' bots come from */
     char web_root[PATH_MAX];
     bool have_web;
     bool stopping;
