@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bot_link.h"
 #include "match/match.h"
 #include "server_internal.h"
 #include "tickclock.h"
@@ -475,6 +476,9 @@ static void room_schedule(Room *r, int64_t now) {
 static void room_tick(lws_sorted_usec_list_t *sul) {
     Room *r = lws_container_of(sul, Room, sul);
     int64_t now = mono_ns();
+    /* The races share one zygote, which is ours to pump (a match pumps
+     * only its own workers); more often than needed is harmless. */
+    if (r->srv->race_host) bot_host_pump(r->srv->race_host);
     match_pump(r->match, now);
     int n = tickclock_due(&r->clock, now, ROOM_CATCHUP_MAX);
     for (int i = 0; i < n; i++) {
