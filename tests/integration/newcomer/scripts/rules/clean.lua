@@ -19,7 +19,7 @@ base.on_checkpoint = function(ev)
     return 0
 end
 
-base.on_finish = function(ev) return nil end
+base.on_finish = function(_) return nil end
 
 base.points = function(results)
     local table_ = { 25, 18, 15, 12, 10, 8, 6, 4, 2, 1 }
