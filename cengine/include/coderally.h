@@ -627,4 +627,44 @@ void rules_set_cars(Rules *rules, const CarEntry *cars, int n_cars);
 /* Points for each result (same order as results). */
 int rules_points(Rules *rules, const RaceResult *results, int n, int *points, CrError *err);
 
+/* A room's lobby from lobby.lua of the snapshot (docs/MODDING.md, "Lobby"),
+ * in its own Lua state holding a reference to the snapshot: a room keeps
+ * the lobby it opened with. Without lobby.lua the built-in lobby applies
+ * (join while not full, start when all are ready, no AI fill, a leaver's
+ * car retired, LOBBY_DEFAULT_GRACE_S of grace). A hook that fails or
+ * returns the wrong thing returns its error with the built-in answer in
+ * the outputs, so the room carries on safely. */
+#define LOBBY_DEFAULT_GRACE_S 10.0
+typedef struct Lobby Lobby;
+typedef enum { LOBBY_RETIRE = 0, LOBBY_AI, LOBBY_HOLD } LobbyLeave;
+typedef struct {
+    int64_t user_id;
+    const char *username;
+    bool bot, ready, connected;
+} LobbyPlayer;
+typedef struct {
+    const char *id;
+    const char *phase; /* "open", "countdown", "running", "finished" */
+    int max_cars;
+    int n_players;
+    const LobbyPlayer *players;
+} LobbyRoom;
+int lobby_load(Scripts *sc, Lobby **out, CrError *err); /* sc NULL: built-in */
+int lobby_check(Scripts *sc, CrError *err);             /* loads and drops */
+void lobby_destroy(Lobby *lobby);
+bool lobby_has_script(const Lobby *lobby);
+int lobby_min_players(const Lobby *lobby);
+double lobby_grace_s(const Lobby *lobby);
+int lobby_join_attempt(Lobby *lobby, const LobbyRoom *room, const LobbyPlayer *player, bool *ok,
+                       char *reason, size_t reason_n, CrError *err);
+int lobby_on_join(Lobby *lobby, const LobbyRoom *room, const LobbyPlayer *player, CrError *err);
+int lobby_on_ready(Lobby *lobby, const LobbyRoom *room, const LobbyPlayer *player, CrError *err);
+/* countdown_s < 0 when the rules' own countdown applies. */
+int lobby_should_start(Lobby *lobby, const LobbyRoom *room, bool *start, double *countdown_s,
+                       CrError *err);
+int lobby_ai_fill(Lobby *lobby, const LobbyRoom *room, int *n, CrError *err);
+int lobby_on_leave(Lobby *lobby, const LobbyRoom *room, const LobbyPlayer *player,
+                   const char *phase, LobbyLeave *out, CrError *err);
+const char *lobby_leave_name(LobbyLeave leave);
+
 #endif

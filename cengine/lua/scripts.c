@@ -85,6 +85,7 @@ int scripts_open(const char *dir, const ConfigOverride *overrides, size_t n_over
     if ((rc = scripts_new_host(sc, LHOST_DEFAULT_MEMORY, &SETUP_BUDGET, &sc->host, err))) goto fail;
     if ((rc = upgrades_load(sc, err))) goto fail;
     if ((rc = generators_scan(sc, err))) goto fail;
+    if ((rc = lobby_check(sc, err))) goto fail;
     *out = sc;
     return CR_OK;
 fail:
