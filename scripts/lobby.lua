@@ -9,7 +9,7 @@ return {
   grace_s = 10, -- seconds a disconnected player has to take their car back
 
   -- May this player take a seat? true, or false and a reason for the client.
-  join_attempt = function(room, player)
+  join_attempt = function(_room, _player)
     return true
   end,
 
@@ -23,14 +23,14 @@ return {
   end,
 
   -- How many AI cars join the grid when the race starts.
-  ai_fill = function(room)
+  ai_fill = function(_room)
     return 0
   end,
 
   -- A player left for good ("open" phase: they just lose the seat) or
   -- their grace ran out in a race: "retire" the car, let the "ai" drive
   -- it, or "hold" it (it coasts until the race ends).
-  on_leave = function(room, player, phase)
+  on_leave = function(_room, _player, _phase)
     return "retire"
   end,
 }

@@ -21,6 +21,8 @@ typedef struct {
     Seat seat;
     struct lws *wsi; /* NULL while disconnected */
     bool ready;
+    int64_t gone_ns; /* when the socket dropped mid-race (grace runs), or 0 */
+    bool expired;    /* grace ran out: the car is the lobby's (retired, AI, held) */
 } Player;
 
 typedef enum { ROOM_OPEN = 0, ROOM_COUNTDOWN, ROOM_RUNNING, ROOM_FINISHED } RoomState;
@@ -42,7 +44,10 @@ struct Room {
     int slot_of_car[CR_MAX_CARS]; /* player slot driving car i, or -1 (AI) */
     CarEntry cars[CR_MAX_CARS];
     char replay_path[128];
-    bool ending; /* race over, its record being written */
+    bool ending;                      /* race over, its record being written */
+    Lobby *lobby;                     /* lobby.lua of the snapshot the room opened with */
+    lws_sorted_usec_list_t start_sul; /* the lobby's countdown before the race */
+    bool starting;
 };
 
 struct Rooms {
@@ -59,6 +64,8 @@ Rooms *rooms_create(Server *srv) {
 static void room_free(Room *r) {
     if (!r) return;
     lws_sul_cancel(&r->sul);
+    lws_sul_cancel(&r->start_sul);
+    lobby_destroy(r->lobby);
     match_destroy(r->match);
     if (r->replay_path[0]) unlink(r->replay_path);
     for (int i = 0; i < CR_MAX_CARS; i++)
@@ -86,6 +93,16 @@ int rooms_open(Rooms *rs, const RoomSpec *spec, CrError *err) {
         r->srv = rs->srv;
         if (r->spec.max_cars < 1) r->spec.max_cars = 1;
         if (r->spec.max_cars > CR_MAX_CARS) r->spec.max_cars = CR_MAX_CARS;
+        /* A lobby.lua that fails here was checked when the scripts loaded,
+         * so this is memory: the built-in lobby keeps the room usable. */
+        CrError lerr = {{0}};
+        if (lobby_load(rs->srv ? rs->srv->loop_scripts : NULL, &r->lobby, &lerr)) {
+            fprintf(stderr, "[server] room %s: lobby: %s\n", spec->id, lerr.msg);
+            if (lobby_load(NULL, &r->lobby, &lerr)) {
+                free(r);
+                break;
+            }
+        }
         rs->rooms[i] = r;
         return 0;
     }
@@ -115,6 +132,29 @@ static int players(const Room *r) {
     return n;
 }
 
+/* The room as lobby.lua sees it; players points into buf. */
+static LobbyRoom lobby_view(const Room *r, LobbyPlayer buf[CR_MAX_CARS]) {
+    int n = 0;
+    for (int i = 0; i < CR_MAX_CARS; i++) {
+        const Player *p = &r->players[i];
+        if (!p->used) continue;
+        buf[n++] = (LobbyPlayer){p->seat.user_id, p->seat.username, p->seat.bot_id != 0, p->ready,
+                                 p->wsi != NULL};
+    }
+    return (LobbyRoom){r->spec.id, STATE_NAMES[r->state], r->spec.max_cars, n, buf};
+}
+
+static LobbyPlayer lobby_player(const Player *p) {
+    return (LobbyPlayer){p->seat.user_id, p->seat.username, p->seat.bot_id != 0, p->ready,
+                         p->wsi != NULL};
+}
+
+static void lobby_log(const Room *r, int rc, const CrError *err) {
+    if (rc) fprintf(stderr, "[server] room %s: %s\n", r->spec.id, err->msg);
+}
+
+static void room_consider_start(Room *r);
+
 int room_join(Room *r, struct lws *wsi, Seat *seat, CrError *err) {
     Player *slot = NULL;
     for (int i = 0; i < CR_MAX_CARS && !slot; i++)
@@ -125,10 +165,25 @@ int room_join(Room *r, struct lws *wsi, Seat *seat, CrError *err) {
         seat_fini(seat);
         return CR_EINVAL;
     }
-    if (!slot && players(r) >= r->spec.max_cars) {
-        snprintf(err->msg, sizeof err->msg, "room_full");
+    if (slot && slot->expired) {
+        snprintf(err->msg, sizeof err->msg, "grace_expired");
         seat_fini(seat);
         return CR_EINVAL;
+    }
+    if (!slot) {
+        LobbyPlayer buf[CR_MAX_CARS],
+            who = {seat->user_id, seat->username, seat->bot_id != 0, false, true};
+        LobbyRoom view = lobby_view(r, buf);
+        bool ok;
+        char reason[sizeof err->msg];
+        CrError lerr = {{0}};
+        lobby_log(r, lobby_join_attempt(r->lobby, &view, &who, &ok, reason, sizeof reason, &lerr),
+                  &lerr);
+        if (!ok) {
+            snprintf(err->msg, sizeof err->msg, "%s", reason);
+            seat_fini(seat);
+            return CR_EINVAL;
+        }
     }
     if (slot) {
         /* A reconnect (or a new car before the start): the slot keeps its
@@ -153,23 +208,86 @@ int room_join(Room *r, struct lws *wsi, Seat *seat, CrError *err) {
     for (int i = 0; i < r->n_spectators; i++)
         if (r->spectators[i] == wsi) r->spectators[i] = r->spectators[--r->n_spectators];
     slot->wsi = wsi;
+    slot->gone_ns = 0; /* back within the grace: the car is theirs again */
     ws_set_room(wsi, r);
+    LobbyPlayer buf[CR_MAX_CARS], who = lobby_player(slot);
+    LobbyRoom view = lobby_view(r, buf);
+    CrError lerr = {{0}};
+    lobby_log(r, lobby_on_join(r->lobby, &view, &who, &lerr), &lerr);
     room_broadcast_lobby(r);
+    room_consider_start(r);
     return 0;
 }
 
 static void room_start(Room *r);
+static int64_t mono_ns(void);
 
 int room_ready(Room *r, struct lws *wsi, bool ready) {
     Player *p = player_of_socket(r, wsi);
     if (!p) return CR_ENOTFOUND;
     p->ready = ready;
+    LobbyPlayer buf[CR_MAX_CARS], who = lobby_player(p);
+    LobbyRoom view = lobby_view(r, buf);
+    CrError lerr = {{0}};
+    lobby_log(r, lobby_on_ready(r->lobby, &view, &who, &lerr), &lerr);
     room_broadcast_lobby(r);
-    bool all = true;
-    for (int i = 0; i < CR_MAX_CARS; i++)
-        if (r->players[i].used && !r->players[i].ready) all = false;
-    if (all && r->state == ROOM_OPEN) room_start(r);
+    room_consider_start(r);
     return 0;
+}
+
+static void room_start_due(lws_sorted_usec_list_t *sul) {
+    Room *r = lws_container_of(sul, Room, start_sul);
+    r->starting = false;
+    if (r->state == ROOM_OPEN && players(r) > 0) room_start(r);
+}
+
+/* After every join, ready change and leave while open: lobby.lua's
+ * should_start decides (a failing hook falls back to "all ready"). A
+ * countdown waits on a timer that a later "not yet" cancels. */
+static void room_consider_start(Room *r) {
+    if (r->state != ROOM_OPEN) return;
+    LobbyPlayer buf[CR_MAX_CARS];
+    LobbyRoom view = lobby_view(r, buf);
+    bool start;
+    double countdown_s;
+    CrError lerr = {{0}};
+    lobby_log(r, lobby_should_start(r->lobby, &view, &start, &countdown_s, &lerr), &lerr);
+    if (!start || view.n_players == 0) {
+        if (r->starting) lws_sul_cancel(&r->start_sul);
+        r->starting = false;
+        return;
+    }
+    if (countdown_s <= 0) {
+        if (r->starting) lws_sul_cancel(&r->start_sul);
+        r->starting = false;
+        room_start(r);
+        return;
+    }
+    if (r->starting) return; /* already counting down */
+    r->starting = true;
+    if (r->srv && r->srv->lws)
+        lws_sul_schedule(r->srv->lws, 0, &r->start_sul, room_start_due,
+                         (lws_usec_t)(countdown_s * 1e6));
+}
+
+/* The lobby's answer for a car whose driver is gone for good. */
+static void room_car_orphaned(Room *r, Player *p, int car) {
+    LobbyPlayer buf[CR_MAX_CARS], who = lobby_player(p);
+    LobbyRoom view = lobby_view(r, buf);
+    LobbyLeave what;
+    CrError lerr = {{0}};
+    lobby_log(r, lobby_on_leave(r->lobby, &view, &who, STATE_NAMES[r->state], &what, &lerr), &lerr);
+    p->expired = true;
+    if (what == LOBBY_AI)
+        match_drive_by_ai(r->match, car);
+    else if (what == LOBBY_RETIRE)
+        match_retire(r->match, car);
+    else {
+        CarInput neutral = {0};
+        match_set_input(r->match, car, &neutral);
+    }
+    fprintf(stderr, "[server] race %s: %s's car: %s\n", r->spec.id, p->seat.username,
+            lobby_leave_name(what));
 }
 
 /* The car a player drives in the running race, or -1. */
@@ -186,16 +304,19 @@ static void room_out(Room *r, struct lws *wsi, bool for_good) {
             seat_fini(&p->seat);
             memset(p, 0, sizeof *p);
         } else {
-            /* In a race the car stays: a player who left is retired; one
-             * who lost the connection coasts (neutral input) and can take
-             * the car back by joining again. */
+            /* In a race the car stays: for a player who left, lobby.lua's
+             * on_leave decides; one who lost the connection coasts (neutral
+             * input) and can take the car back by joining again within
+             * grace_s (room_tick then asks on_leave). */
             int car = car_of_slot(r, p);
             if (room_running(r) && car >= 0 && !p->seat.bot_id) {
                 CarInput neutral = {0};
                 if (for_good)
-                    match_retire(r->match, car);
-                else
+                    room_car_orphaned(r, p, car);
+                else if (!p->expired) {
                     match_set_input(r->match, car, &neutral);
+                    p->gone_ns = mono_ns();
+                }
             }
             p->wsi = NULL;
         }
@@ -204,6 +325,7 @@ static void room_out(Room *r, struct lws *wsi, bool for_good) {
         if (r->spectators[i] == wsi) r->spectators[i] = r->spectators[--r->n_spectators];
     ws_set_room(wsi, NULL);
     room_broadcast_lobby(r);
+    room_consider_start(r);
 }
 
 void room_leave(Room *r, struct lws *wsi) {
@@ -483,6 +605,16 @@ static void room_tick(lws_sorted_usec_list_t *sul) {
      * only its own workers); more often than needed is harmless. */
     if (r->srv->race_host) bot_host_pump(r->srv->race_host);
     match_pump(r->match, now);
+    int64_t grace_ns = (int64_t)(lobby_grace_s(r->lobby) * 1e9);
+    for (int i = 0; i < CR_MAX_CARS; i++) {
+        Player *p = &r->players[i];
+        int car = p->used && p->gone_ns && !p->wsi ? car_of_slot(r, p) : -1;
+        if (car >= 0 && now - p->gone_ns >= grace_ns) {
+            p->gone_ns = 0;
+            room_car_orphaned(r, p, car);
+            room_broadcast_lobby(r);
+        }
+    }
     int n = tickclock_due(&r->clock, now, ROOM_CATCHUP_MAX);
     for (int i = 0; i < n; i++) {
         CrError err = {{0}};
@@ -545,7 +677,16 @@ static void room_start(Room *r) {
         n++;
     }
     const char *starter = srv->settings.starter_car;
-    for (int ai = 1; r->spec.ai_fill && n < r->spec.max_cars; ai++, n++) {
+    /* AI cars: every seat left when the room asked for ai_fill, else as
+     * many as lobby.lua's ai_fill says (capped to the seats left). */
+    LobbyPlayer lbuf[CR_MAX_CARS];
+    LobbyRoom view = lobby_view(r, lbuf);
+    int n_ai = 0;
+    CrError lerr = {{0}};
+    lobby_log(r, lobby_ai_fill(r->lobby, &view, &n_ai, &lerr), &lerr);
+    int fill_to = r->spec.ai_fill ? r->spec.max_cars : n + n_ai;
+    if (fill_to > r->spec.max_cars) fill_to = r->spec.max_cars;
+    for (int ai = 1; n < fill_to; ai++, n++) {
         CarEntry *c = &r->cars[n];
         snprintf(c->name, sizeof c->name, "AI %d", ai);
         snprintf(c->car_type, sizeof c->car_type, "%s", starter);
