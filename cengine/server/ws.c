@@ -262,9 +262,13 @@ static void join_done(Job *job, void *loop_ud) {
              * where it was. room_join takes the seat whatever happens. */
             Room *old = w->room;
             if (room_join(room, j->wsi, &j->seat, &err)) {
-                ws_error(j->wsi, w, err.msg,
-                         !strcmp(err.msg, "room_full") ? "the room is full"
-                                                       : "the race has started without you");
+                /* Any other code is lobby.lua's join_attempt reason. */
+                const char *why =
+                    !strcmp(err.msg, "room_full")       ? "the room is full"
+                    : !strcmp(err.msg, "race_started")  ? "the race has started without you"
+                    : !strcmp(err.msg, "grace_expired") ? "your reconnect grace ran out"
+                                                        : "the room's lobby refused you";
+                ws_error(j->wsi, w, err.msg, why);
             } else if (old && old != room) {
                 room_leave(old, j->wsi);
                 w->room = room;

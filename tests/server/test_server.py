@@ -1049,6 +1049,99 @@ def test_kill9_mid_race(tmp):
         check(srv2.stop() == 0)
 
 
+LOBBY_LUA = '''-- The tests' lobby: humans only, 1.5 s of grace, a car whose driver
+-- is gone goes to the AI.
+return {
+    grace_s = 1.5,
+    join_attempt = function(_room, p)
+        if p.kind == "bot" then return false, "humans_only" end
+        return true
+    end,
+    on_leave = function(_room, _p, phase)
+        if phase == "open" then return "retire" end
+        return "ai"
+    end,
+}
+'''
+
+
+def test_lobby_lua_and_reconnect_grace(tmp):
+    """Rooms follow scripts/lobby.lua: join_attempt refuses a bot with its
+    reason; a player who drops mid-race and joins again within grace_s takes
+    the car back; one who does not is handed to the AI (on_leave); a broken
+    lobby.lua stops the server from starting, naming the file and line."""
+    scripts = os.path.join(tmp, "scripts")
+    subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
+    open(os.path.join(scripts, "rules", "quick.lua"), "w").write(QUICK_RULES)
+    open(os.path.join(scripts, "lobby.lua"), "w").write(LOBBY_LUA)
+    srv = Server(tmp, extra=("--scripts", scripts))
+    try:
+        name_a, ta = register(srv)
+        name_b, tb = register(srv)
+        car_a = expect(srv.http.get("/api/garage", headers=auth(ta)), 200)["cars"][0]["id"]
+        car_b = expect(srv.http.get("/api/garage", headers=auth(tb)), 200)["cars"][0]["id"]
+        bot_b = expect(srv.http.post("/api/bots", headers=auth(tb), json={"name": "f", "code": TEMPLATE}), 201)["bot"]["id"]
+        rid = expect(srv.http.post("/api/races", headers=auth(ta), json={
+            "generator": "forest", "seed": 5, "rules": "quick", "max_cars": 3}), 201)["race"]["id"]
+        url = "ws://127.0.0.1:%d/ws" % srv.port
+        conn = lambda t: websockets.connect(url, subprotocols=["coderally.v1"],
+                                            extra_headers={"Cookie": "cr_session=" + t})
+
+        async def until(ws, pred, timeout=20):
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                m = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.time()))
+                if pred(m):
+                    return m
+            raise AssertionError("timed out")
+
+        async def run():
+            async with conn(ta) as wa:
+                await wa.recv()
+                async with conn(tb) as wb:
+                    await wb.recv()
+                    await wb.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_b, "bot_id": bot_b}))
+                    e = await until(wb, lambda m: m["type"] == "error")
+                    check(e["code"] == "humans_only", str(e))
+                    await wb.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_b}))
+                    await until(wb, lambda m: m["type"] == "lobby" and len(m["players"]) == 1)
+                    await wa.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_a}))
+                    await until(wa, lambda m: m["type"] == "lobby" and len(m["players"]) == 2)
+                    for w in (wa, wb):
+                        await w.send(json.dumps({"type": "ready"}))
+                    await until(wa, lambda m: m["type"] == "race_start")
+                    await until(wb, lambda m: m["type"] == "game_state")
+                # b dropped: a sees b disconnected, then b is back within the grace.
+                await until(wa, lambda m: m["type"] == "lobby" and any(
+                    p["user"]["username"] == name_b and not p["connected"] for p in m["players"]))
+                async with conn(tb) as wb:
+                    await wb.recv()
+                    await wb.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_b}))
+                    await until(wb, lambda m: m["type"] == "game_state")
+                    lob = await until(wa, lambda m: m["type"] == "lobby" and all(p["connected"] for p in m["players"]))
+                    check(len(lob["players"]) == 2, str(lob))
+                # b drops again and stays away past the grace: the AI drives.
+                await asyncio.sleep(2.5)
+                async with conn(tb) as wb:
+                    await wb.recv()
+                    await wb.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_b}))
+                    e = await until(wb, lambda m: m["type"] == "error")
+                    check(e["code"] == "grace_expired", str(e))
+                await until(wa, lambda m: m["type"] == "race_end", timeout=30)
+
+        asyncio.run(run())
+        log = open(os.path.join(tmp, "server.log")).read()
+        check(("%s's car: ai" % name_b) in log, log[-2000:])
+        check(("%s's car" % name_a) not in log, log[-2000:])
+    finally:
+        check(srv.stop() == 0)
+    # A broken lobby.lua: the server refuses to start and says where.
+    open(os.path.join(scripts, "lobby.lua"), "w").write("return {\n  grace_s = = 1 }\n")
+    p = subprocess.run([BIN, "serve", "--port", "0", "--db", os.path.join(tmp, "x.db"), "--scripts", scripts],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode != 0 and "lobby.lua:2:" in p.stdout + p.stderr, p.stdout + p.stderr)
+
+
 # ---- runner -------------------------------------------------------------------
 
 SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversal,
@@ -1061,7 +1154,8 @@ SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversa
           test_registration_rate_limit_per_address]
 OWN = [test_no_web_build_page_and_sigterm, test_docs_curl_examples,
        test_scripts_reload_good_and_broken_edits, test_live_race_keyboard_bot_ai_and_spectator,
-       test_kill9_during_bot_saves_and_purchases, test_kill9_mid_race]
+       test_kill9_during_bot_saves_and_purchases, test_kill9_mid_race,
+       test_lobby_lua_and_reconnect_grace]
 
 
 def make_web(tmp):
