@@ -57,14 +57,14 @@ static double run_hook(Rules *r, int which, const RuleEvent *ev) {
                  "rules/%s.lua: %s must return a penalty in "
                  "seconds or nil, not a %s",
                  r->name, HOOK_NAMES[which], luaL_typename(L, -1));
-        p = -1;
+        lua_pop(L, 1);
+        return -1;
     }
     lua_pop(L, 1);
     if (p < 0 || !isfinite(p) || p > 3600) {
-        if (p >= 0 || !isfinite(p))
-            snprintf(r->error.msg, sizeof r->error.msg,
-                     "rules/%s.lua: %s returned penalty %g; it must be 0..3600 s", r->name,
-                     HOOK_NAMES[which], p);
+        snprintf(r->error.msg, sizeof r->error.msg,
+                 "rules/%s.lua: %s returned penalty %g; it must be 0..3600 s", r->name,
+                 HOOK_NAMES[which], p);
         return -1;
     }
     return p;

@@ -4,6 +4,8 @@
 #include "util/file.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,7 +294,8 @@ int replay_read(const char *path, Replay **out, CrError *err) {
         uint8_t kind = get_u8(&r);
         double v[8];
         for (int k = 0; k < 8; k++) v[k] = get_f64(&r);
-        if (r.bad || kind > CAR_HUMAN) {
+        /* (int) of a double outside int's range (or NaN) is UB: refuse first. */
+        if (r.bad || kind > CAR_HUMAN || !(fabs(v[4]) < INT_MAX) || !(fabs(v[5]) < INT_MAX)) {
             rc = damaged(err, path, r.off, "bad car entry");
             goto out;
         }
