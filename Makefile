@@ -7,7 +7,7 @@ RELEASE := $(BUILD)/release
 FUZZ    := $(BUILD)/fuzz
 # `make fuzz` runs every target (or FUZZ_TARGETS) for FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= fuzz_stage fuzz_replay fuzz_bot_proto fuzz_marshal fuzz_lua_generator fuzz_lua_rules
+FUZZ_TARGETS ?= fuzz_stage fuzz_replay fuzz_bot_proto fuzz_marshal fuzz_worker fuzz_lua_generator fuzz_lua_rules
 
 .PHONY: all setup build debug release fuzz-build fuzz run test bench format clean
 

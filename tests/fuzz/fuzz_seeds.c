@@ -73,9 +73,15 @@ static void stage_seed(Scripts *sc, const char *gen, uint64_t seed) {
 
 /* ---- frames ------------------------------------------------------------- */
 
+/* Host-to-worker frames also go, in order, into one worker session. */
+static Bytes g_session;
+
 static void frame_seed(const char *name, BotBuf *b) {
     if (bot_buf_end(b)) exit(1);
     put("fuzz_bot_proto", name, b->data, b->len);
+    uint8_t type = b->data[5];
+    if (type == BOT_INIT || type == BOT_TICK || type == BOT_FINISH)
+        add(&g_session, b->data, b->len);
 }
 
 static void str(BotBuf *b, const char *s) {
@@ -156,6 +162,7 @@ static void frames(Scripts *sc, const char *template_path) {
     bot_buf_u32(&b, sizeof rec);
     bot_buf_bytes(&b, &rec, sizeof rec);
     frame_seed("bot_tick", &b);
+    add(&g_session, b.data, b.len);
 
     bot_buf_begin(&b, BOT_ACTIONS, 0, 2);
     bot_buf_u8(&b, BOT_STATUS_OK);
@@ -203,6 +210,29 @@ static void frames(Scripts *sc, const char *template_path) {
     bot_buf_begin(&b, BOT_FATAL, BOT_FLAG_RESTART, 0);
     str(&b, "CPU hard limit: the bot did not stop at its budget");
     frame_seed("bot_fatal", &b);
+    put("fuzz_worker", "session", g_session.p, g_session.n);
+
+    /* Check-only: the worker compiles the source against the policy. */
+    static const char *const checks[2] = {
+        "import os\nclass Bot:\n    def on_tick(self, s):\n        return {'throttle': 1.0}\n",
+        "class Bot:\n    def on_tick(self, s):\n        return {'steer': s['rays'][0] / 150}\n"};
+    for (int i = 0; i < 2; i++) {
+        bot_buf_begin(&b, BOT_INIT, 0, 1);
+        bot_buf_u32(&b, 300000);
+        bot_buf_u32(&b, 10000);
+        bot_buf_u64(&b, 1);
+        bot_buf_u32(&b, 4096);
+        bot_buf_u32(&b, BOT_MEMORY_MAX);
+        bot_buf_u8(&b, 1);
+        bot_buf_u8(&b, 0);
+        bot_buf_u8(&b, 0);
+        str(&b, "check");
+        str(&b, checks[i]);
+        str(&b, "");
+        if (bot_buf_end(&b)) exit(1);
+        put("fuzz_worker", i ? "check_ok" : "check_import", b.data, b.len);
+    }
+    free(g_session.p);
     bot_buf_fini(&b);
     race_destroy(room);
     stage_destroy(st);
