@@ -32,18 +32,27 @@ local car_types = {
     },
 }
 
--- Each stat has levels 0..#levels; level k adds the sum of the first k
--- deltas. Costs are per level, in points.
+-- Each stat has levels 0..#costs; level k adds the sum of the first k
+-- deltas. costs[k] is the price in points of going from level k-1 to k.
+-- name and description are what the garage shows.
 local upgrades = {
-    top_speed = { deltas = { 2, 2, 2, 1.5, 1.5 }, costs = { 200, 350, 550, 800, 1200 } },
-    acceleration = { deltas = { 1, 1, 1, 0.8 }, costs = { 200, 350, 550, 800 } },
-    grip = { deltas = { 0.05, 0.05, 0.05, 0.05 }, costs = { 250, 400, 600, 900 } },
-    braking = { deltas = { 2, 2, 2 }, costs = { 150, 300, 500 } },
-    handling = { deltas = { 0.1, 0.1, 0.1 }, costs = { 200, 350, 550 } },
-    nitro_capacity = { deltas = { 1, 1 }, costs = { 400, 900 } },
-    nitro_duration = { deltas = { 20, 20, 20 }, costs = { 250, 400, 650 } },
+    top_speed = { name = "Top speed", description = "Engine and gearing: more speed on the straights.",
+        deltas = { 2, 2, 2, 1.5, 1.5 }, costs = { 200, 350, 550, 800, 1200 } },
+    acceleration = { name = "Acceleration", description = "Pulls harder out of corners.",
+        deltas = { 1, 1, 1, 0.8 }, costs = { 200, 350, 550, 800 } },
+    grip = { name = "Grip", description = "Tyres that hold the line on every surface.",
+        deltas = { 0.05, 0.05, 0.05, 0.05 }, costs = { 250, 400, 600, 900 } },
+    braking = { name = "Brakes", description = "Stops shorter, so you can brake later.",
+        deltas = { 2, 2, 2 }, costs = { 150, 300, 500 } },
+    handling = { name = "Handling", description = "Turns in faster at full steer.",
+        deltas = { 0.1, 0.1, 0.1 }, costs = { 200, 350, 550 } },
+    nitro_capacity = { name = "Nitro tanks", description = "One more nitro charge per race.",
+        deltas = { 1, 1 }, costs = { 400, 900 } },
+    nitro_duration = { name = "Nitro burn", description = "Each charge burns longer.",
+        deltas = { 20, 20, 20 }, costs = { 250, 400, 650 } },
     -- Lighter is better: weight levels take mass off.
-    weight = { deltas = { -40, -40, -40 }, costs = { 300, 500, 800 } },
+    weight = { name = "Lightweight", description = "Less mass: quicker, but lighter in contact.",
+        deltas = { -40, -40, -40 }, costs = { 300, 500, 800 } },
 }
 
 local function stats(car_type, levels)

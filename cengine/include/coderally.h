@@ -455,15 +455,61 @@ int scripts_generate_stage(Scripts *sc, const char *name, uint64_t seed,
                            const ConfigOverride *params, size_t n_params, Stage **out,
                            CrError *err);
 
-/* Car types from upgrades.lua. */
+/* Car types and upgrades from upgrades.lua: everything a garage shows and
+ * a server needs to validate and price a purchase. All of it is read when
+ * the scripts are opened (every level of every upgrade of every car type is
+ * computed and validated then), so these getters never run Lua. */
+#define CR_UPGRADE_MAX_LEVELS 16
+
+typedef struct {
+    char id[CR_NAME_MAX];  /* "hatch": the key races and saved cars use */
+    char name[64];         /* display name, "Rally Hatch" */
+    char description[256]; /* may be empty */
+    int64_t price;         /* points to unlock it; 0 = every player has it */
+    CarStats base;         /* stats with every upgrade at level 0 */
+} CarTypeInfo;
+
+typedef struct {
+    char stat[CR_NAME_MAX]; /* the CarStats field it changes: "top_speed", ... */
+    char name[64];          /* display name, "Top speed" (the stat if unnamed) */
+    char description[256];  /* may be empty */
+    int max_level;          /* levels run 0..max_level, 1 <= max_level <= 16 */
+    /* cost[k] is the price in points of going from level k to k+1,
+     * for 0 <= k < max_level; every cost is a whole number >= 0. */
+    int64_t cost[CR_UPGRADE_MAX_LEVELS];
+} UpgradeInfo;
+
+/* Car types sorted by id. */
 size_t scripts_car_type_count(const Scripts *sc);
-const char *scripts_car_type(const Scripts *sc, size_t i);
+const char *scripts_car_type(const Scripts *sc, size_t i); /* its id; NULL past the end */
+const CarTypeInfo *scripts_car_type_info(const Scripts *sc, size_t i); /* NULL past the end */
+/* CR_ENOTFOUND (listing the known ids in err) if there is no such type. */
+int scripts_find_car_type(const Scripts *sc, const char *id, const CarTypeInfo **out, CrError *err);
+
+/* Upgradable stats sorted by stat name. */
+size_t scripts_upgrade_count(const Scripts *sc);
+const UpgradeInfo *scripts_upgrade(const Scripts *sc, size_t i); /* NULL past the end */
+/* CR_ENOTFOUND (listing the known stats in err) if stat is not upgradable. */
+int scripts_find_upgrade(const Scripts *sc, const char *stat, const UpgradeInfo **out,
+                         CrError *err);
+/* What upgrade stat at level does for car_type: the stat's value with that
+ * upgrade at level and every other at 0 (level 0 gives the base value), so a
+ * garage shows "now" and "next level" as two calls. CR_ENOTFOUND for an
+ * unknown type or stat, CR_EINVAL for a level outside 0..max_level. */
+int scripts_upgrade_value(const Scripts *sc, const char *car_type, const char *stat, int level,
+                          double *out, CrError *err);
+/* Price of buying level to_level of stat (from to_level - 1): CR_EINVAL for
+ * to_level outside 1..max_level, CR_ENOTFOUND for an unknown stat. */
+int scripts_upgrade_cost(const Scripts *sc, const char *stat, int to_level, int64_t *out,
+                         CrError *err);
+
 /* One upgrade level for one stat, e.g. {"grip", 2}. */
 typedef struct {
     const char *stat;
     int level;
 } UpgradeLevel;
-/* Stats of car_type at the given upgrade levels (others at 0), validated. */
+/* Stats of car_type at the given upgrade levels (others at 0), validated:
+ * an unknown stat or a level outside 0..max_level is CR_EINVAL naming it. */
 int scripts_car_stats(Scripts *sc, const char *car_type, const UpgradeLevel *levels,
                       size_t n_levels, CarStats *out, CrError *err);
 

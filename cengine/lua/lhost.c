@@ -444,6 +444,19 @@ int lhost_call(LuaHost *h, int nargs, int nresults, CrError *err) {
     return CR_OK;
 }
 
+int lhost_protect(LuaHost *h, lua_CFunction fn, void *ud, int nargs, CrError *err) {
+    lua_State *L = h->L;
+    if (!lua_checkstack(L, 3)) {
+        lua_pop(L, nargs);
+        snprintf(err->msg, sizeof err->msg, "Lua stack overflow");
+        return CR_ESCRIPT;
+    }
+    lua_pushcfunction(L, fn);
+    lua_insert(L, -nargs - 1);
+    lua_pushlightuserdata(L, ud);
+    return lhost_call(h, nargs + 1, 0, err);
+}
+
 /* Sets a fresh _ENV (over the builtins) as the loaded chunk's first upvalue. */
 static void set_env(LuaHost *h) {
     lua_State *L = h->L;

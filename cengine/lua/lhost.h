@@ -43,6 +43,13 @@ void lhost_push_chunk(lua_State *L, const char *path);
  * The function and its nargs arguments are on the stack. */
 int lhost_call(LuaHost *h, int nargs, int nresults, CrError *err);
 
+/* Runs the C function fn in protected mode with the nargs values on top of
+ * the stack (they are consumed) followed by ud as a light userdata, under
+ * the budget and the traceback handler. Every C read of a script's tables
+ * that is not raw goes through here, so a metamethod that errors is an
+ * error in err, never a panic. */
+int lhost_protect(LuaHost *h, lua_CFunction fn, void *ud, int nargs, CrError *err);
+
 /* Bytes the state holds now. */
 size_t lhost_memory(const LuaHost *h);
 

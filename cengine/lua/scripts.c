@@ -16,42 +16,9 @@
 #include "lua/scripts_internal.h"
 #include "stage/stage_internal.h"
 
-typedef struct {
-    char key[64];
-    int type; /* LUA_TNUMBER, LUA_TSTRING or LUA_TBOOLEAN */
-    double num;
-    char *str;
-} ConfigEntry;
+#define fail scripts_fail
 
-typedef struct {
-    GeneratorInfo info;
-    char *error; /* why it failed to load, or NULL */
-} GenEntry;
-
-/* Recently generated stages, by generator, version, seed and params. */
-#define STAGE_CACHE 16
-typedef struct {
-    char key[512];
-    Stage *stage; /* one reference held by the cache */
-    uint64_t used;
-} CachedStage;
-
-struct Scripts {
-    char *dir;
-    CachedStage cache[STAGE_CACHE];
-    uint64_t clock;
-    LuaHost *host; /* config and upgrades */
-    int upgrades_ref;
-    ConfigEntry *cfg;
-    size_t ncfg;
-    GenEntry *gens;
-    size_t ngens;
-    char **cars;
-    size_t ncars;
-};
-
-static int fail(CrError *err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(CrError *err, int rc, const char *fmt, ...) {
+int scripts_fail(CrError *err, int rc, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
@@ -634,16 +601,15 @@ static int cmp_override(const void *a, const void *b) {
 /* The cache key: generator, version, seed and the overrides sorted by name
  * with their numbers normalised (so "14" and "14.0" are one stage). 0, or -1
  * if it does not fit (then the stage is not cached). */
-static int cache_key(const GeneratorInfo *gi, uint64_t seed, const ConfigOverride *params,
-                     size_t n, char *key, size_t cap) {
+static int cache_key(const GeneratorInfo *gi, uint64_t seed, const ConfigOverride *params, size_t n,
+                     char *key, size_t cap) {
     ConfigOverride sorted[64];
     if (n > 64) return -1;
     if (n) {
         memcpy(sorted, params, n * sizeof *params);
         qsort(sorted, n, sizeof *sorted, cmp_override);
     }
-    int w = snprintf(key, cap, "%s\x1f%s\x1f%llu", gi->name, gi->version,
-                     (unsigned long long)seed);
+    int w = snprintf(key, cap, "%s\x1f%s\x1f%llu", gi->name, gi->version, (unsigned long long)seed);
     for (size_t i = 0; i < n && w >= 0 && (size_t)w < cap; i++)
         w += snprintf(key + w, cap - (size_t)w, "\x1f%s=%.17g", sorted[i].key,
                       strtod(sorted[i].value, NULL));
@@ -728,125 +694,6 @@ out:
     return rc;
 }
 
-/* ---- upgrades ----------------------------------------------------------- */
-
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int load_upgrades(Scripts *sc, CrError *err) {
-    char path[1024];
-    if (scripts_path(sc, NULL, "upgrades.lua", path, sizeof path)) return CR_EINVAL;
-    lua_State *L = lhost_state(sc->host);
-    int rc = lhost_run_file(sc->host, path, err);
-    if (rc) return rc;
-    if (!lua_istable(L, -1) || lua_getfield(L, -1, "car_types") != LUA_TTABLE) {
-        lua_settop(L, 0);
-        return fail(err, CR_ESCRIPT, "%s: must return a table with a car_types table", path);
-    }
-    lua_getfield(L, -2, "stats");
-    bool fn = lua_isfunction(L, -1);
-    lua_pop(L, 1);
-    if (!fn) {
-        lua_settop(L, 0);
-        return fail(err, CR_ESCRIPT, "%s: field 'stats' must be a function(car_type, levels)",
-                    path);
-    }
-    size_t cap = 0;
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        if (lua_type(L, -2) != LUA_TSTRING || !scripts_valid_name(lua_tostring(L, -2))) {
-            lua_settop(L, 0);
-            return fail(err, CR_ESCRIPT, "%s: car type names are a-z, 0-9, _ and -", path);
-        }
-        if (sc->ncars == cap) {
-            cap = cap ? cap * 2 : 8;
-            char **n = realloc(sc->cars, cap * sizeof *n);
-            if (!n) {
-                lua_settop(L, 0);
-                return CR_ENOMEM;
-            }
-            sc->cars = n;
-        }
-        if (!(sc->cars[sc->ncars] = strdup(lua_tostring(L, -2)))) {
-            lua_settop(L, 0);
-            return CR_ENOMEM;
-        }
-        sc->ncars++;
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    if (sc->ncars == 0) {
-        lua_settop(L, 0);
-        return fail(err, CR_ESCRIPT, "%s: no car types", path);
-    }
-    qsort(sc->cars, sc->ncars, sizeof *sc->cars, cmp_str);
-    sc->upgrades_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    return CR_OK;
-}
-
-size_t scripts_car_type_count(const Scripts *sc) {
-    return sc->ncars;
-}
-
-const char *scripts_car_type(const Scripts *sc, size_t i) {
-    return i < sc->ncars ? sc->cars[i] : NULL;
-}
-
-int scripts_car_stats(Scripts *sc, const char *car_type, const UpgradeLevel *levels,
-                      size_t n_levels, CarStats *out, CrError *err) {
-    bool known = false;
-    for (size_t i = 0; i < sc->ncars; i++) known = known || strcmp(sc->cars[i], car_type) == 0;
-    if (!known) {
-        char list[512] = "";
-        for (size_t i = 0; i < sc->ncars; i++) {
-            size_t l = strlen(list);
-            snprintf(list + l, sizeof list - l, "%s%s", i ? ", " : "", sc->cars[i]);
-        }
-        return fail(err, CR_ENOTFOUND, "unknown car type '%s' (known: %s)", car_type, list);
-    }
-    lua_State *L = lhost_state(sc->host);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, sc->upgrades_ref);
-    lua_getfield(L, -1, "stats");
-    lua_remove(L, -2);
-    lua_pushstring(L, car_type);
-    lua_createtable(L, 0, (int)n_levels);
-    for (size_t i = 0; i < n_levels; i++) {
-        lua_pushinteger(L, levels[i].level);
-        lua_setfield(L, -2, levels[i].stat);
-    }
-    int rc = lhost_call(sc->host, 2, 1, err);
-    if (rc) return rc;
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        return fail(err, CR_ESCRIPT, "upgrades.lua: stats('%s') must return a table", car_type);
-    }
-    static const char *const names[] = {"top_speed",      "acceleration",   "grip",     "braking",
-                                        "nitro_capacity", "nitro_duration", "handling", "weight"};
-    double v[8];
-    for (int i = 0; i < 8; i++) {
-        if (!num_field(L, names[i], &v[i])) {
-            lua_pop(L, 1);
-            return fail(err, CR_ESCRIPT, "upgrades.lua: stats('%s') is missing number '%s'",
-                        car_type, names[i]);
-        }
-    }
-    lua_pop(L, 1);
-    CarStats s = {v[0], v[1], v[2], v[3], (int)v[4], (int)v[5], v[6], v[7]};
-    if (v[4] != floor(v[4]) || v[5] != floor(v[5]))
-        return fail(err, CR_ESCRIPT,
-                    "upgrades.lua: nitro_capacity and nitro_duration are whole "
-                    "numbers");
-    rc = car_stats_validate(&s, err);
-    if (rc) {
-        char m[sizeof err->msg];
-        snprintf(m, sizeof m, "%s", err->msg);
-        return fail(err, CR_ESCRIPT, "upgrades.lua: stats('%s'): %s", car_type, m);
-    }
-    *out = s;
-    return CR_OK;
-}
-
 /* ---- open/close --------------------------------------------------------- */
 
 int scripts_open(const char *dir, const ConfigOverride *overrides, size_t n_overrides,
@@ -862,7 +709,7 @@ int scripts_open(const char *dir, const ConfigOverride *overrides, size_t n_over
     lhost_destroy(sc->host);
     sc->host = NULL;
     if ((rc = scripts_new_host(sc, &sc->host, err))) goto fail;
-    if ((rc = load_upgrades(sc, err))) goto fail;
+    if ((rc = upgrades_load(sc, err))) goto fail;
     if ((rc = scan_generators(sc, err))) goto fail;
     *out = sc;
     return CR_OK;
@@ -880,8 +727,7 @@ void scripts_close(Scripts *sc) {
     free(sc->cfg);
     for (size_t i = 0; i < sc->ngens; i++) free(sc->gens[i].error);
     free(sc->gens);
-    for (size_t i = 0; i < sc->ncars; i++) free(sc->cars[i]);
-    free(sc->cars);
+    upgrades_free(sc);
     free(sc->dir);
     free(sc);
 }

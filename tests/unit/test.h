@@ -63,6 +63,11 @@ extern int test_failed_now;
         double a_ = (a), b_ = (b);                                        \
         if (!(a_ < b_)) FAIL_AT("%s < %s: %.9g vs %.9g", #a, #b, a_, b_); \
     } while (0)
+#define ASSERT_EQ_STR(a, b)                                         \
+    do {                                                            \
+        const char *a_ = (a), *b_ = (b);                            \
+        if (!a_ || strcmp(a_, b_)) FAIL_AT("%s == \"%s\"", #a, b_); \
+    } while (0)
 #define ASSERT_CONTAINS(hay, needle)                                                               \
     do {                                                                                           \
         const char *h_ = (hay), *n_ = (needle);                                                    \

@@ -180,12 +180,134 @@ TEST(the_shipped_scripts_load) {
     ASSERT_EQ_INT(scripts_car_stats(sc, "hatch", lv, 1, &k, &err), CR_OK);
     ASSERT_NEAR(k.grip, 1.1, 1e-9);
     lv[0].level = 99;
-    ASSERT_EQ_INT(scripts_car_stats(sc, "hatch", lv, 1, &k, &err), CR_ESCRIPT);
+    ASSERT_EQ_INT(scripts_car_stats(sc, "hatch", lv, 1, &k, &err), CR_EINVAL);
     ASSERT_CONTAINS(err.msg, "level 99");
     ASSERT_EQ_INT(scripts_car_stats(sc, "tank", NULL, 0, &k, &err), CR_ENOTFOUND);
     ASSERT_CONTAINS(err.msg, "hatch");
     scripts_close(sc);
     drop_scripts();
+}
+
+TEST(upgrades_api_names_prices_and_levels) {
+    make_scripts();
+    Scripts *sc;
+    CrError err;
+    ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_OK);
+    ASSERT_EQ_INT(scripts_car_type_count(sc), 3);
+    const CarTypeInfo *ct = scripts_car_type_info(sc, 0); /* sorted by id */
+    ASSERT_EQ_STR(ct->id, "coupe");
+    ASSERT_EQ_STR(ct->name, "Turbo Coupe");
+    ASSERT_CONTAINS(ct->description, "asphalt");
+    ASSERT_EQ_INT(ct->price, 1500);
+    ASSERT_NEAR(ct->base.top_speed, 52, 0);
+    ASSERT_TRUE(scripts_car_type_info(sc, 3) == NULL);
+    ASSERT_EQ_INT(scripts_find_car_type(sc, "hatch", &ct, &err), CR_OK);
+    ASSERT_EQ_INT(ct->price, 0);
+    ASSERT_EQ_INT(ct->base.nitro_capacity, 2);
+    ASSERT_EQ_INT(scripts_find_car_type(sc, "tank", &ct, &err), CR_ENOTFOUND);
+    ASSERT_CONTAINS(err.msg, "coupe, hatch, raider");
+
+    ASSERT_EQ_INT(scripts_upgrade_count(sc), 8);
+    const UpgradeInfo *up = scripts_upgrade(sc, 0);
+    ASSERT_EQ_STR(up->stat, "acceleration");
+    ASSERT_TRUE(scripts_upgrade(sc, 8) == NULL);
+    ASSERT_EQ_INT(scripts_find_upgrade(sc, "top_speed", &up, &err), CR_OK);
+    ASSERT_EQ_STR(up->name, "Top speed");
+    ASSERT_EQ_INT(up->max_level, 5);
+    ASSERT_EQ_INT(up->cost[0], 200);
+    ASSERT_EQ_INT(up->cost[4], 1200);
+    ASSERT_EQ_INT(scripts_find_upgrade(sc, "colour", &up, &err), CR_ENOTFOUND);
+    ASSERT_CONTAINS(err.msg, "top_speed");
+
+    /* "What the next level changes": value now and value at the next level. */
+    double v;
+    ASSERT_EQ_INT(scripts_upgrade_value(sc, "hatch", "top_speed", 0, &v, &err), CR_OK);
+    ASSERT_NEAR(v, 44, 0);
+    ASSERT_EQ_INT(scripts_upgrade_value(sc, "hatch", "top_speed", 1, &v, &err), CR_OK);
+    ASSERT_NEAR(v, 46, 0);
+    ASSERT_EQ_INT(scripts_upgrade_value(sc, "hatch", "top_speed", 5, &v, &err), CR_OK);
+    ASSERT_NEAR(v, 53, 0);
+    ASSERT_EQ_INT(scripts_upgrade_value(sc, "raider", "weight", 3, &v, &err), CR_OK);
+    ASSERT_NEAR(v, 1350 - 120, 0);
+    ASSERT_EQ_INT(scripts_upgrade_value(sc, "coupe", "nitro_capacity", 2, &v, &err), CR_OK);
+    ASSERT_NEAR(v, 4, 0);
+    ASSERT_EQ_INT(scripts_upgrade_value(sc, "hatch", "top_speed", 6, &v, &err), CR_EINVAL);
+    ASSERT_CONTAINS(err.msg, "0..5");
+    ASSERT_EQ_INT(scripts_upgrade_value(sc, "hatch", "top_speed", -1, &v, &err), CR_EINVAL);
+    ASSERT_EQ_INT(scripts_upgrade_value(sc, "tank", "top_speed", 1, &v, &err), CR_ENOTFOUND);
+    ASSERT_EQ_INT(scripts_upgrade_value(sc, "hatch", "colour", 1, &v, &err), CR_ENOTFOUND);
+
+    /* Pricing a purchase. */
+    int64_t cost;
+    ASSERT_EQ_INT(scripts_upgrade_cost(sc, "grip", 1, &cost, &err), CR_OK);
+    ASSERT_EQ_INT(cost, 250);
+    ASSERT_EQ_INT(scripts_upgrade_cost(sc, "grip", 4, &cost, &err), CR_OK);
+    ASSERT_EQ_INT(cost, 900);
+    ASSERT_EQ_INT(scripts_upgrade_cost(sc, "grip", 5, &cost, &err), CR_EINVAL);
+    ASSERT_CONTAINS(err.msg, "1..4");
+    ASSERT_EQ_INT(scripts_upgrade_cost(sc, "grip", 0, &cost, &err), CR_EINVAL);
+    ASSERT_EQ_INT(scripts_upgrade_cost(sc, "paint", 1, &cost, &err), CR_ENOTFOUND);
+
+    /* Mixed levels go through stats(); bad levels are refused before it. */
+    CarStats k;
+    UpgradeLevel lv[] = {{"grip", 4}, {"top_speed", 5}};
+    ASSERT_EQ_INT(scripts_car_stats(sc, "hatch", lv, 2, &k, &err), CR_OK);
+    ASSERT_NEAR(k.grip, 1.2, 1e-9);
+    ASSERT_NEAR(k.top_speed, 53, 0);
+    UpgradeLevel bad[] = {{"colour", 1}};
+    ASSERT_EQ_INT(scripts_car_stats(sc, "hatch", bad, 1, &k, &err), CR_EINVAL);
+    ASSERT_CONTAINS(err.msg, "colour");
+    UpgradeLevel twice[] = {{"grip", 1}, {"grip", 2}};
+    ASSERT_EQ_INT(scripts_car_stats(sc, "hatch", twice, 2, &k, &err), CR_EINVAL);
+    scripts_close(sc);
+    drop_scripts();
+}
+
+/* A broken upgrades.lua is refused when the scripts open, naming what. */
+TEST(broken_upgrades_are_refused_at_open) {
+    static const struct {
+        const char *from, *to, *expect;
+    } cases[] = {
+        {"costs = { 200, 350, 550, 800, 1200 }", "costs = { 200, '350', 550, 800, 1200 }",
+         "costs[2] must be a whole number"},
+        {"costs = { 200, 350, 550, 800, 1200 }", "costs = { 200, -1, 550, 800, 1200 }",
+         "costs[2] must be a whole number"},
+        {"costs = { 200, 350, 550, 800, 1200 }", "costs = { 200, 0/0, 550, 800, 1200 }",
+         "costs[2] must be a whole number"},
+        {"price = 1500", "price = 1e300", "price must be a whole number"},
+        {"price = 1500", "price = 2.5", "price must be a whole number"},
+        {"name = \"Turbo Coupe\"", "name = 7", "field 'name' must be a string"},
+        /* One more cost than deltas: level 6 makes stats() fail. */
+        {"costs = { 200, 350, 550, 800, 1200 }", "costs = { 200, 350, 550, 800, 1200, 1500 }",
+         "top_speed at level 6"},
+        /* Levels that take a stat out of range are caught at open. */
+        {"deltas = { -40, -40, -40 }", "deltas = { -40, -40, -1000 }", "weight"},
+        {"deltas = { 1, 1 }", "deltas = { 1, 0.5 }", "whole number"},
+        {"weight = { name", "colour = { name", "'colour' is not a car stat"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        make_scripts();
+        char path[512];
+        snprintf(path, sizeof path, "%s/upgrades.lua", tmpdir);
+        FILE *f = fopen(path, "r");
+        char text[8192];
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = 0;
+        char *at = strstr(text, cases[i].from);
+        ASSERT_TRUE(at != NULL);
+        char out[8192];
+        snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, cases[i].to,
+                 at + strlen(cases[i].from));
+        write_file("upgrades.lua", out);
+        Scripts *sc = NULL;
+        CrError err;
+        ASSERT_EQ_INT(scripts_open(tmpdir, NULL, 0, &sc, &err), CR_ESCRIPT);
+        ASSERT_CONTAINS(err.msg, "upgrades.lua");
+        ASSERT_CONTAINS(err.msg, cases[i].expect);
+        ASSERT_TRUE(sc == NULL);
+        drop_scripts();
+    }
 }
 
 TEST(overrides_are_typed_and_known) {
@@ -273,14 +395,15 @@ TEST(generators_share_code_through_import) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/lib", tmpdir);
     mkdir(dir, 0755);
-    write_file("lib/straight.lua",
-               "local M = {}\n"
-               "function M.points(n, surface)\n"
-               "  local pts = {}\n"
-               "  for i = 0, n do pts[#pts + 1] = {x = i * 2, y = 0, width = 12, surface = surface} end\n"
-               "  return pts\n"
-               "end\n"
-               "return M\n");
+    write_file(
+        "lib/straight.lua",
+        "local M = {}\n"
+        "function M.points(n, surface)\n"
+        "  local pts = {}\n"
+        "  for i = 0, n do pts[#pts + 1] = {x = i * 2, y = 0, width = 12, surface = surface} end\n"
+        "  return pts\n"
+        "end\n"
+        "return M\n");
     write_file("lib/selfish.lua", "return import('selfish')\n");
     write_file("lib/nested.lua", "return { kit = import('straight'), limits = rally.limits }\n");
     write_file("lib/flaky.lua", "error('not today')\n");
@@ -292,14 +415,16 @@ TEST(generators_share_code_through_import) {
                "local ok2, e2 = pcall(import, 'flaky')\n"
                "assert(not ok and not ok2 and e2:find('not today'), e2)\n"
                "return { name = 'nest', version = '1', generate = function() end }\n");
-    write_file("stages/drag.lua", "local kit = import('straight')\n"
-                                  "return { name = 'drag', version = '1',\n"
-                                  "  generate = function(seed, p)\n"
-                                  "    return {points = kit.points(600, 'asphalt'), checkpoints = {200}}\n"
-                                  "  end }\n");
-    write_file("stages/vandal.lua", "local kit = import('straight')\n"
-                                    "kit.points = nil\n"
-                                    "return { name = 'vandal', version = '1', generate = kit.points }\n");
+    write_file("stages/drag.lua",
+               "local kit = import('straight')\n"
+               "return { name = 'drag', version = '1',\n"
+               "  generate = function(seed, p)\n"
+               "    return {points = kit.points(600, 'asphalt'), checkpoints = {200}}\n"
+               "  end }\n");
+    write_file("stages/vandal.lua",
+               "local kit = import('straight')\n"
+               "kit.points = nil\n"
+               "return { name = 'vandal', version = '1', generate = kit.points }\n");
     write_file("stages/cycle.lua", "import('selfish')\nreturn {}\n");
     write_file("stages/escape.lua", "import('../config')\nreturn {}\n");
     write_file("stages/ghost.lua", "import('nothing')\nreturn {}\n");
