@@ -13,6 +13,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "botd.h"
 #include "fuzz_input.h"
@@ -156,6 +157,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     assert(!PyErr_Occurred()); /* the contract: no Python error left behind */
     if (rc < 0) {
         assert(msg[0] != 0);
+        /* glibc prints a NULL %s as "(null)": a name that did not encode. */
+        assert(strstr(msg, "(null)") == NULL);
     } else {
         const CarInput *a = &acts.input;
         assert(a->throttle >= 0 && a->throttle <= 1);

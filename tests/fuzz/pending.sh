@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# A reproducer of a known, open finding (tests/fuzz/pending/TARGET/FILE) in
+# code another change owns. Passes while the input still makes the fuzzer
+# report; fails once it runs clean, so the fix is noticed and the file moves
+# into the corpus, where it guards against the bug coming back.
+#   pending.sh FUZZER FILE
+set -uo pipefail
+bin=$1 file=$2
+name=$(basename "$bin")
+if [ ! -x "$bin" ]; then
+  echo "pending.sh: $bin is not built; run 'make fuzz-build'" >&2
+  exit 2
+fi
+opts=$(grep -v '^#' "$(dirname "$0")/$name.options" 2>/dev/null || true)
+# shellcheck disable=SC2086
+"$bin" $opts -timeout=10 -error_exitcode=77 -timeout_exitcode=78 "$file" >/dev/null 2>&1
+status=$?
+if [ $status -eq 0 ]; then
+  echo "pending.sh: $file no longer reproduces: the bug is fixed." >&2
+  echo "  git mv $file tests/fuzz/corpus/$name/" >&2
+  exit 1
+fi
+echo "pending.sh: $file still reproduces (exit $status): known, see docs/FUZZING.md"
