@@ -142,7 +142,8 @@ static void worker_reset(void) {
 }
 
 /* BOT_INIT as the host would send it: a template's source unless check
- * only, budgets capped. A frame that does not parse goes through as is. */
+ * only, budgets capped, anything after the fields kept. A frame whose fields
+ * do not parse goes through as is (the worker refuses it, running nothing). */
 static void rewrite_init(const uint8_t *p, size_t n, BotBuf *out, const uint8_t **q, size_t *qn) {
     BotReader r;
     BotHeader h;
@@ -161,7 +162,9 @@ static void rewrite_init(const uint8_t *p, size_t n, BotBuf *out, const uint8_t 
     const char *name = bot_read_str(&r, 256, &name_len);
     const char *src = bot_read_str(&r, BOT_SOURCE_MAX, &src_len);
     const char *mem = bot_read_str(&r, BOT_MEMORY_MAX, &mem_len);
-    if (!bot_reader_done(&r)) return;
+    /* The worker reads the same fields with tighter caps: a frame that fails
+     * here fails there too, before any source runs. */
+    if (r.failed) return;
     if (!check_only) {
         int t = (int)(src_len % 3);
         src = g_templates[t], src_len = g_template_len[t];
@@ -180,6 +183,9 @@ static void rewrite_init(const uint8_t *p, size_t n, BotBuf *out, const uint8_t 
     bot_buf_str(out, name, name_len);
     bot_buf_str(out, src, src_len);
     bot_buf_str(out, mem, mem_len);
+    bot_buf_bytes(out, r.p + r.pos, r.n - r.pos); /* whatever follows, as sent */
+    /* Too big to send: the host would not send it either; never run the raw one. */
+    *q = NULL, *qn = 0;
     if (bot_buf_end(out) == 0) *q = out->data, *qn = out->len;
 }
 
@@ -263,7 +269,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t n = bot_frame_size(data + off, size - off);
         if (n == 0 || n > size - off) break; /* host closed mid-frame: exit 0 */
         g_in_request = true;
-        if (n == SIZE_MAX) _exit(81);
+        if (n == SIZE_MAX) fuzz_worker_exit(81);
         /* An exact-size copy, so ASan sees any read past the frame. */
         frame = malloc(n);
         if (!frame) abort();
@@ -271,12 +277,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         off += n;
         BotReader r;
         BotHeader h;
-        if (bot_reader_open(&r, frame, n, &h) < 0) _exit(83);
+        if (bot_reader_open(&r, frame, n, &h) < 0) fuzz_worker_exit(83);
         const uint8_t *q;
         size_t qn;
         switch (h.type) {
             case BOT_INIT:
                 rewrite_init(frame, n, &init_buf, &q, &qn);
+                if (!q) fuzz_worker_exit(0);
                 if (bot_reader_open(&r, q, qn, &h) < 0) abort();
                 handle_init(&r, h.seq);
                 check_reply(BOT_INIT_REPLY, h.seq);
@@ -291,7 +298,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 check_reply(BOT_FINISH_REPLY, h.seq);
                 break;
             default:
-                _exit(84);
+                fuzz_worker_exit(84);
         }
         free(frame);
         frame = NULL;

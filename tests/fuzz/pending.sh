@@ -11,7 +11,9 @@ if [ ! -x "$bin" ]; then
   echo "pending.sh: $bin is not built; run 'make fuzz-build'" >&2
   exit 2
 fi
-opts=$(grep -v '^#' "$(dirname "$0")/$name.options" 2>/dev/null || true)
+here=$(cd "$(dirname "$0")" && pwd)
+opts=$(grep -v '^#' "$here/$name.options" 2>/dev/null || true)
+opts=${opts//@here@/$here}
 # shellcheck disable=SC2086
 "$bin" $opts -timeout=10 -error_exitcode=77 -timeout_exitcode=78 "$file" >/dev/null 2>&1
 status=$?

@@ -30,8 +30,11 @@ mkdir -p "$grown" "$artifacts"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 echo "run.sh: $name for ${secs}s on $seeds ($(ls "$seeds" | wc -l) seeds, $(ls "$grown" | wc -l) grown)"
-# Per-target libFuzzer flags, with why, in tests/fuzz/NAME.options.
-opts=$(grep -v '^#' "$(dirname "$0")/$name.options" 2>/dev/null || true)
+# Per-target libFuzzer flags, with why, in tests/fuzz/NAME.options
+# (@here@ is this folder).
+here=$(cd "$(dirname "$0")" && pwd)
+opts=$(grep -v '^#' "$here/$name.options" 2>/dev/null || true)
+opts=${opts//@here@/$here}
 status=0
 # shellcheck disable=SC2086
 "$bin" $opts -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -max_len=65536 \
