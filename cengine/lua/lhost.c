@@ -7,12 +7,15 @@
 #include "lua/lhost.h"
 
 #include <errno.h>
+#include <math.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lua/lsource.h"
+#include "util/dmath.h"
 #include "util/file.h"
 #include "util/rng.h"
 
@@ -100,21 +103,215 @@ static int frozen_newindex(lua_State *L) {
     return luaL_error(L, "attempt to modify read-only table (field '%s')", k ? k : "?");
 }
 
-static int frozen_next(lua_State *L) {
-    /* upvalue 1: the original table */
-    lua_settop(L, 2);
-    if (lua_next(L, lua_upvalueindex(1))) return 2;
+/* ---- iteration in a defined order -------------------------------------- */
+
+/* Lua 5.4 seeds string hashing per state, so raw next() order changes from
+ * one run to the next. pairs and next go instead through the keys in this
+ * order: 1, 2, ..., n while t[i] is present, then every other number
+ * ascending, then strings (bytewise), then false, true. Keys of any other
+ * type have no order that survives a restart and are refused. */
+
+typedef struct {
+    int cls; /* 0 number, 1 string, 2 boolean */
+    bool is_int;
+    lua_Integer i;
+    lua_Number f;
+    const char *s;
+    size_t len;
+    int idx; /* position in the keys table */
+} OrderedKey;
+
+/* Integer a against float b, exactly; -1, 0, 1. */
+static int cmp_int_float(lua_Integer a, lua_Number b) {
+    if (b >= 0x1p63) return -1;
+    if (b < -0x1p63) return 1;
+    lua_Number fl = floor(b);
+    lua_Integer bi = (lua_Integer)fl;
+    if (a != bi) return a < bi ? -1 : 1;
+    return fl < b ? -1 : 0;
+}
+
+static int ordered_key_cmp(const void *pa, const void *pb) {
+    const OrderedKey *a = pa, *b = pb;
+    if (a->cls != b->cls) return a->cls < b->cls ? -1 : 1;
+    if (a->cls == 0) {
+        if (a->is_int && b->is_int) return a->i < b->i ? -1 : a->i > b->i;
+        if (!a->is_int && !b->is_int) return a->f < b->f ? -1 : a->f > b->f;
+        return a->is_int ? cmp_int_float(a->i, b->f) : -cmp_int_float(b->i, a->f);
+    }
+    if (a->cls == 1) {
+        int c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+        if (c) return c < 0 ? -1 : 1;
+        return a->len < b->len ? -1 : a->len > b->len;
+    }
+    return (int)a->i - (int)b->i;
+}
+
+/* Counts the work against the script's instruction budget: ordering keys is
+ * C work the count hook does not see. */
+static void charge_work(lua_State *L, size_t work) {
+    host_of(L)->spent += work;
+}
+
+/* For the table at t, pushes a keys table (the keys after the array run)
+ * and a userdata of OrderedKey over it, sorted; sets *n to the array run
+ * (keys 1..n) and returns the count of the rest. */
+static size_t collect_ordered_keys(lua_State *L, int t, lua_Integer *n) {
+    t = lua_absindex(L, t);
+    luaL_checkstack(L, 6, "ordering keys");
+    lua_Integer run = 0;
+    while (lua_rawgeti(L, t, run + 1) != LUA_TNIL) {
+        lua_pop(L, 1);
+        run++;
+    }
+    lua_pop(L, 1);
+    lua_newtable(L);
+    int keys = lua_gettop(L);
+    size_t m = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        if (lua_isinteger(L, -1)) {
+            lua_Integer k = lua_tointeger(L, -1);
+            if (k >= 1 && k <= run) continue;
+        }
+        int ty = lua_type(L, -1);
+        if (ty != LUA_TNUMBER && ty != LUA_TSTRING && ty != LUA_TBOOLEAN)
+            luaL_error(L,
+                       "pairs: a key of type %s has no defined order (keep such keys in a list "
+                       "and use ipairs)",
+                       lua_typename(L, ty));
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, keys, (lua_Integer)++m);
+    }
+    OrderedKey *ok = lua_newuserdatauv(L, (m ? m : 1) * sizeof *ok, 0);
+    for (size_t j = 0; j < m; j++) {
+        lua_rawgeti(L, keys, (lua_Integer)j + 1);
+        OrderedKey *k = &ok[j];
+        *k = (OrderedKey){.idx = (int)j + 1};
+        switch (lua_type(L, -1)) {
+            case LUA_TNUMBER:
+                k->is_int = lua_isinteger(L, -1);
+                if (k->is_int)
+                    k->i = lua_tointeger(L, -1);
+                else
+                    k->f = lua_tonumber(L, -1);
+                break;
+            case LUA_TSTRING:
+                k->cls = 1;
+                k->s = lua_tolstring(L, -1, &k->len); /* anchored by the keys table */
+                break;
+            default:
+                k->cls = 2;
+                k->i = lua_toboolean(L, -1);
+        }
+        lua_pop(L, 1);
+    }
+    qsort(ok, m, sizeof *ok, ordered_key_cmp); /* keys are distinct: a total order */
+    charge_work(L, (size_t)run + m * 8);
+    *n = run;
+    return m;
+}
+
+/* Pushes key number pos (0-based) of the traversal; keys and ok as pushed
+ * by collect_ordered_keys. */
+static void push_ordered_key(lua_State *L, lua_Integer n, int keys, const OrderedKey *ok,
+                             lua_Integer pos) {
+    if (pos < n)
+        lua_pushinteger(L, pos + 1);
+    else
+        lua_rawgeti(L, keys, ok[pos - n].idx);
+}
+
+/* The iterator pairs hands out. Upvalues: table, keys table, sorted keys,
+ * n, count, next position. Keys removed during the loop are skipped. */
+static int ordered_iter(lua_State *L) {
+    lua_Integer n = lua_tointeger(L, lua_upvalueindex(4));
+    lua_Integer total = n + lua_tointeger(L, lua_upvalueindex(5));
+    lua_Integer pos = lua_tointeger(L, lua_upvalueindex(6));
+    const OrderedKey *ok = lua_touserdata(L, lua_upvalueindex(3));
+    while (pos < total) {
+        push_ordered_key(L, n, lua_upvalueindex(2), ok, pos++);
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) {
+            lua_pushinteger(L, pos);
+            lua_replace(L, lua_upvalueindex(6));
+            return 2;
+        }
+        lua_pop(L, 2);
+    }
+    lua_pushinteger(L, pos);
+    lua_replace(L, lua_upvalueindex(6));
     lua_pushnil(L);
     return 1;
 }
 
+/* Pushes pairs' three results for the raw table at t: iterator, t, nil. */
+static int push_ordered_pairs(lua_State *L, int t) {
+    t = lua_absindex(L, t);
+    lua_Integer n;
+    lua_pushvalue(L, t);
+    size_t m = collect_ordered_keys(L, t, &n);
+    lua_pushinteger(L, n);
+    lua_pushinteger(L, (lua_Integer)m);
+    lua_pushinteger(L, 0);
+    lua_pushcclosure(L, ordered_iter, 6);
+    lua_pushvalue(L, t);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* pairs(t): a __pairs metamethod decides, as in Lua; otherwise the order
+ * above, over a snapshot of the keys taken now. */
+static int ordered_pairs(lua_State *L) {
+    luaL_checkany(L, 1);
+    if (luaL_getmetafield(L, 1, "__pairs") != LUA_TNIL) {
+        lua_pushvalue(L, 1);
+        lua_call(L, 1, 3);
+        return 3;
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    return push_ordered_pairs(L, 1);
+}
+
+/* next(t, k) in the same order. Each call orders the keys afresh (and is
+ * charged for it): loops belong to pairs; next is for next(t) == nil. */
+static int ordered_next(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
+    lua_Integer n;
+    size_t m = collect_ordered_keys(L, 1, &n);
+    int keys = lua_gettop(L) - 1;
+    const OrderedKey *ok = lua_touserdata(L, -1);
+    lua_Integer pos = 0, total = n + (lua_Integer)m;
+    if (!lua_isnil(L, 2)) {
+        pos = -1;
+        if (lua_isinteger(L, 2) && lua_tointeger(L, 2) >= 1 && lua_tointeger(L, 2) <= n) {
+            pos = lua_tointeger(L, 2);
+        } else {
+            for (lua_Integer j = n; j < total && pos < 0; j++) {
+                push_ordered_key(L, n, keys, ok, j);
+                if (lua_rawequal(L, -1, 2)) pos = j + 1;
+                lua_pop(L, 1);
+            }
+        }
+        if (pos < 0) return luaL_error(L, "invalid key to 'next'");
+    }
+    if (pos >= total) {
+        lua_pushnil(L);
+        return 1;
+    }
+    push_ordered_key(L, n, keys, ok, pos);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, 1);
+    return 2;
+}
+
+/* pairs over a read-only proxy walks the original, in the same order. */
 static int frozen_pairs(lua_State *L) {
     lua_getmetatable(L, 1);
     lua_getfield(L, -1, "__orig");
-    lua_pushcclosure(L, frozen_next, 1);
-    lua_pushvalue(L, 1);
-    lua_pushnil(L);
-    return 3;
+    return push_ordered_pairs(L, -1);
 }
 
 static int frozen_len(lua_State *L) {
@@ -309,6 +506,85 @@ static void add_lib(LuaHost *h, const char *name, const char *const *drop) {
     lhost_add_builtin(h, name);
 }
 
+/* ---- math: the engine's deterministic functions ------------------------ */
+
+/* libm's transcendental functions differ in the last bit between machines;
+ * a stage must come out the same everywhere, so scripts get util/dmath.
+ * sqrt, floor, fmod and the rest are exact in IEEE and stay Lua's own. */
+static int math_sin(lua_State *L) {
+    lua_pushnumber(L, dm_sin(luaL_checknumber(L, 1)));
+    return 1;
+}
+static int math_cos(lua_State *L) {
+    lua_pushnumber(L, dm_cos(luaL_checknumber(L, 1)));
+    return 1;
+}
+static int math_tan(lua_State *L) {
+    lua_pushnumber(L, dm_tan(luaL_checknumber(L, 1)));
+    return 1;
+}
+static int math_asin(lua_State *L) {
+    lua_pushnumber(L, dm_asin(luaL_checknumber(L, 1)));
+    return 1;
+}
+static int math_acos(lua_State *L) {
+    lua_pushnumber(L, dm_acos(luaL_checknumber(L, 1)));
+    return 1;
+}
+/* math.atan(y [, x]): atan2, x defaulting to 1, as in Lua. */
+static int math_atan(lua_State *L) {
+    lua_Number y = luaL_checknumber(L, 1), x = luaL_optnumber(L, 2, 1);
+    lua_pushnumber(L, dm_atan2(y, x));
+    return 1;
+}
+static int math_exp(lua_State *L) {
+    lua_pushnumber(L, dm_exp(luaL_checknumber(L, 1)));
+    return 1;
+}
+/* math.log(x [, base]): base 2 is exact on powers of two; other bases are
+ * log(x) / log(base). */
+static int math_log(lua_State *L) {
+    lua_Number x = luaL_checknumber(L, 1), r;
+    if (lua_isnoneornil(L, 2)) {
+        r = dm_log(x);
+    } else {
+        lua_Number base = luaL_checknumber(L, 2);
+        r = base == 2.0 ? dm_log2(x) : dm_log(x) / dm_log(base);
+    }
+    lua_pushnumber(L, r);
+    return 1;
+}
+
+static const luaL_Reg MATH_DETERMINISTIC[] = {
+    {"sin", math_sin},   {"cos", math_cos},   {"tan", math_tan},
+    {"asin", math_asin}, {"acos", math_acos}, {"atan", math_atan},
+    {"exp", math_exp},   {"log", math_log},   {NULL, NULL}};
+
+/* The math builtin from Lua's math library (table on the stack top):
+ * without random/randomseed (scripts get the host's seeded rally.rng), the
+ * transcendental functions replaced by the deterministic ones. */
+static void add_math(LuaHost *h) {
+    lua_State *L = h->L;
+    static const char *const drop[] = {"random", "randomseed", NULL};
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {
+        const char *k = lua_tostring(L, -2);
+        bool skip = false;
+        for (const char *const *d = drop; *d; d++) skip = skip || (k && strcmp(k, *d) == 0);
+        if (skip) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+    luaL_setfuncs(L, MATH_DETERMINISTIC, 0);
+    lua_remove(L, -2);
+    lhost_add_builtin(h, "math");
+}
+
 int lhost_create(size_t mem_limit, uint64_t instr_budget, LuaHost **out, CrError *err) {
     *out = NULL;
     LuaHost *h = calloc(1, sizeof *h);
@@ -344,10 +620,14 @@ int lhost_create(size_t mem_limit, uint64_t instr_budget, LuaHost **out, CrError
     lhost_add_builtin(h, "setmetatable");
     lua_pushcfunction(L, host_print);
     lhost_add_builtin(h, "print");
-    static const char *const math_drop[] = {"random", "randomseed", NULL};
+    /* pairs and next in a defined order (see ordered_pairs). */
+    lua_pushcfunction(L, ordered_pairs);
+    lhost_add_builtin(h, "pairs");
+    lua_pushcfunction(L, ordered_next);
+    lhost_add_builtin(h, "next");
     static const char *const string_drop[] = {"dump", NULL};
     lua_pushvalue(L, MATH);
-    add_lib(h, "math", math_drop);
+    add_math(h);
     /* string.dump must go from the real table too: every string's metatable
      * points at it. The metatable itself is locked against getmetatable. */
     lua_pushnil(L);
@@ -474,6 +754,8 @@ static void set_env(LuaHost *h) {
 int lhost_run_string(LuaHost *h, const char *code, size_t len, const char *chunkname,
                      CrError *err) {
     lua_State *L = h->L;
+    int rc = lsource_check(code, len, chunkname, err);
+    if (rc) return rc;
     int status = luaL_loadbufferx(L, code, len, chunkname, "t");
     if (status != LUA_OK) return report(h, status, err);
     set_env(h);
@@ -513,6 +795,10 @@ void lhost_push_chunk(lua_State *L, const char *path) {
     if (read_script(path, 1u << 20, &buf, &len, &err)) luaL_error(L, "%s", err.msg);
     char name[600];
     snprintf(name, sizeof name, "@%s", path);
+    if (lsource_check(buf, len, name, &err)) {
+        free(buf);
+        luaL_error(L, "%s", err.msg);
+    }
     int status = luaL_loadbufferx(L, buf, len, name, "t");
     free(buf);
     if (status != LUA_OK) lua_error(L);

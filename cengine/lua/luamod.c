@@ -6,7 +6,7 @@
  *   local crhost = require "crhost"
  *   local sc = assert(crhost.open("scripts"))
  *   sc:generators()               -> { {name=, version=, description=, error=}, ... }
- *   sc:generate(name, seed, params) -> info | nil, message
+ *   sc:generate(name, seed, params [, svg_path]) -> info | nil, message
  *   sc:car_types()                -> { "coupe", "hatch", ... }
  *   sc:car_stats(type, levels)    -> stats | nil, message
  *   sc:config(key)                -> value | nil, message
@@ -146,6 +146,16 @@ static int l_generate(lua_State *L) {
     int rc = scripts_generate_stage(sc, name, (uint64_t)seed, ov, n, &st, &err);
     clear_overrides(L, ov, n);
     if (rc) return fail(L, err.msg);
+    /* An optional fifth argument: draw the stage as SVG into that file. */
+    const char *svg = luaL_optstring(L, 5, NULL);
+    if (svg) {
+        char title[128];
+        snprintf(title, sizeof title, "%s seed %lld", name, (long long)seed);
+        if (stage_write_svg(st, title, svg, &err)) {
+            stage_destroy(st);
+            return fail(L, err.msg);
+        }
+    }
     push_stage_info(L, st);
     stage_destroy(st);
     return 1;

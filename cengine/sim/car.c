@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "stage/stage_internal.h"
+#include "util/dmath.h"
 
 const SurfaceTraits SURFACE_TRAITS[SURFACE_COUNT] = {
     [SURFACE_ASPHALT] = {1.00, 0.04, 1.00},
@@ -34,7 +35,7 @@ const SurfaceTraits SURFACE_TRAITS[SURFACE_COUNT] = {
 void car_init(CarBody *car, const CarStats *stats, double x, double y, double heading) {
     *car = (CarBody){0};
     car->x = x, car->y = y, car->heading = heading;
-    car->hc = cos(heading), car->hs = sin(heading);
+    dm_sincos(heading, &car->hs, &car->hc);
     car->stats = *stats;
     car->nitro_charges = stats->nitro_capacity;
     car->surface = SURFACE_ASPHALT;
@@ -166,7 +167,7 @@ double car_step(CarBody *car, const Stage *st) {
     /* The velocity keeps its world direction while the body turns; the
      * tyres then cancel the sideways part up to the grip limit. */
     double vx = vf * c - vl * s, vy = vf * s + vl * c;
-    c = cos(car->heading), s = sin(car->heading);
+    dm_sincos(car->heading, &s, &c);
     car->hc = c, car->hs = s;
     vf = vx * c + vy * s;
     vl = -vx * s + vy * c;

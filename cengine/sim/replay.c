@@ -4,10 +4,12 @@
 #include "util/file.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Above any count car_stats_validate accepts, far inside int. */
+#define REPLAY_MAX_COUNT_STAT 1e6
 
 static const char MAGIC[8] = {'C', 'R', 'R', 'E', 'P', 'L', 'A', 'Y'};
 
@@ -294,10 +296,17 @@ int replay_read(const char *path, Replay **out, CrError *err) {
         uint8_t kind = get_u8(&r);
         double v[8];
         for (int k = 0; k < 8; k++) v[k] = get_f64(&r);
-        /* (int) of a double outside int's range (or NaN) is UB: refuse first. */
-        if (r.bad || kind > CAR_HUMAN || !(fabs(v[4]) < INT_MAX) || !(fabs(v[5]) < INT_MAX)) {
+        if (r.bad || kind > CAR_HUMAN) {
             rc = damaged(err, path, r.off, "bad car entry");
             goto out;
+        }
+        /* The two counts are stored as doubles: a whole number in range
+         * before the cast, which is undefined for NaN or out-of-range. */
+        for (int k = 4; k <= 5; k++) {
+            if (!(v[k] >= 0 && v[k] <= REPLAY_MAX_COUNT_STAT) || v[k] != floor(v[k])) {
+                rc = damaged(err, path, r.off, "car stats out of range");
+                goto out;
+            }
         }
         c->kind = (CarKind)kind;
         c->stats = (CarStats){v[0], v[1], v[2], v[3], (int)v[4], (int)v[5], v[6], v[7]};

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "stage/stage_internal.h"
+#include "util/dmath.h"
 #include "util/hash.h"
 
 static StageTile *tile_at(const Stage *st, int tx, int ty) {
@@ -94,7 +95,7 @@ void stage_gradient(const Stage *st, double x, double y, double *gx, double *gy)
     const double h = 0.5;
     double dx = stage_edge_dist(st, x + h, y) - stage_edge_dist(st, x - h, y);
     double dy = stage_edge_dist(st, x, y + h) - stage_edge_dist(st, x, y - h);
-    double l = hypot(dx, dy);
+    double l = dm_hypot(dx, dy);
     if (l < 1e-12) {
         *gx = 0, *gy = 0;
         return;
@@ -166,10 +167,10 @@ int stage_locate_quad(const Stage *st, int seg, double x, double y) {
      * move to the quad whose caps it lies between. */
     for (int k = 0; k < 4; k++) {
         uint32_t a = st->rq[q], b = st->rq[q + 1];
-        double back =
-            (st->edge[a].rx - st->edge[a].lx) * (y - st->edge[a].ly) - (st->edge[a].ry - st->edge[a].ly) * (x - st->edge[a].lx);
-        double front =
-            (st->edge[b].rx - st->edge[b].lx) * (y - st->edge[b].ly) - (st->edge[b].ry - st->edge[b].ly) * (x - st->edge[b].lx);
+        double back = (st->edge[a].rx - st->edge[a].lx) * (y - st->edge[a].ly) -
+                      (st->edge[a].ry - st->edge[a].ly) * (x - st->edge[a].lx);
+        double front = (st->edge[b].rx - st->edge[b].lx) * (y - st->edge[b].ly) -
+                       (st->edge[b].ry - st->edge[b].ly) * (x - st->edge[b].lx);
         /* Left to right across the road, the route direction is to the
          * left of the cap line: behind the back cap is to its right. */
         if (back < 0 && q > 0)
@@ -192,7 +193,8 @@ double stage_raycast_quad(const Stage *st, int quad, double x, double y, double 
         /* The quad's four sides: left, right, back cap (a), front cap (b). */
         double best = INFINITY;
         int side = 0;
-        double t = ray_hit(x, y, c, s, st->edge[a].lx, st->edge[a].ly, st->edge[b].lx, st->edge[b].ly);
+        double t =
+            ray_hit(x, y, c, s, st->edge[a].lx, st->edge[a].ly, st->edge[b].lx, st->edge[b].ly);
         if (t >= 0 && t < best) best = t, side = 1;
         t = ray_hit(x, y, c, s, st->edge[a].rx, st->edge[a].ry, st->edge[b].rx, st->edge[b].ry);
         if (t >= 0 && t < best) best = t, side = 1;
@@ -225,8 +227,9 @@ double stage_raycast(const Stage *st, double x, double y, double angle, double m
     int seg;
     Surface surf;
     stage_cell(st, x, y, &sd, &seg, &surf);
-    return stage_raycast_quad(st, stage_locate_quad(st, seg, x, y), x, y, cos(angle), sin(angle),
-                              max_dist);
+    double s, c;
+    dm_sincos(angle, &s, &c);
+    return stage_raycast_quad(st, stage_locate_quad(st, seg, x, y), x, y, c, s, max_dist);
 }
 
 /* Distance of p from the line through a and b (infinite if a == b). */
@@ -427,7 +430,7 @@ static void build_grid(Stage *st) {
         double off = col == 0 ? 2.5 : -2.5; /* left, then right */
         st->grid_x[k] = x - dy * off;
         st->grid_y[k] = y + dx * off;
-        st->grid_heading[k] = atan2(dy, dx);
+        st->grid_heading[k] = dm_atan2(dy, dx);
         st->grid_seg[k] = seg;
     }
 }
@@ -458,7 +461,7 @@ int stage_compile(const StageDesc *desc, const StageLimits *limits, Stage **out,
     st->cum[0] = 0;
     for (size_t i = 0; i + 1 < n; i++) {
         double vx = st->pts[i + 1].x - st->pts[i].x, vy = st->pts[i + 1].y - st->pts[i].y;
-        double l = hypot(vx, vy);
+        double l = dm_hypot(vx, vy);
         st->dx[i] = vx / l;
         st->dy[i] = vy / l;
         st->cum[i + 1] = st->cum[i] + l;
@@ -470,8 +473,8 @@ int stage_compile(const StageDesc *desc, const StageLimits *limits, Stage **out,
     st->length = st->cum[n - 1];
     st->curv[0] = st->curv[n - 1] = 0;
     for (size_t i = 1; i + 1 < n; i++) {
-        double a = atan2(st->dx[i - 1] * st->dy[i] - st->dy[i - 1] * st->dx[i],
-                         st->dx[i - 1] * st->dx[i] + st->dy[i - 1] * st->dy[i]);
+        double a = dm_atan2(st->dx[i - 1] * st->dy[i] - st->dy[i - 1] * st->dx[i],
+                            st->dx[i - 1] * st->dx[i] + st->dy[i - 1] * st->dy[i]);
         st->curv[i] = a / ((st->cum[i + 1] - st->cum[i - 1]) / 2);
     }
     uint64_t h = HASH_SEED;

@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "stage/stage_internal.h"
+#include "util/dmath.h"
 
 static const char *const SURFACE_COLOURS[SURFACE_COUNT] = {"#55585e", "#b08a57", "#cfe9f7",
                                                            "#3f6b35"};
@@ -17,7 +18,7 @@ static void write_edge(FILE *f, const Stage *st, int side) {
         /* Mitre direction: average of the neighbouring segment normals. */
         size_t a = i > 0 ? i - 1 : 0;
         double nx = -(st->dy[a] + st->dy[i]), ny = st->dx[a] + st->dx[i];
-        double l = hypot(nx, ny);
+        double l = dm_hypot(nx, ny);
         if (l < 1e-9) nx = -st->dy[i], ny = st->dx[i], l = 1;
         double hw = st->pts[i].width / 2 * side;
         fprintf(f, "%.2f,%.2f ", st->pts[i].x + nx / l * hw, -(st->pts[i].y + ny / l * hw));

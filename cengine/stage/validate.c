@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "stage/stage_internal.h"
+#include "util/dmath.h"
 
 static int fail(CrError *err, const char *fmt, ...) {
     if (err) {
@@ -20,12 +21,12 @@ static int fail(CrError *err, const char *fmt, ...) {
 }
 
 static double seg_len(const StagePoint *a, const StagePoint *b) {
-    return hypot(b->x - a->x, b->y - a->y);
+    return dm_hypot(b->x - a->x, b->y - a->y);
 }
 
 /* Signed angle from direction a to direction b, in (-pi, pi]. */
 static double turn_angle(double ax, double ay, double bx, double by) {
-    return atan2(ax * by - ay * bx, ax * bx + ay * by);
+    return dm_atan2(ax * by - ay * bx, ax * bx + ay * by);
 }
 
 static double point_seg_dist2(double px, double py, const StagePoint *a, const StagePoint *b) {
@@ -46,8 +47,9 @@ static double seg_seg_dist(const StagePoint *a, const StagePoint *b, const Stage
     /* A crossing needs overlapping bounding boxes: for two far-apart,
      * exactly collinear segments the cross products are rounding noise and
      * their signs mean nothing. */
-    bool boxes = fmax(fmin(a->x, b->x), fmin(c->x, d->x)) <= fmin(fmax(a->x, b->x), fmax(c->x, d->x)) &&
-                 fmax(fmin(a->y, b->y), fmin(c->y, d->y)) <= fmin(fmax(a->y, b->y), fmax(c->y, d->y));
+    bool boxes =
+        fmax(fmin(a->x, b->x), fmin(c->x, d->x)) <= fmin(fmax(a->x, b->x), fmax(c->x, d->x)) &&
+        fmax(fmin(a->y, b->y), fmin(c->y, d->y)) <= fmin(fmax(a->y, b->y), fmax(c->y, d->y));
     double d1 = cross3(a, b, c), d2 = cross3(a, b, d);
     double d3 = cross3(c, d, a), d4 = cross3(c, d, b);
     if (boxes && ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) &&

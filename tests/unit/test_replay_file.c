@@ -1,0 +1,81 @@
+/* test_replay_file.c - replay files from a hostile source: every double that
+ * becomes an integer is checked before the cast (the Debug build's
+ * float-cast-overflow sanitizer would abort on an unchecked one). */
+#include <stdint.h>
+#include <unistd.h>
+
+#include "fixtures.h"
+#include "sim/replay.h"
+#include "test.h"
+
+/* Writes a two-car replay whose nitro capacity is 9 (a double no other
+ * header field holds) into path. */
+static int write_replay(const char *path) {
+    ReplayHeader h;
+    memset(&h, 0, sizeof h);
+    strcpy(h.generator, "forest");
+    strcpy(h.generator_version, "1");
+    strcpy(h.rules, "standard");
+    h.n_cars = 2;
+    for (int i = 0; i < 2; i++) {
+        h.cars[i].stats = fixture_stats();
+        h.cars[i].stats.nitro_capacity = 9;
+        h.cars[i].kind = CAR_AI;
+        snprintf(h.cars[i].name, sizeof h.cars[i].name, "c%d", i);
+        strcpy(h.cars[i].car_type, "hatch");
+    }
+    ReplayWriter *w;
+    CrError err;
+    int rc = replay_writer_open(path, &h, &w, &err);
+    if (rc) return rc;
+    return replay_writer_close(w, 10, 0xabcd, &err);
+}
+
+/* Replaces every 8-byte 9.0 in the file by v; returns how many. */
+static int patch_double(const char *path, double v) {
+    FILE *f = fopen(path, "r+b");
+    if (!f) return -1;
+    unsigned char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    double nine = 9.0;
+    int count = 0;
+    for (size_t i = 0; i + 8 <= n; i++) {
+        if (!memcmp(buf + i, &nine, 8)) {
+            memcpy(buf + i, &v, 8);
+            count++;
+        }
+    }
+    rewind(f);
+    fwrite(buf, 1, n, f);
+    fclose(f);
+    return count;
+}
+
+TEST(integer_stats_are_checked_before_the_cast) {
+    char path[64];
+    snprintf(path, sizeof path, "test_replay_file_%d.bin", (int)getpid());
+    const double hostile[] = {NAN, INFINITY, -INFINITY, 1e300, -1e300, 3e9, -1, 2.5, 1e6 + 1};
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        ASSERT_EQ_INT(write_replay(path), CR_OK);
+        ASSERT_EQ_INT(patch_double(path, hostile[i]), 2);
+        Replay *rp = NULL;
+        CrError err = {{0}};
+        ASSERT_EQ_INT(replay_read(path, &rp, &err), CR_EFORMAT);
+        ASSERT_CONTAINS(err.msg, "car stats out of range");
+        ASSERT_TRUE(rp == NULL);
+    }
+    /* In range but refused by car_stats_validate (capacity above 10). */
+    ASSERT_EQ_INT(write_replay(path), CR_OK);
+    ASSERT_EQ_INT(patch_double(path, 11), 2);
+    Replay *rp = NULL;
+    CrError err = {{0}};
+    ASSERT_EQ_INT(replay_read(path, &rp, &err), CR_EFORMAT);
+    /* And the untouched file reads. */
+    ASSERT_EQ_INT(write_replay(path), CR_OK);
+    ASSERT_EQ_INT(replay_read(path, &rp, &err), CR_OK);
+    ASSERT_EQ_INT(rp->header.cars[1].stats.nitro_capacity, 9);
+    replay_free(rp);
+    remove(path);
+}
+
+TEST_MAIN
