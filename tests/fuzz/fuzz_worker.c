@@ -37,8 +37,18 @@ static _Noreturn void fuzz_worker_exit(int code);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_START_US 300000u /* a generous start-up budget, as the host caps it */
+/* Budgets as the host sends them: start-up 1 s by default (capped here to
+ * keep runs fast), ticks BOT_EXECUTION_TIMEOUT_MS (1..1000 ms). A start-up
+ * budget under the time CPython needs to compile a template in one C call
+ * ends the worker at its hard limit (exit 70), as designed, so none below. */
+#define MIN_START_US 100000u
+#define MAX_START_US 300000u
+#define MIN_TICK_US 1000u
 #define MAX_TICK_US 20000u
+
+static uint32_t clamp_u32(uint32_t v, uint32_t lo, uint32_t hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 static sigjmp_buf g_jump;
 static bool g_in_request;
@@ -142,7 +152,7 @@ static void worker_reset(void) {
 }
 
 /* BOT_INIT as the host would send it: a template's source unless check
- * only, budgets capped, anything after the fields kept. A frame whose fields
+ * only, budgets within the host's range, anything after the fields kept. A frame whose fields
  * do not parse goes through as is (the worker refuses it, running nothing). */
 static void rewrite_init(const uint8_t *p, size_t n, BotBuf *out, const uint8_t **q, size_t *qn) {
     BotReader r;
@@ -170,8 +180,8 @@ static void rewrite_init(const uint8_t *p, size_t n, BotBuf *out, const uint8_t 
         src = g_templates[t], src_len = g_template_len[t];
     }
     bot_buf_begin(out, BOT_INIT, h.flags, h.seq);
-    bot_buf_u32(out, start < MAX_START_US ? start : MAX_START_US);
-    bot_buf_u32(out, tick < MAX_TICK_US ? tick : MAX_TICK_US);
+    bot_buf_u32(out, clamp_u32(start, MIN_START_US, MAX_START_US));
+    bot_buf_u32(out, clamp_u32(tick, MIN_TICK_US, MAX_TICK_US));
     bot_buf_u64(out, seed);
     bot_buf_u32(out, log_cap);
     bot_buf_u32(out, mem_cap);
