@@ -267,7 +267,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!started) python_start(), bot_buf_init(&init_buf), started = true;
     worker_reset();
     size_t off = 0;
-    uint8_t *frame = NULL;
+    /* Static: a local changed after sigsetjmp is indeterminate after the jump. */
+    static uint8_t *frame;
+    frame = NULL;
     if (sigsetjmp(g_jump, 1)) {
         /* The worker exited: this input is over, as its process would be. */
         if (getenv("FUZZ_VERBOSE")) fprintf(stderr, "fuzz_worker: worker exited\n");
