@@ -6,21 +6,69 @@
  * are C: as Python functions they made a typical bot ~5x slower.
  *
  * Policy: no attribute whose name starts with "_", none of the inspection
- * attributes that reach frames, code or generators, no str.format (it walks
- * attributes by name), no `mro` (it hands out BaseException), no
- * exception `.obj`; writes only into plain dicts and lists and into objects
- * of classes the bot defined itself.
+ * attributes that reach frames, code or generators, str.format only through
+ * crsandbox's formatter (whose "{0.x}" fields come back through these
+ * guards), no `mro` (it hands out BaseException), no exception `.obj`;
+ * type() with one argument only; special methods through super() only from
+ * the bot's own classes; writes only into plain dicts and lists and into
+ * objects of classes the bot defined itself.
  */
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
-#include "botd.h"
+#include "guards.h"
 
 volatile sig_atomic_t guard_expired;
 
 static PyObject *g_timeout_type; /* crsandbox.BotTimeout */
 static PyObject *g_blocked;      /* frozenset of attribute names never allowed */
 static PyObject *g_bot_types;    /* set of classes created by bot code */
+static PyObject *g_str_format;   /* crsandbox's str.format and format_map */
+static PyObject *g_str_format_map;
+static PyObject *g_super_names; /* special methods reachable through super() */
+static PyObject *g_type_fn;     /* our type(), handed back for type(a_class) */
+
+/* ---- CPU clock for bots ------------------------------------------------- */
+
+static uint64_t g_cpu0_us, g_cpu_budget_us;
+static uint64_t g_cpu_ticks, g_cpu_total_us;
+
+/* The worker runs bot code on one thread. Its thread clock is exact; the
+ * process clock is not once ITIMER_PROF is armed (Linux then samples the
+ * group timer, updated only at scheduler ticks). */
+uint64_t guard_cpu_now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void guard_cpu_begin(uint32_t budget_us) {
+    g_cpu_budget_us = budget_us;
+    g_cpu0_us = guard_cpu_now_us();
+}
+
+void guard_cpu_tick_done(uint64_t used_us) {
+    g_cpu_ticks++;
+    g_cpu_total_us += used_us;
+}
+
+static PyObject *cpu_used(PyObject *self, PyObject *unused) {
+    (void)self, (void)unused;
+    uint64_t now = guard_cpu_now_us();
+    return PyFloat_FromDouble(now > g_cpu0_us ? (double)(now - g_cpu0_us) / 1000.0 : 0.0);
+}
+
+static PyObject *cpu_budget(PyObject *self, PyObject *unused) {
+    (void)self, (void)unused;
+    return PyFloat_FromDouble((double)g_cpu_budget_us / 1000.0);
+}
+
+static PyObject *cpu_average(PyObject *self, PyObject *unused) {
+    (void)self, (void)unused;
+    return PyFloat_FromDouble(g_cpu_ticks ? (double)g_cpu_total_us / 1000.0 / (double)g_cpu_ticks
+                                          : 0.0);
+}
 
 /* ---- log ---------------------------------------------------------------- */
 
@@ -111,6 +159,25 @@ refuse:
 
 /* ---- the guards --------------------------------------------------------- */
 
+/* s.format / s.format_map (bound) and str.format (unbound) through
+ * crsandbox's guarded formatter; NULL without an error if name is neither. */
+static PyObject *safe_format(PyObject *obj, PyObject *name) {
+    /* On every attribute read: the cheap type tests first. */
+    bool on_str = PyUnicode_Check(obj);
+    if (!on_str && !(PyType_Check(obj) && PyType_IsSubtype((PyTypeObject *)obj, &PyUnicode_Type)))
+        return NULL;
+    if (!PyUnicode_CheckExact(name) || !g_str_format) return NULL;
+    PyObject *fn = NULL;
+    if (PyUnicode_CompareWithASCIIString(name, "format") == 0) {
+        fn = g_str_format;
+    } else if (PyUnicode_CompareWithASCIIString(name, "format_map") == 0) {
+        fn = g_str_format_map;
+    } else {
+        return NULL;
+    }
+    return on_str ? PyMethod_New(fn, obj) : Py_NewRef(fn);
+}
+
 static PyObject *guarded_getattr(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     CHECK_EXPIRED();
@@ -118,6 +185,8 @@ static PyObject *guarded_getattr(PyObject *self, PyObject *const *args, Py_ssize
         PyErr_SetString(PyExc_TypeError, "getattr expects 2 or 3 arguments");
         return NULL;
     }
+    PyObject *fmt = safe_format(args[0], args[1]);
+    if (fmt || PyErr_Occurred()) return fmt;
     if (check_attr(args[0], args[1]) < 0) return NULL;
     PyObject *v = PyObject_GetAttr(args[0], args[1]);
     if (!v && nargs == 3 && PyErr_ExceptionMatches(PyExc_AttributeError)) {
@@ -134,6 +203,12 @@ static PyObject *guarded_hasattr(PyObject *self, PyObject *const *args, Py_ssize
         PyErr_SetString(PyExc_TypeError, "hasattr expects 2 arguments");
         return NULL;
     }
+    PyObject *fmt = safe_format(args[0], args[1]);
+    if (fmt) {
+        Py_DECREF(fmt);
+        Py_RETURN_TRUE;
+    }
+    if (PyErr_Occurred()) return NULL;
     if (check_attr(args[0], args[1]) < 0) return NULL;
     PyObject *v = PyObject_GetAttr(args[0], args[1]);
     if (v) {
@@ -260,6 +335,83 @@ static PyObject *inplacevar(PyObject *self, PyObject *const *args, Py_ssize_t na
     if (!strcmp(op, "@=")) return PyNumber_InPlaceMatrixMultiply(x, y);
     PyErr_Format(PyExc_ValueError, "unknown in-place operator %.8s", op);
     return NULL;
+}
+
+/* type(x) with one argument. The type of a class is handed back as this
+ * function itself, so `type(type(x))` cannot reach the real type() and its
+ * three-argument form (a class built past the metaclass below, with any
+ * special method). */
+static PyObject *guarded_type(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    CHECK_EXPIRED();
+    if (nargs != 1) {
+        PyErr_SetString(PyExc_TypeError,
+                        "type() takes exactly one argument in bots (write a class statement "
+                        "instead of type(name, bases, dict))");
+        return NULL;
+    }
+    PyTypeObject *t = Py_TYPE(args[0]);
+    if (PyType_IsSubtype(t, &PyType_Type)) {
+        if (t == &PyType_Type && g_type_fn) return Py_NewRef(g_type_fn);
+        PyErr_SetString(PyExc_TypeError, "the type of this class is not available to bots");
+        return NULL;
+    }
+    return Py_NewRef((PyObject *)t);
+}
+
+/* super().NAME for the special methods a bot may define: only on a super
+ * object bound to an instance (or subclass) of a class the bot defined. */
+static PyObject *super_attr(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    CHECK_EXPIRED();
+    if (nargs != 2 || !PyUnicode_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "_super_attr_ expects (super(), name)");
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(args[0], &PySuper_Type)) {
+        PyErr_Format(PyExc_AttributeError,
+                     "access to \"%U\" is not allowed in bots (only through super())", args[1]);
+        return NULL;
+    }
+    int ok = g_super_names ? PySet_Contains(g_super_names, args[1]) : 0;
+    if (ok < 0) return NULL;
+    PyObject *cls = ok ? PyObject_GetAttrString(args[0], "__self_class__") : NULL;
+    if (ok && !cls) return NULL;
+    ok = cls && PyType_Check(cls) ? PySet_Contains(g_bot_types, cls) : 0;
+    Py_XDECREF(cls);
+    if (ok < 0) return NULL;
+    if (!ok) {
+        PyErr_Format(PyExc_AttributeError,
+                     "access to \"%U\" is not allowed in bots (super() works in the bot's own "
+                     "classes only)",
+                     args[1]);
+        return NULL;
+    }
+    return PyObject_GetAttr(args[0], args[1]);
+}
+
+/* check_name(name): raises as getattr would for a name bot code may never
+ * read (for str.format fields, which only ever give text). */
+static PyObject *check_name(PyObject *self, PyObject *name) {
+    (void)self;
+    CHECK_EXPIRED();
+    if (check_attr(Py_None, name) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* Zygote set-up from crsandbox: the guarded formatters and the names
+ * super_attr allows. */
+static PyObject *set_policy(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3 || !PyCallable_Check(args[0]) || !PyCallable_Check(args[1]) ||
+        !PyFrozenSet_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "set_policy(format, format_map, frozenset)");
+        return NULL;
+    }
+    Py_XSETREF(g_str_format, Py_NewRef(args[0]));
+    Py_XSETREF(g_str_format_map, Py_NewRef(args[1]));
+    Py_XSETREF(g_super_names, Py_NewRef(args[2]));
+    Py_RETURN_NONE;
 }
 
 /* The metaclass of every class statement in bot code (RestrictedPython
@@ -406,6 +558,14 @@ static PyMethodDef guard_methods[] = {
     {"apply", (PyCFunction)(void (*)(void))apply, METH_VARARGS | METH_KEYWORDS, NULL},
     {"inplacevar", (PyCFunction)(void (*)(void))inplacevar, METH_FASTCALL, NULL},
     {"make_class", (PyCFunction)(void (*)(void))make_class, METH_FASTCALL, NULL},
+    {"guarded_type", (PyCFunction)(void (*)(void))guarded_type, METH_FASTCALL, NULL},
+    {"super_attr", (PyCFunction)(void (*)(void))super_attr, METH_FASTCALL, NULL},
+    {"check_name", check_name, METH_O, NULL},
+    {"predict", (PyCFunction)(void (*)(void))predict_call, METH_FASTCALL, NULL},
+    {"set_policy", (PyCFunction)(void (*)(void))set_policy, METH_FASTCALL, NULL},
+    {"cpu_used", cpu_used, METH_NOARGS, NULL},
+    {"cpu_budget", cpu_budget, METH_NOARGS, NULL},
+    {"cpu_average", cpu_average, METH_NOARGS, NULL},
     {"is_bot_class", is_bot_class, METH_O, NULL},
     {"log_write", log_write, METH_O, NULL},
     {"plain_copy", plain_copy, METH_O, NULL},
@@ -448,6 +608,10 @@ PyObject *PyInit__crguard(void) {
     Py_DECREF(names);
     g_bot_types = PySet_New(NULL);
     if (!g_blocked || !g_bot_types) goto fail;
+    /* Borrowed: the module keeps it alive for the process's life. */
+    g_type_fn = PyObject_GetAttrString(m, "guarded_type");
+    if (!g_type_fn) goto fail;
+    Py_DECREF(g_type_fn);
     return m;
 fail:
     Py_DECREF(m);

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "botd.h"
+#include "guards.h"
 
 /* Interned keys, one per field name. */
 enum {
@@ -168,6 +168,10 @@ static int put_b(PyObject *d, int key, bool v) {
     return put(d, key, PyBool_FromLong(v));
 }
 
+/* A bool field of a record that arrived as raw bytes, read as its byte: a
+ * byte other than 0 or 1 loaded as bool would be undefined behaviour. */
+#define RAW_BOOL(field) (*(const unsigned char *)&(field) != 0)
+
 static PyObject *surface_str(int32_t s) {
     return Py_NewRef(g_surface_name[s >= 0 && s < SURFACE_COUNT ? s : SURFACE_COUNT]);
 }
@@ -250,10 +254,11 @@ PyObject *marshal_state(const SensorRecord *s) {
              put_f(d, K_V_FORWARD, s->v_forward) | put_f(d, K_V_LEFT, s->v_left) |
              put_f(d, K_ANGULAR_VELOCITY, s->angular_velocity) |
              put(d, K_SURFACE, surface_str(s->surface)) | put_f(d, K_EDGE_LEFT, s->edge_left) |
-             put_f(d, K_EDGE_RIGHT, s->edge_right) | put_b(d, K_ON_ROAD, s->on_road) |
-             put_b(d, K_SLIDING, s->sliding) | put_b(d, K_FINISHED, s->finished) |
-             put_b(d, K_DNF, s->dnf) | put_i(d, K_NITRO_CHARGES, s->nitro_charges) |
-             put_f(d, K_NITRO_TIME, s->nitro_s) | put_f(d, K_TOP_SPEED, s->top_speed) |
+             put_f(d, K_EDGE_RIGHT, s->edge_right) | put_b(d, K_ON_ROAD, RAW_BOOL(s->on_road)) |
+             put_b(d, K_SLIDING, RAW_BOOL(s->sliding)) |
+             put_b(d, K_FINISHED, RAW_BOOL(s->finished)) | put_b(d, K_DNF, RAW_BOOL(s->dnf)) |
+             put_i(d, K_NITRO_CHARGES, s->nitro_charges) | put_f(d, K_NITRO_TIME, s->nitro_s) |
+             put_f(d, K_TOP_SPEED, s->top_speed) |
              put_i(d, K_CHECKPOINTS_PASSED, s->checkpoints_passed) |
              put_i(d, K_CHECKPOINTS_TOTAL, s->checkpoints_total) |
              put_i(d, K_POSITION, s->position) | put_i(d, K_CARS, s->cars) |
@@ -287,7 +292,8 @@ PyObject *marshal_event(const BotWireEvent *ev, const char **method) {
         default:
             *method = "on_finish";
             rc |= put_b(d, K_FINISHED, ev->a > 0) | put_b(d, K_DNF, ev->a <= 0) |
-                  put_f(d, K_TIME, ev->value) | put_i(d, K_DNF_REASON, ev->a < 0 ? -ev->a : 0);
+                  put_f(d, K_TIME, ev->value) |
+                  put_i(d, K_DNF_REASON, ev->a < 0 ? -(long)ev->a : 0);
             break;
     }
     if (rc) Py_CLEAR(d);
@@ -313,6 +319,23 @@ static int exact_number(PyObject *v, double *out) {
 
 static const char *type_name(PyObject *v) {
     return Py_TYPE(v)->tp_name;
+}
+
+/* A str key for a message: its UTF-8 text cut to fit, or a placeholder for
+ * a str that has no UTF-8 form (lone surrogates). Never NULL, no error left. */
+static void key_text(PyObject *k, char *buf, size_t size) {
+    Py_ssize_t n = 0;
+    const char *s = PyUnicode_AsUTF8AndSize(k, &n);
+    if (!s) {
+        PyErr_Clear();
+        snprintf(buf, size, "<not UTF-8>");
+        return;
+    }
+    size_t keep = (size_t)n < size - 1 ? (size_t)n : size - 1;
+    /* Cut on a character boundary so the message stays valid UTF-8. */
+    while (keep > 0 && keep < (size_t)n && ((unsigned char)s[keep] & 0xc0) == 0x80) keep--;
+    memcpy(buf, s, keep);
+    buf[keep] = 0;
 }
 
 /* A drawing: ("line", x1, y1, x2, y2[, rgb]), ("circle", x, y, r[, rgb]),
@@ -359,9 +382,9 @@ static int parse_drawing(PyObject *item, BotDrawing *d, char *msg, size_t msg_si
         PyObject *t = v[1 + nums];
         Py_ssize_t len;
         const char *s = PyUnicode_CheckExact(t) ? PyUnicode_AsUTF8AndSize(t, &len) : NULL;
-        if (!s || len > BOT_DRAW_TEXT_MAX) {
+        if (!s || len > BOT_DRAW_TEXT_MAX || memchr(s, 0, (size_t)len)) {
             PyErr_Clear();
-            snprintf(msg, msg_size, "debug text must be a str of at most %d bytes",
+            snprintf(msg, msg_size, "debug text must be a UTF-8 str of at most %d bytes, no NUL",
                      BOT_DRAW_TEXT_MAX);
             return -1;
         }
@@ -387,8 +410,45 @@ enum {
     A_TURN = 1 << 4
 };
 
+/* The debug list: good drawings kept, bad ones dropped with the first
+ * reason in note. */
+static void parse_debug(PyObject *v, BotActions *out, char *note, size_t note_size) {
+    if (!PyList_CheckExact(v) && !PyTuple_CheckExact(v)) {
+        snprintf(note, note_size, "debug must be a list of drawings, not %.40s", type_name(v));
+        return;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+    if (n > BOT_MAX_DRAWINGS) {
+        snprintf(note, note_size, "debug has %zd drawings; the first %d are kept", n,
+                 BOT_MAX_DRAWINGS);
+        n = BOT_MAX_DRAWINGS;
+    }
+    int dropped = 0;
+    char why[160] = "";
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char reason[128];
+        if (parse_drawing(PySequence_Fast_GET_ITEM(v, i), &out->draw[out->n_draw], reason,
+                          sizeof reason) < 0) {
+            if (!dropped++) snprintf(why, sizeof why, "item %zd: %s", i, reason);
+            continue;
+        }
+        out->n_draw++;
+    }
+    if (dropped && !note[0]) {
+        snprintf(note, note_size, "%d debug drawing%s dropped (%s)", dropped,
+                 dropped > 1 ? "s" : "", why);
+    }
+}
+
 int marshal_actions(PyObject *ret, BotActions *out, char *msg, size_t msg_size) {
+    char note[BOT_MESSAGE_MAX];
+    return marshal_actions_keep(ret, out, msg, msg_size, note, sizeof note);
+}
+
+int marshal_actions_keep(PyObject *ret, BotActions *out, char *msg, size_t msg_size, char *note,
+                         size_t note_size) {
     *out = (BotActions){0};
+    note[0] = 0;
     if (ret == Py_None) {
         snprintf(msg, msg_size, "on_tick returned None; it must return a dict of actions");
         return -1;
@@ -417,7 +477,12 @@ int marshal_actions(PyObject *ret, BotActions *out, char *msg, size_t msg_size) 
         if (!PyUnicode_CompareWithASCIIString(k, "throttle") ||
             !PyUnicode_CompareWithASCIIString(k, "steer") ||
             (!PyUnicode_CompareWithASCIIString(k, "brake") && !PyBool_Check(v))) {
-            const char *name = PyUnicode_AsUTF8(k);
+            const char *name = PyUnicode_AsUTF8(k); /* ASCII: equal to a literal */
+            if (!name) {
+                PyErr_Clear();
+                snprintf(msg, msg_size, "cannot read an action key");
+                return -1;
+            }
             bool steer = name[0] == 's';
             if (exact_number(v, &x) < 0) {
                 snprintf(msg, msg_size, "%s must be a finite float, not %.40s", name, type_name(v));
@@ -437,22 +502,7 @@ int marshal_actions(PyObject *ret, BotActions *out, char *msg, size_t msg_size) 
             continue;
         }
         if (!PyUnicode_CompareWithASCIIString(k, "debug")) {
-            if (!PyList_CheckExact(v) && !PyTuple_CheckExact(v)) {
-                snprintf(msg, msg_size, "debug must be a list of drawings, not %.40s",
-                         type_name(v));
-                return -1;
-            }
-            Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
-            if (n > BOT_MAX_DRAWINGS) {
-                snprintf(msg, msg_size, "debug has %zd drawings; at most %d per tick", n,
-                         BOT_MAX_DRAWINGS);
-                return -1;
-            }
-            for (Py_ssize_t i = 0; i < n; i++) {
-                if (parse_drawing(PySequence_Fast_GET_ITEM(v, i), &out->draw[i], msg, msg_size) < 0)
-                    return -1;
-            }
-            out->n_draw = (int)n;
+            parse_debug(v, out, note, note_size);
             continue;
         }
         /* The rest are switches: exact bools only. */
@@ -463,8 +513,9 @@ int marshal_actions(PyObject *ret, BotActions *out, char *msg, size_t msg_size) 
             if (!PyUnicode_CompareWithASCIIString(k, switches[i])) which = i;
         }
         if (which < 0) {
-            snprintf(msg, msg_size, "unknown action key \"%.32s\"", PyUnicode_AsUTF8(k));
-            PyErr_Clear();
+            char key[33];
+            key_text(k, key, sizeof key);
+            snprintf(msg, msg_size, "unknown action key \"%s\"", key);
             return -1;
         }
         if (!PyBool_Check(v)) {

@@ -13,6 +13,7 @@
  * line behind that.
  */
 #include <errno.h>
+#include <math.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "botd.h"
+#include "guards.h"
 
 #define TIMER_REPEAT_US 2000    /* re-raise interval after the budget */
 #define HARD_EXTRA_MIN_US 50000 /* CPU beyond the budget before the worker exits */
@@ -91,6 +92,7 @@ static void budget_arm(uint32_t budget_us) {
     struct itimerval it = {.it_interval = {0, TIMER_REPEAT_US},
                            .it_value = {budget_us / 1000000, budget_us % 1000000}};
     g_armed = 1;
+    guard_cpu_begin(budget_us);
     setitimer(ITIMER_PROF, &it, NULL);
 }
 
@@ -289,9 +291,7 @@ static PyObject *call_bot(const char *method, PyObject *arg, uint32_t budget_us,
 }
 
 static uint64_t cpu_now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    return guard_cpu_now_us();
 }
 
 /* Finishes the reply in g_out with the log taken so far and sends it. An
@@ -340,6 +340,22 @@ static void handle_init(BotReader *r, uint32_t seq) {
     (void)bot_read_str(r, 256, &name_len);
     const char *src = bot_read_str(r, BOT_SOURCE_MAX, &src_len);
     const char *mem = bot_read_str(r, BOT_MEMORY_MAX, &mem_len);
+    /* The car's stats came later to the protocol: optional at the end. */
+    if (!r->failed && r->pos < r->n && bot_read_u8(r)) {
+        CarStats k;
+        k.top_speed = bot_read_f64(r);
+        k.acceleration = bot_read_f64(r);
+        k.grip = bot_read_f64(r);
+        k.braking = bot_read_f64(r);
+        k.nitro_capacity = (int)(bot_read_u32(r) & 0xffff);
+        k.nitro_duration = (int)(bot_read_u32(r) & 0xffffff);
+        k.handling = bot_read_f64(r);
+        k.weight = bot_read_f64(r);
+        bool sane = isfinite(k.top_speed) && isfinite(k.acceleration) && isfinite(k.grip) &&
+                    isfinite(k.braking) && isfinite(k.handling) && isfinite(k.weight) &&
+                    k.weight > 0 && k.top_speed > 0;
+        predict_set_car(sane ? &k : NULL);
+    }
     if (!bot_reader_done(r) || !rays || !pace || g_memory_cap > BOT_MEMORY_MAX) _exit(72);
     guard_log_configure(log_cap);
 
@@ -473,7 +489,7 @@ static bool run_events(BotReader *r) {
 
 static void handle_tick(BotReader *r, uint32_t seq) {
     uint64_t cpu0 = cpu_now_us();
-    (void)bot_read_u32(r); /* tick: the record carries it too */
+    uint32_t tick = bot_read_u32(r);
     if (!run_events(r)) _exit(74);
     uint32_t size = bot_read_u32(r);
     const uint8_t *raw = bot_read_bytes(r, size);
@@ -488,9 +504,15 @@ static void handle_tick(BotReader *r, uint32_t seq) {
     PyObject *ret = call_bot("on_tick", state, g_tick_budget_us, false, &oc);
     Py_DECREF(state);
     if (ret) {
-        if (marshal_actions(ret, &acts, oc.msg, sizeof oc.msg) < 0) {
+        char note[BOT_MESSAGE_MAX];
+        if (marshal_actions_keep(ret, &acts, oc.msg, sizeof oc.msg, note, sizeof note) < 0) {
             oc.status = BOT_STATUS_ERROR;
             acts = (BotActions){0};
+        } else if (note[0]) {
+            /* Bad drawings cost the car nothing but the drawings. */
+            char t[16];
+            snprintf(t, sizeof t, "%u", tick);
+            log_line("[tick %s] %s\n", t, note);
         }
         Py_DECREF(ret);
     }
@@ -502,7 +524,9 @@ static void handle_tick(BotReader *r, uint32_t seq) {
     }
     bot_buf_begin(&g_out, BOT_ACTIONS, g_oom ? BOT_FLAG_RESTART : 0, seq);
     bot_buf_u8(&g_out, (uint8_t)oc.status);
-    bot_buf_u32(&g_out, (uint32_t)(cpu_now_us() - cpu0));
+    uint64_t used = cpu_now_us() - cpu0;
+    guard_cpu_tick_done(used);
+    bot_buf_u32(&g_out, (uint32_t)used);
     bot_buf_f32(&g_out, acts.input.throttle);
     bot_buf_f32(&g_out, acts.input.brake);
     bot_buf_f32(&g_out, acts.input.steer);

@@ -11,6 +11,8 @@ counter-clockwise positive, 0 = +x; car frame: forward is +x, left is +y.
 
 import math as _m
 
+import _crguard as _g
+
 # Filled in from the engine when the worker loads a bot.
 RAY_ANGLES = ()
 PACE_AHEAD = ()
@@ -119,3 +121,29 @@ def to_car(state, x, y):
 def steer_towards(bearing, gain=2.0):
     """A steer value in [-1, 1] that turns towards bearing (rad, left +)."""
     return clamp(bearing * gain, -1.0, 1.0)
+
+
+def cpu_used():
+    """ms of CPU this call (on_tick, or the event handler running) has used
+    so far; the call is stopped when it reaches cpu_budget()."""
+    return _g.cpu_used()
+
+
+def cpu_budget():
+    """ms of CPU one call may use (BOT_EXECUTION_TIMEOUT_MS; the start-up
+    budget while __init__ runs)."""
+    return _g.cpu_budget()
+
+
+def cpu_average():
+    """Mean ms of CPU per bot tick over the previous ticks of this worker
+    (events, on_tick and marshalling included); 0 before the first."""
+    return _g.cpu_average()
+
+
+def predict(state, actions, ticks, nitro_held=False):
+    """The engine's own car model run `ticks` ticks (at most 600) from state
+    with actions (a dict as on_tick returns) held throughout; returns a
+    state-like dict of the car. One surface (state["surface"]), no walls,
+    no other cars: see docs/BOT_API.md for the limits."""
+    return _g.predict(state, actions, ticks, nitro_held is True)

@@ -348,6 +348,18 @@ static int link_start(BotLink *l, bool check_only, char **problems, CrError *err
     bot_buf_str(b, l->source, l->source_len);
     const char *mem = l->memory_in ? l->memory_in : "";
     bot_buf_str(b, mem, strlen(mem));
+    bot_buf_u8(b, l->spec.has_car);
+    if (l->spec.has_car) {
+        const CarStats *k = &l->spec.car;
+        bot_buf_f64(b, k->top_speed);
+        bot_buf_f64(b, k->acceleration);
+        bot_buf_f64(b, k->grip);
+        bot_buf_f64(b, k->braking);
+        bot_buf_u32(b, (uint32_t)k->nitro_capacity);
+        bot_buf_u32(b, (uint32_t)k->nitro_duration);
+        bot_buf_f64(b, k->handling);
+        bot_buf_f64(b, k->weight);
+    }
     int64_t deadline = bot_now_ns() + (int64_t)((l->spec.start_budget_ms * 3 + 2000) * 1e6);
     if (bot_buf_end(b) < 0 || link_write(l, deadline) < 0) {
         link_close(l);

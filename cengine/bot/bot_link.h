@@ -45,6 +45,8 @@ typedef struct {
     double hard_deadline_ms; /* wall clock per request before a kill; 0 = auto */
     double memory_limit_mb;  /* BOT_MEMORY_LIMIT_MB; 0 = 50 */
     size_t log_cap;          /* bytes of log kept by the host; 0 = 256 KiB */
+    bool has_car;            /* car is the bot's car: enables coderally.predict() */
+    CarStats car;
 } BotSpec;
 
 /* Per-bot figures. */

@@ -26,7 +26,11 @@
  *   BOT_INIT     u32 start_budget_us, u32 tick_budget_us, u64 seed,
  *                u32 log_cap, u32 memory_cap, u8 check_only,
  *                u8 n, n x f32 ray angles, u8 m, m x f32 pace-note distances,
- *                str name, str source, str memory_json
+ *                str name, str source, str memory_json,
+ *                u8 has_car [, f64 top_speed, acceleration, grip, braking,
+ *                u32 nitro_capacity, nitro_duration, f64 handling, weight]
+ *                (the bot's car for coderally.predict(); a worker accepts
+ *                an INIT that ends before has_car: predict() is then off)
  *   BOT_INIT_REPLY  u8 BotStatus, str problems ("LINE: message" per line), str log
  *   BOT_TICK     u32 tick, u16 n_events, n x BotWireEvent, u32 sensor_size,
  *                SensorRecord (raw, same build on both sides)

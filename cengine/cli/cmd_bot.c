@@ -1,5 +1,5 @@
 /*
- * cmd_bot.c - `coderally bot check FILE`: compiles a bot in a sandboxed
+ * cmd_bot.c - `coderally bot check FILE...`: compiles bots in a sandboxed
  * worker under the sandbox's policy and prints every problem as
  * FILE:LINE: message, one per line, the way editors read compiler output.
  */
@@ -19,7 +19,8 @@
 
 static const char *const CMD = "bot";
 
-static int bot_check(const char *file, const char *botd) {
+/* Checks one file with a running host; 0 if it has no problem. */
+static int bot_check_file(BotHost *host, const char *file) {
     size_t len;
     char *src;
     CrError err = {{0}};
@@ -29,10 +30,9 @@ static int bot_check(const char *file, const char *botd) {
         cli_error(CMD, "%s", err.msg);
         return 1;
     }
-    BotHost *host = NULL;
     char *problems = NULL;
     int status = 1;
-    if (bot_host_start(botd, &host, &err) || bot_check_source(host, src, len, &problems, &err)) {
+    if (bot_check_source(host, src, len, &problems, &err)) {
         cli_error(CMD, "%s", err.msg);
         goto out;
     }
@@ -52,43 +52,66 @@ static int bot_check(const char *file, const char *botd) {
     }
 out:
     free(problems);
-    bot_host_stop(host);
     free(src);
+    return status;
+}
+
+/* Checks every file with one sandbox host; 0 if none has a problem. */
+static int bot_check(const char *const *files, int n, const char *botd) {
+    CrError err = {{0}};
+    BotHost *host = NULL;
+    if (bot_host_start(botd, &host, &err)) {
+        cli_error(CMD, "%s", err.msg);
+        return 1;
+    }
+    int status = 0;
+    for (int i = 0; i < n; i++) status |= bot_check_file(host, files[i]);
+    bot_host_stop(host);
     return status;
 }
 
 int cmd_bot(int argc, char **argv) {
     const char *botd = NULL;
-    const char *file = NULL;
+    const char **files = calloc((size_t)argc, sizeof *files);
+    int n_files = 0;
     bool check = false;
+    int rc = 2;
+    if (!files) return 1;
     CommonOpts common; /* accepted like everywhere; the check needs no scripts */
     cli_common_init(&common);
     for (int i = 1; i < argc; i++) {
         int c = cli_common_opt(CMD, argc, argv, &i, &common);
-        if (c < 0) return 2;
+        if (c < 0) goto out;
         if (c > 0) continue;
         if (!strcmp(argv[i], "--botd") && i + 1 < argc) {
             botd = argv[++i];
         } else if (!strcmp(argv[i], "check") && !check) {
             check = true;
-        } else if (check && !file && argv[i][0] != '-') {
-            file = argv[i];
+        } else if (check && argv[i][0] != '-') {
+            files[n_files++] = argv[i];
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf(
-                "usage: coderally bot check FILE [--botd PATH] [--scripts DIR] [--set KEY=VALUE]\n"
-                "Compiles FILE under the bot sandbox policy and lists every problem as\n"
-                "FILE:LINE: message. Exit status 0 if there is none, 1 otherwise.\n");
-            return 0;
+                "usage: coderally bot check FILE... [--botd PATH] [--scripts DIR] "
+                "[--set KEY=VALUE]\n"
+                "Compiles each FILE under the bot sandbox policy and lists every problem as\n"
+                "FILE:LINE: message, including names that would be a NameError when the bot\n"
+                "runs. Exit status 0 if there is none, 1 otherwise.\n");
+            rc = 0;
+            goto out;
         } else {
-            cli_error(CMD, "unexpected argument '%s' (usage: coderally bot check FILE)", argv[i]);
-            return 2;
+            cli_error(CMD, "unexpected argument '%s' (usage: coderally bot check FILE...)",
+                      argv[i]);
+            goto out;
         }
     }
-    if (!check || !file) {
-        cli_error(CMD, "usage: coderally bot check FILE");
-        return 2;
+    if (!check || n_files == 0) {
+        cli_error(CMD, "usage: coderally bot check FILE...");
+        goto out;
     }
-    return bot_check(file, botd);
+    rc = bot_check(files, n_files, botd);
+out:
+    free(files);
+    return rc;
 }
 
 /* ---- coderally bench bots ----------------------------------------------- */
@@ -256,7 +279,7 @@ static int bench_race(const CommonOpts *common, const char *botd, double *wall_s
         idx[i] = i;
     }
     RaceRules rr = *rules_race(rules);
-    RaceBotsConfig cfg = {botd, 50, 10};
+    RaceBotsConfig cfg = {botd, 50, 10, cars};
     CarInput inputs[CR_MAX_CARS] = {{0}};
     *calls = 0;
     *hash = 0;
@@ -306,6 +329,57 @@ out:
     return rc;
 }
 
+#define PREDICT_CALLS 20
+#define PREDICT_TICKS 60
+
+/* coderally.predict() cost from the worker's own CPU figures: a bot making
+ * PREDICT_CALLS calls of PREDICT_TICKS ticks per on_tick against one making
+ * the same calls of 0 ticks (state in, dict out, no physics). Each bot
+ * checks its predictions repeat exactly, or the benchmark fails. */
+static int bench_predict(BotHost *host, const CarStats *car, double *call_us, double *tick_ns) {
+    double med[2];
+    for (int v = 0; v < 2; v++) {
+        char src[1024];
+        snprintf(src, sizeof src,
+                 "import coderally\n"
+                 "class Bot:\n"
+                 "    def on_tick(self, state):\n"
+                 "        a = {'throttle': 1.0, 'steer': 0.3}\n"
+                 "        first = coderally.predict(state, a, %d)\n"
+                 "        for i in range(%d):\n"
+                 "            p = coderally.predict(state, a, %d)\n"
+                 "        assert p == first\n"
+                 "        return {}\n",
+                 v ? 0 : PREDICT_TICKS, PREDICT_CALLS - 1, v ? 0 : PREDICT_TICKS);
+        BotSpec spec = {.name = "predict",
+                        .source = src,
+                        .source_len = strlen(src),
+                        .has_car = true,
+                        .car = *car};
+        BotLink *l;
+        CrError err;
+        if (bot_link_create(host, &spec, &l, &err)) return -1;
+        static double cpu[600];
+        for (int i = 0; i < 600; i++) {
+            SensorRecord s;
+            bench_record(&s, (uint32_t)i * 3);
+            s.x = (float)i, s.heading = 0.25f, s.angular_velocity = 0.5f;
+            bot_link_send_tick(l, &s, NULL, 0);
+            bot_links_collect(&l, 1);
+            if (bot_link_reply(l)->status != BOT_STATUS_OK) {
+                bot_link_destroy(l);
+                return -1;
+            }
+            cpu[i] = bot_link_reply(l)->cpu_us;
+        }
+        med[v] = pct(cpu, 600, 0.5);
+        bot_link_destroy(l);
+    }
+    *call_us = med[0] / PREDICT_CALLS;
+    *tick_ns = (med[0] - med[1]) * 1e3 / (PREDICT_CALLS * PREDICT_TICKS);
+    return 0;
+}
+
 /* Restricted vs plain on_tick of the checkpoint follower, measured by the
  * sandbox binary itself (coderally-botd --bench-ratio). */
 static int bench_ratio(const char *botd, double *ratio, double *r_ns, double *p_ns) {
@@ -344,7 +418,14 @@ int bench_bots(int argc, char **argv) {
     /* Fail on a bad scripts directory now, not after the link benchmark. */
     Scripts *check;
     if (cli_open_scripts("bench", &common, &check)) return 1;
+    CarStats car;
+    CrError serr;
+    int src_rc = scripts_car_stats(check, "hatch", NULL, 0, &car, &serr);
     scripts_close(check);
+    if (src_rc) {
+        cli_error("bench", "%s", serr.msg);
+        return 1;
+    }
     char botd_buf[1024];
     if (!botd) {
         if (bot_host_default_path(botd_buf, sizeof botd_buf)) return 1;
@@ -359,10 +440,12 @@ int bench_bots(int argc, char **argv) {
     }
     double med = 0, p99 = 0, pmed = 0, pp99 = 0, start_ms = 0;
     long priv = 0;
+    double pcall = 0, ptick = 0;
     int rc = bench_link(host, &med, &p99, &pmed, &pp99, &start_ms, &priv);
+    int prc = rc ? 0 : bench_predict(host, &car, &pcall, &ptick);
     bot_host_stop(host);
-    if (rc) {
-        cli_error("bench", "bot link benchmark failed");
+    if (rc || prc) {
+        cli_error("bench", rc ? "bot link benchmark failed" : "predict benchmark failed");
         return 1;
     }
     printf("bench bots: %d runs of %d on_tick calls of a trivial bot\n", BENCH_RUNS, BENCH_CALLS);
@@ -373,6 +456,10 @@ int bench_bots(int argc, char **argv) {
         pmed, pp99);
     printf("  worker start (spawn + load a small bot): %.2f ms   (target < 5 ms)\n", start_ms);
     printf("  private memory per worker: %.1f MB   (target < 12 MB)\n", priv / 1024.0);
+    printf(
+        "  coderally.predict(state, actions, %d): %.1f us CPU per call, %.0f ns per "
+        "predicted tick\n",
+        PREDICT_TICKS, pcall, ptick);
     double walls[BENCH_RUNS];
     uint64_t hash = 0, first = 0;
     long calls = 0;

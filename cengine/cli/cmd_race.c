@@ -327,7 +327,7 @@ int cmd_race(int argc, char **argv) {
         goto out;
     }
     if (o.n_bots) {
-        RaceBotsConfig cfg = {NULL, 50, 10};
+        RaceBotsConfig cfg = {NULL, 50, 10, cars};
         scripts_config_number(sc, "BOT_MEMORY_LIMIT_MB", &cfg.memory_limit_mb);
         scripts_config_number(sc, "BOT_EXECUTION_TIMEOUT_MS", &cfg.timeout_ms);
         int idx[MAX_BOTS];

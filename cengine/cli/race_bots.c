@@ -83,7 +83,9 @@ int race_bots_start(const RaceBotsConfig *cfg, const char *const *files, const i
                         .source_len = len,
                         .seed = bot_seed(seed, i),
                         .tick_budget_ms = cfg->timeout_ms,
-                        .memory_limit_mb = cfg->memory_limit_mb};
+                        .memory_limit_mb = cfg->memory_limit_mb,
+                        .has_car = cfg->cars != NULL,
+                        .car = cfg->cars ? cfg->cars[cars[i]].stats : (CarStats){0}};
         rc = bot_link_create(rb->host, &spec, &rb->link[i], err);
         free(src);
         if (rc == CR_ESCRIPT) prefix_lines(err, files[i]);

@@ -419,8 +419,33 @@ typedef struct {
  * wrong type is an error naming the key. The caller owns *out. */
 int scripts_open(const char *dir, const ConfigOverride *overrides, size_t n_overrides,
                  Scripts **out, CrError *err);
+/* Drops a reference; the last one frees the snapshot. NULL does nothing. */
 void scripts_close(Scripts *sc);
+/* Takes another reference; returns sc. Rules (a race) hold one, so a race
+ * keeps the snapshot it started with whatever is reloaded meanwhile. */
+Scripts *scripts_ref(Scripts *sc);
 const char *scripts_dir(const Scripts *sc);
+
+/* A Scripts is an immutable snapshot: scripts_open reads every file it may
+ * use (config.lua, upgrades.lua, rules/, stages/, lib/) into memory once,
+ * and races, generation, import and hashes use those texts only.
+ *
+ * scripts_reload reads old's folder again (with old's overrides) into a new
+ * snapshot and checks all of it: config, upgrades, every generator's header
+ * and every rule set. Only if nothing is newly broken (a generator that was
+ * already broken in old may stay broken) is *out set (the caller owns it
+ * and swaps it in); otherwise err says which file and line, *out is NULL,
+ * and old stays in force untouched. */
+int scripts_reload(const Scripts *old, Scripts **out, CrError *err);
+/* Has anything under the folder changed since the snapshot was read (a
+ * script added, removed, or its size or mtime changed)? Cheap: one stat per
+ * file. */
+bool scripts_changed(const Scripts *sc);
+/* A hash of what the folder's scripts are on disk now (names, sizes,
+ * mtimes), and of what they were when sc was read: a watcher remembers the
+ * last one it tried, so a broken edit is reported once. 0 if unreadable. */
+uint64_t scripts_disk_fingerprint(const char *dir);
+uint64_t scripts_fingerprint(const Scripts *sc);
 
 /* Settings. CR_ENOTFOUND for an unknown key, CR_EINVAL for a wrong type. */
 int scripts_config_number(const Scripts *sc, const char *key, double *out);
@@ -428,14 +453,28 @@ int scripts_config_string(const Scripts *sc, const char *key, const char **out);
 /* Stage limits from STAGE_MIN_LENGTH / STAGE_MAX_LENGTH. */
 StageLimits scripts_stage_limits(const Scripts *sc);
 
+/* One declared parameter of a generator: generate() gets def unless the
+ * caller gives a number in min..max. */
+#define CR_MAX_GEN_PARAMS 32
+typedef struct {
+    char name[CR_NAME_MAX];
+    double def, min, max;
+    char description[160]; /* may be empty */
+} GeneratorParam;
+
 typedef struct {
     char name[CR_NAME_MAX];
     char version[CR_NAME_MAX];
     char description[256];
-    char file[512];
+    char file[512]; /* relative to the scripts folder: "stages/forest.lua" */
+    size_t n_params;
+    GeneratorParam params[CR_MAX_GEN_PARAMS]; /* sorted by name */
 } GeneratorInfo;
 
-/* Generators found in stages/, sorted by name. */
+/* Generators found in stages/, sorted by name. A generator's file is run
+ * (in a throwaway state, from the snapshot) only when something asks about
+ * it: scripts_generator, _error, _find or a generation. A Scripts is for
+ * one thread at a time (its caches change); take a reference per race. */
 size_t scripts_generator_count(const Scripts *sc);
 const GeneratorInfo *scripts_generator(const Scripts *sc, size_t i);
 /* Why generator i failed to load ("file:line: message"), or NULL if it is fine. */
@@ -513,14 +552,23 @@ typedef struct {
 int scripts_car_stats(Scripts *sc, const char *car_type, const UpgradeLevel *levels,
                       size_t n_levels, CarStats *out, CrError *err);
 
-/* A rule set from rules/NAME.lua bound to one race, in its own Lua state:
- * the race keeps the rules it started with even if the file changes. */
+/* A rule set from rules/NAME.lua of the snapshot bound to one race, in its
+ * own Lua state, holding a reference to the snapshot: the race keeps the
+ * rules it started with whatever is reloaded. The rules table is checked
+ * strictly (unknown fields, a name that is not the file's, wrong types are
+ * errors with the file). Hooks run under a small budget per call and per
+ * tick backed by a wall-clock watchdog; a hook that fails, overruns or
+ * returns a bad penalty makes race_step return CR_ESCRIPT with
+ * "rules/NAME.lua:LINE: message" and finishes that race only. */
 typedef struct Rules Rules;
 int rules_load(Scripts *sc, const char *name, const Stage *stage, Rules **out, CrError *err);
 void rules_destroy(Rules *rules);
 const RaceRules *rules_race(const Rules *rules);
 const char *rules_name(const Rules *rules);
-uint64_t rules_hash(const Rules *rules); /* of the script text */
+uint64_t rules_hash(const Rules *rules); /* of the script text that runs */
+/* Who is who, for points(): each result then carries the car's name and
+ * kind. cars is copied; call it once with the race's cars. */
+void rules_set_cars(Rules *rules, const CarEntry *cars, int n_cars);
 /* Points for each result (same order as results). */
 int rules_points(Rules *rules, const RaceResult *results, int n, int *points, CrError *err);
 

@@ -6,29 +6,45 @@
  */
 #include "lua/lhost.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "lua/lbounds.h"
 #include "lua/lsource.h"
 #include "util/dmath.h"
-#include "util/file.h"
 #include "util/rng.h"
 
 #define HOOK_EVERY 1000
+#define WATCH_EVERY 8 /* count hooks between two clock reads (~0.3 us each) */
 #define PRINT_CAP (64 * 1024)
+#define ALLOC_COST 16 /* instructions a malloc is worth, measured: see BENCHMARKS.md */
 
 struct LuaHost {
     lua_State *L;
     size_t used, limit;
-    uint64_t budget, spent;
+    LhostBudget budget;
+    uint64_t spent;        /* instructions (and charged work) in this call */
+    uint64_t window_spent; /* ... in this window */
+    uint64_t window_ns;    /* wall time of the calls of this window */
+    uint64_t deadline_ns;  /* the watchdog's: this call must end by then */
+    unsigned hooks;
+    const char *tripped; /* which limit tripped in this call, or NULL */
     size_t printed;
-    bool mem_tripped; /* the cap refused an allocation during this call */
-    int builtins_ref; /* registry ref of the builtins table */
+    bool mem_tripped;    /* the cap refused an allocation during this call */
+    bool in_call;        /* inside lhost_call: positions can be read */
+    char mem_where[256]; /* "file:line:" of the refused allocation */
+    int builtins_ref;    /* registry ref of the builtins table */
+    jmp_buf *panic_jmp;  /* where a panic returns to, when armed */
+    char panic_msg[512];
+    bool dead; /* a panic left the state unusable */
 };
 
 static LuaHost *host_of(lua_State *L) {
@@ -46,37 +62,144 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         return NULL;
     }
     if (nsize > osize && h->used + (nsize - osize) > h->limit) {
+        if (!h->mem_tripped && h->in_call) lhost_where(h->L, h->mem_where, sizeof h->mem_where);
         h->mem_tripped = true;
         return NULL;
     }
     void *p = realloc(ptr, nsize);
     if (!p) return NULL;
     h->used = h->used - osize + nsize;
+    /* Work the count hook does not see (a concatenation, tostring, a table
+     * growing, string.upper of a long string) allocates its result: charge
+     * ALLOC_COST instructions per allocation plus 1 per 16 bytes. */
+    if (nsize > osize) {
+        uint64_t w = ALLOC_COST + ((nsize - osize) >> 4);
+        h->spent += w;
+        h->window_spent += w;
+    }
     return p;
 }
 
-/* The instruction budget. Once spent, the hook re-arms itself to fire on
- * every instruction, so a script that catches the error with pcall is
- * stopped again at its very next instruction and the error reaches the host. */
-static void budget_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
-    LuaHost *h = host_of(L);
-    h->spent += HOOK_EVERY;
-    if (h->spent > h->budget) {
-        lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
-        luaL_error(L, "instruction budget of %I exceeded", (lua_Integer)h->budget);
-    }
-    /* A script that catches out-of-memory errors and tries again would make
-     * every attempt run a full emergency collection: stop it the same way. */
-    if (h->mem_tripped) {
-        lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
-        luaL_error(L, "memory cap of %I KiB exceeded", (lua_Integer)(h->limit >> 10));
+/* The watchdog's clock: this thread's CPU time, not the wall. What it
+ * backs is work the counts miss (long string comparisons, C loops), which is
+ * CPU; a wall clock would also trip on a machine that is merely loaded and
+ * abort races that did nothing wrong. */
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void lhost_where(lua_State *L, char *out, size_t n) {
+    lua_Debug ar;
+    out[0] = '\0';
+    for (int level = 0; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "Sl", &ar)) break;
+        if (ar.currentline > 0) {
+            snprintf(out, n, "%s:%d:", ar.short_src, ar.currentline);
+            return;
+        }
     }
 }
 
+/* Which limit the work done so far breaks, or NULL. */
+static const char *over_limit(LuaHost *h) {
+    if (h->spent > h->budget.call_instructions) return "call";
+    if (h->budget.window_instructions && h->window_spent > h->budget.window_instructions)
+        return "window";
+    if (h->mem_tripped) return "memory";
+    if (++h->hooks % WATCH_EVERY == 0 && now_ns() > h->deadline_ns) return "clock";
+    return NULL;
+}
+
+/* Raises the error for the limit that tripped, naming the script's line
+ * (level 0 in a hook is the Lua function that was running). Once tripped the
+ * hook re-arms itself to fire on every instruction, so a script that catches
+ * the error with pcall is stopped again at its very next instruction and the
+ * error reaches the host. */
+static int trip(lua_State *L, LuaHost *h, const char *which) {
+    h->tripped = which;
+    lua_sethook(L, lhost_budget_hook, LUA_MASKCOUNT, 1);
+    char where[256];
+    lhost_where(L, where, sizeof where);
+    if (!strcmp(which, "call"))
+        lua_pushfstring(L, "%s instruction budget of %I per call exceeded", where,
+                        (lua_Integer)h->budget.call_instructions);
+    else if (!strcmp(which, "window"))
+        lua_pushfstring(L, "%s instruction budget of %I per %s exceeded", where,
+                        (lua_Integer)h->budget.window_instructions, h->budget.window_name);
+    else if (!strcmp(which, "memory"))
+        lua_pushfstring(L, "%s memory cap of %I KiB exceeded", where,
+                        (lua_Integer)(h->limit >> 10));
+    else
+        lua_pushfstring(L,
+                        "%s watchdog: the script ran too long (%I ms per call, %I "
+                        "ms per %s)",
+                        where, (lua_Integer)h->budget.call_ms, (lua_Integer)h->budget.window_ms,
+                        h->budget.window_name);
+    return lua_error(L);
+}
+
+void lhost_budget_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    LuaHost *h = host_of(L);
+    h->spent += HOOK_EVERY;
+    h->window_spent += HOOK_EVERY;
+    const char *which = h->tripped ? h->tripped : over_limit(h);
+    if (which) trip(L, h, which);
+}
+
+void lhost_charge(lua_State *L, double work, const char *what) {
+    LuaHost *h = host_of(L);
+    uint64_t w = work >= 1e18 ? (uint64_t)1e18 : work > 0 ? (uint64_t)work : 0;
+    h->spent += w;
+    h->window_spent += w;
+    if (h->spent > h->budget.call_instructions ||
+        (h->budget.window_instructions && h->window_spent > h->budget.window_instructions)) {
+        const char *which = h->spent > h->budget.call_instructions ? "call" : "window";
+        h->tripped = which;
+        lua_sethook(L, lhost_budget_hook, LUA_MASKCOUNT, 1);
+        char where[256];
+        lhost_where(L, where, sizeof where);
+        lua_pushfstring(L,
+                        "%s %s would cost about %I instructions: over the instruction budget "
+                        "of %I per %s",
+                        where, what, (lua_Integer)w,
+                        (lua_Integer)(!strcmp(which, "call") ? h->budget.call_instructions
+                                                             : h->budget.window_instructions),
+                        !strcmp(which, "call") ? "call" : h->budget.window_name);
+        lua_error(L);
+    }
+}
+
+/* Does msg start with "chunk:line:"? */
+static bool has_position(const char *msg) {
+    const char *c = strchr(msg, ':');
+    if (!c || c == msg || memchr(msg, '\n', (size_t)(c - msg))) return false;
+    const char *d = c + 1;
+    while (isdigit((unsigned char)*d)) d++;
+    return d > c + 1 && *d == ':';
+}
+
+/* The message handler: the first line names file and line whatever was
+ * thrown (a table, nil, an object whose __tostring errors: metamethods are
+ * not run here), then the traceback. */
 static int traceback(lua_State *L) {
-    const char *msg = lua_tostring(L, 1);
-    if (!msg) msg = luaL_tolstring(L, 1, NULL);
+    const char *msg;
+    int t = lua_type(L, 1);
+    if (t == LUA_TSTRING || t == LUA_TNUMBER)
+        msg = lua_tostring(L, 1);
+    else
+        msg = lua_pushfstring(L, "error object is a %s value", lua_typename(L, t));
+    char where[256];
+    lhost_where(L, where, sizeof where);
+    /* No Lua function on the stack: the host's own check of what a script
+     * returned, which names the file itself; a traceback would say nothing. */
+    if (!where[0]) {
+        lua_pushstring(L, msg);
+        return 1;
+    }
+    if (!has_position(msg)) msg = lua_pushfstring(L, "%s %s", where, msg);
     luaL_traceback(L, L, msg, 1);
     return 1;
 }
@@ -150,7 +273,7 @@ static int ordered_key_cmp(const void *pa, const void *pb) {
 /* Counts the work against the script's instruction budget: ordering keys is
  * C work the count hook does not see. */
 static void charge_work(lua_State *L, size_t work) {
-    host_of(L)->spent += work;
+    lhost_charge(L, (double)work, "ordering keys for pairs");
 }
 
 /* For the table at t, pushes a keys table (the keys after the array run)
@@ -324,7 +447,8 @@ static int frozen_len(lua_State *L) {
 /* Is the value at idx one of our read-only proxies? */
 static bool is_frozen(lua_State *L, int idx) {
     if (!lua_getmetatable(L, idx)) return false;
-    bool frozen = lua_getfield(L, -1, "__orig") == LUA_TTABLE;
+    lua_pushliteral(L, "__orig");
+    bool frozen = lua_rawget(L, -2) == LUA_TTABLE;
     lua_pop(L, 2);
     return frozen;
 }
@@ -473,7 +597,8 @@ static const char *const BASE_ALLOWED[] = {
 
 static int safe_setmetatable(lua_State *L) {
     if (lua_type(L, 2) == LUA_TTABLE) {
-        if (lua_getfield(L, 2, "__gc") != LUA_TNIL)
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
             return luaL_error(L, "__gc metamethods are not allowed in scripts");
         lua_pop(L, 1);
     }
@@ -585,20 +710,11 @@ static void add_math(LuaHost *h) {
     lhost_add_builtin(h, "math");
 }
 
-int lhost_create(size_t mem_limit, uint64_t instr_budget, LuaHost **out, CrError *err) {
-    *out = NULL;
-    LuaHost *h = calloc(1, sizeof *h);
-    if (!h) return CR_ENOMEM;
-    h->limit = mem_limit;
-    h->budget = instr_budget;
-    h->L = lua_newstate(host_alloc, h);
-    if (!h->L) {
-        free(h);
-        snprintf(err->msg, sizeof err->msg, "cannot create a Lua state");
-        return CR_ENOMEM;
-    }
-    lua_State *L = h->L;
-    *(LuaHost **)lua_getextraspace(L) = h;
+/* Builds the sandbox; runs protected, so a failure here (a tiny memory
+ * cap) is an error, not a panic. Argument: the LuaHost. */
+static int setup_state(lua_State *L) {
+    LuaHost *h = lua_touserdata(L, 1);
+    lua_settop(L, 0);
     /* Only the libraries we hand out pieces of; no io, os, package, debug. */
     luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
     luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 0);
@@ -607,6 +723,9 @@ int lhost_create(size_t mem_limit, uint64_t instr_budget, LuaHost **out, CrError
     luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 0);
     /* Stack: 1 base, 2 math, 3 string, 4 table, 5 utf8. */
     enum { BASE = 1, MATH, STR, TAB, UTF };
+    /* Pattern matching, string.rep and the table functions that loop in C
+     * are charged against the budget (the count hook never fires in C). */
+    lbounds_install(L, STR, TAB);
     lua_newtable(L);
     h->builtins_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     for (const char *const *n = BASE_ALLOWED; *n; n++) {
@@ -667,7 +786,49 @@ int lhost_create(size_t mem_limit, uint64_t instr_budget, LuaHost **out, CrError
     lua_pushcfunction(L, rng_new);
     lua_setfield(L, -2, "rng");
     lua_setfield(L, LUA_REGISTRYINDEX, "coderally.rally");
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    return 0;
+}
+
+/* The last line: a Lua error outside any protected call. The host's own
+ * code never does that (reads of script values are raw or protected); if
+ * a bug does, the operation under lhost_guard fails and the state is marked
+ * dead, and only outside any guard does the process stop. */
+static int on_panic(lua_State *L) {
+    LuaHost *h = host_of(L);
+    const char *m = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    snprintf(h->panic_msg, sizeof h->panic_msg, "%s", m ? m : "(error object is not a string)");
+    fprintf(stderr, "coderally: Lua error outside a protected call: %s\n", h->panic_msg);
+    h->dead = true;
+    if (h->panic_jmp) longjmp(*h->panic_jmp, 1);
+    return 0; /* Lua aborts */
+}
+
+int lhost_create(size_t mem_limit, uint64_t instr_budget, LuaHost **out, CrError *err) {
+    *out = NULL;
+    LuaHost *h = calloc(1, sizeof *h);
+    if (!h) return CR_ENOMEM;
+    h->limit = mem_limit;
+    h->budget = (LhostBudget){.call_instructions = instr_budget,
+                              .call_ms = LHOST_DEFAULT_WATCHDOG_MS,
+                              .window_name = "window"};
+    h->L = lua_newstate(host_alloc, h);
+    if (!h->L) {
+        free(h);
+        snprintf(err->msg, sizeof err->msg, "cannot create a Lua state");
+        return CR_ENOMEM;
+    }
+    lua_State *L = h->L;
+    *(LuaHost **)lua_getextraspace(L) = h;
+    lua_atpanic(L, on_panic);
+    lua_pushcfunction(L, setup_state);
+    lua_pushlightuserdata(L, h);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        snprintf(err->msg, sizeof err->msg, "cannot set up a Lua state in %zu KiB: %s",
+                 mem_limit >> 10, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
+        lhost_destroy(h);
+        return CR_ENOMEM;
+    }
+    lua_sethook(L, lhost_budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
     *out = h;
     return CR_OK;
 }
@@ -686,16 +847,39 @@ size_t lhost_memory(const LuaHost *h) {
     return h->used;
 }
 
+void lhost_set_budget(LuaHost *h, const LhostBudget *b) {
+    h->budget = *b;
+    if (!h->budget.window_name) h->budget.window_name = "window";
+    h->window_spent = 0;
+    h->window_ns = 0;
+}
+
+const LhostBudget *lhost_budget(const LuaHost *h) {
+    return &h->budget;
+}
+
+void lhost_begin_window(LuaHost *h) {
+    h->window_spent = 0;
+    h->window_ns = 0;
+}
+
+uint64_t lhost_spent(const LuaHost *h) {
+    return h->spent;
+}
+
 static int report(LuaHost *h, int status, CrError *err) {
     lua_State *L = h->L;
-    const char *msg = lua_tostring(L, -1);
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
     switch (status) {
         case LUA_ERRMEM:
-            snprintf(err->msg, sizeof err->msg, "memory cap of %zu KiB exceeded", h->limit >> 10);
+            /* Lua does not call the message handler for these: the
+             * allocator noted where the script was. */
+            snprintf(err->msg, sizeof err->msg, "%s%smemory cap of %zu KiB exceeded", h->mem_where,
+                     h->mem_where[0] ? " " : "", h->limit >> 10);
             break;
         case LUA_ERRERR:
-            snprintf(err->msg, sizeof err->msg, "error while handling an error: %s",
-                     msg ? msg : "(no message)");
+            snprintf(err->msg, sizeof err->msg, "%s%serror while handling an error: %s",
+                     h->mem_where, h->mem_where[0] ? " " : "", msg ? msg : "(no message)");
             break;
         default:
             snprintf(err->msg, sizeof err->msg, "%s", msg ? msg : "(error object is not a string)");
@@ -704,27 +888,54 @@ static int report(LuaHost *h, int status, CrError *err) {
     return CR_ESCRIPT;
 }
 
+static int dead(LuaHost *h, CrError *err) {
+    snprintf(err->msg, sizeof err->msg,
+             "this script's Lua state was abandoned after an error outside a protected call: %s",
+             h->panic_msg);
+    return CR_ESCRIPT;
+}
+
 int lhost_call(LuaHost *h, int nargs, int nresults, CrError *err) {
     lua_State *L = h->L;
+    if (h->dead) {
+        lua_pop(L, nargs + 1);
+        return dead(h, err);
+    }
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, traceback);
     lua_insert(L, base);
+    uint64_t t0 = now_ns();
+    uint64_t left = h->budget.window_ms ? (uint64_t)h->budget.window_ms * 1000000u : UINT64_MAX;
+    left = left > h->window_ns ? left - h->window_ns : 0;
+    uint64_t per_call = (uint64_t)h->budget.call_ms * 1000000u;
+    h->deadline_ns = t0 + (per_call < left ? per_call : left);
     h->spent = 0;
+    h->hooks = 0;
+    h->tripped = NULL;
     h->mem_tripped = false;
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    h->mem_where[0] = '\0';
+    h->in_call = true;
+    lua_sethook(L, lhost_budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
     int status = lua_pcall(L, nargs, nresults, base);
+    h->in_call = false;
     lua_remove(L, base);
+    h->window_ns += now_ns() - t0;
     /* Re-arm normally: a tripped budget leaves the hook firing every
      * instruction. */
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    lua_sethook(L, lhost_budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
     bool tripped = h->mem_tripped;
     h->mem_tripped = false;
+    h->tripped = NULL;
     if (status != LUA_OK)
-        return report(h, tripped && status == LUA_ERRRUN ? LUA_ERRMEM : status, err);
+        return report(h,
+                      tripped && status == LUA_ERRRUN && !has_position(lua_tostring(L, -1))
+                          ? LUA_ERRMEM
+                          : status,
+                      err);
     return CR_OK;
 }
 
-int lhost_protect(LuaHost *h, lua_CFunction fn, void *ud, int nargs, CrError *err) {
+int lhost_protect(LuaHost *h, lua_CFunction fn, void *ud, int nargs, int nresults, CrError *err) {
     lua_State *L = h->L;
     if (!lua_checkstack(L, 3)) {
         lua_pop(L, nargs);
@@ -734,10 +945,25 @@ int lhost_protect(LuaHost *h, lua_CFunction fn, void *ud, int nargs, CrError *er
     lua_pushcfunction(L, fn);
     lua_insert(L, -nargs - 1);
     lua_pushlightuserdata(L, ud);
-    return lhost_call(h, nargs + 1, 0, err);
+    return lhost_call(h, nargs + 1, nresults, err);
 }
 
-/* Sets a fresh _ENV (over the builtins) as the loaded chunk's first upvalue. */
+int lhost_guard(LuaHost *h, void (*fn)(lua_State *L, void *ud), void *ud, CrError *err) {
+    if (h->dead) return dead(h, err);
+    jmp_buf jb;
+    jmp_buf *prev = h->panic_jmp;
+    h->panic_jmp = &jb;
+    if (setjmp(jb) == 0) {
+        fn(h->L, ud);
+        h->panic_jmp = prev;
+        return CR_OK;
+    }
+    h->panic_jmp = prev;
+    return dead(h, err);
+}
+
+/* Sets a fresh _ENV (over the builtins) as the first upvalue of the chunk
+ * at the top of the stack. */
 static void set_env(LuaHost *h) {
     lua_State *L = h->L;
     lua_newtable(L);
@@ -751,56 +977,32 @@ static void set_env(LuaHost *h) {
     lua_setupvalue(L, -2, 1);
 }
 
+/* Arguments: the loaded chunk, the LuaHost. Gives it its _ENV and runs it
+ * for one result. */
+static int run_chunk(lua_State *L) {
+    LuaHost *h = lua_touserdata(L, 2);
+    lua_settop(L, 1);
+    set_env(h);
+    lua_call(L, 0, 1);
+    return 1;
+}
+
 int lhost_run_string(LuaHost *h, const char *code, size_t len, const char *chunkname,
                      CrError *err) {
     lua_State *L = h->L;
     int rc = lsource_check(code, len, chunkname, err);
     if (rc) return rc;
+    if (h->dead) return dead(h, err);
+    h->mem_where[0] = '\0';
     int status = luaL_loadbufferx(L, code, len, chunkname, "t");
     if (status != LUA_OK) return report(h, status, err);
-    set_env(h);
-    return lhost_call(h, 0, 1, err);
+    return lhost_protect(h, run_chunk, h, 1, 1, err);
 }
 
-/* Reads a script of at most max bytes; err says why not. */
-static int read_script(const char *path, size_t max, char **out, size_t *len, CrError *err) {
-    int rc = file_read(path, max, out, len, err);
-    if (rc == CR_OK && *len > max) {
-        snprintf(err->msg, sizeof err->msg, "%s: larger than %zu KiB", path, max >> 10);
-        free(*out);
-        *out = NULL;
-        return CR_EINVAL;
-    }
-    return rc;
-}
-
-int lhost_run_file(LuaHost *h, const char *path, CrError *err) {
-    char *buf;
-    size_t len;
-    int rc = read_script(path, 8u << 20, &buf, &len, err);
-    if (rc) return rc;
-    /* "@path" makes messages say path:line. */
-    char name[600];
-    snprintf(name, sizeof name, "@%s", path);
-    rc = lhost_run_string(h, buf, len, name, err);
-    free(buf);
-    return rc;
-}
-
-void lhost_push_chunk(lua_State *L, const char *path) {
+void lhost_push_chunk(lua_State *L, const char *code, size_t len, const char *chunkname) {
     LuaHost *h = host_of(L);
-    char *buf;
-    size_t len;
     CrError err;
-    if (read_script(path, 1u << 20, &buf, &len, &err)) luaL_error(L, "%s", err.msg);
-    char name[600];
-    snprintf(name, sizeof name, "@%s", path);
-    if (lsource_check(buf, len, name, &err)) {
-        free(buf);
-        luaL_error(L, "%s", err.msg);
-    }
-    int status = luaL_loadbufferx(L, buf, len, name, "t");
-    free(buf);
-    if (status != LUA_OK) lua_error(L);
+    if (lsource_check(code, len, chunkname, &err)) luaL_error(L, "%s", err.msg);
+    if (luaL_loadbufferx(L, code, len, chunkname, "t") != LUA_OK) lua_error(L);
     set_env(h);
 }

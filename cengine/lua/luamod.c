@@ -9,6 +9,9 @@
  *   sc:generate(name, seed, params [, svg_path]) -> info | nil, message
  *   sc:car_types()                -> { "coupe", "hatch", ... }
  *   sc:car_stats(type, levels)    -> stats | nil, message
+ *   sc:garage()                   -> { cars = {{id=, name=, description=, price=}},
+ *                                      upgrades = {{stat=, name=, max_level=, costs=,
+ *                                                   values = {car_id = {level 0, 1, ...}}}} }
  *   sc:config(key)                -> value | nil, message
  *   sc:race{generator=, seed=, ai=, rules=, cars={types}} -> result | nil, message
  *   crhost.sandbox(code [, memory_bytes, instructions]) -> true, value | false, message
@@ -211,6 +214,65 @@ static int l_car_stats(lua_State *L) {
     return 1;
 }
 
+/* What a garage shows: car types and upgrades with their prices, costs and
+ * each level's value for each car type, from the C API. */
+static int l_garage(lua_State *L) {
+    Scripts *sc = *check_scripts(L);
+    CrError err = {{0}};
+    size_t nc = scripts_car_type_count(sc), nu = scripts_upgrade_count(sc);
+    lua_createtable(L, 0, 2);
+    lua_createtable(L, (int)nc, 0);
+    for (size_t i = 0; i < nc; i++) {
+        const CarTypeInfo *c = scripts_car_type_info(sc, i);
+        lua_createtable(L, 0, 4);
+        lua_pushstring(L, c->id);
+        lua_setfield(L, -2, "id");
+        lua_pushstring(L, c->name);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, c->description);
+        lua_setfield(L, -2, "description");
+        lua_pushinteger(L, (lua_Integer)c->price);
+        lua_setfield(L, -2, "price");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "cars");
+    lua_createtable(L, (int)nu, 0);
+    for (size_t i = 0; i < nu; i++) {
+        const UpgradeInfo *u = scripts_upgrade(sc, i);
+        lua_createtable(L, 0, 5);
+        lua_pushstring(L, u->stat);
+        lua_setfield(L, -2, "stat");
+        lua_pushstring(L, u->name);
+        lua_setfield(L, -2, "name");
+        lua_pushinteger(L, u->max_level);
+        lua_setfield(L, -2, "max_level");
+        lua_createtable(L, u->max_level, 0);
+        for (int k = 1; k <= u->max_level; k++) {
+            int64_t cost;
+            if (scripts_upgrade_cost(sc, u->stat, k, &cost, &err)) return fail(L, err.msg);
+            lua_pushinteger(L, (lua_Integer)cost);
+            lua_rawseti(L, -2, k);
+        }
+        lua_setfield(L, -2, "costs");
+        lua_createtable(L, 0, (int)nc);
+        for (size_t c = 0; c < nc; c++) {
+            const char *id = scripts_car_type(sc, c);
+            lua_createtable(L, u->max_level + 1, 0);
+            for (int k = 0; k <= u->max_level; k++) {
+                double v;
+                if (scripts_upgrade_value(sc, id, u->stat, k, &v, &err)) return fail(L, err.msg);
+                lua_pushnumber(L, v);
+                lua_rawseti(L, -2, k + 1);
+            }
+            lua_setfield(L, -2, id);
+        }
+        lua_setfield(L, -2, "values");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "upgrades");
+    return 1;
+}
+
 static int l_config(lua_State *L) {
     Scripts *sc = *check_scripts(L);
     const char *key = luaL_checkstring(L, 2);
@@ -252,6 +314,7 @@ static int l_race(lua_State *L) {
     Session s;
     if (session_start(sc, gen, (uint64_t)seed, NULL, 0, rules, cars, (int)ai, &s, &err))
         return fail(L, err.msg);
+    rules_set_cars(s.rules, cars, (int)ai);
     if (session_run(&s, &err)) {
         session_end(&s);
         return fail(L, err.msg);
@@ -340,6 +403,7 @@ static const luaL_Reg SCRIPTS_METHODS[] = {{"generators", l_generators},
                                            {"generate", l_generate},
                                            {"car_types", l_car_types},
                                            {"car_stats", l_car_stats},
+                                           {"garage", l_garage},
                                            {"config", l_config},
                                            {"race", l_race},
                                            {NULL, NULL}};

@@ -239,17 +239,15 @@ static int call_stats(Scripts *sc, const char *car_type, const UpgradeLevel *lev
     int rc = lhost_call(sc->host, 2, 1, err);
     if (rc) return rc;
     StatsReader sr = {car_type, out};
-    return lhost_protect(sc->host, read_stats, &sr, 1, err);
+    return lhost_protect(sc->host, read_stats, &sr, 1, 0, err);
 }
 
 int upgrades_load(Scripts *sc, CrError *err) {
-    char path[1024];
-    if (scripts_path(sc, NULL, "upgrades.lua", path, sizeof path)) return CR_EINVAL;
     sc->stats_ref = LUA_NOREF;
-    int rc = lhost_run_file(sc->host, path, err);
+    int rc = snapshot_run(sc, sc->host, "upgrades.lua", err);
     if (rc) return rc;
     Reader r = {sc, "upgrades.lua"};
-    if ((rc = lhost_protect(sc->host, read_module, &r, 1, err))) return rc;
+    if ((rc = lhost_protect(sc->host, read_module, &r, 1, 0, err))) return rc;
     sc->values = calloc(sc->ncars * (sc->nups ? sc->nups : 1) * LEVELS, sizeof *sc->values);
     if (!sc->values) return CR_ENOMEM;
     for (size_t c = 0; c < sc->ncars; c++) {

@@ -106,7 +106,51 @@ return { name = "tiny", version = "1", description = "too short",
   end }
 LUA
 expect "invalid stage named" 1 "tiny.lua:2: generate\(seed=1\) returned an invalid stage: stage length 200.0" -- "$CR" stage --generator tiny --scripts "$TMP/mod"
-echo 'return { countdown_s = 3, time_limit_s = function() error("no limit for you") end }' > "$TMP/mod/rules/bad.lua"
+expect "stage --list prints parameters" 0 "--param corners=18 +\(6\.\.30\) +number of corners" -- "$CR" stage --list --scripts "$TMP/mod"
+# Tables whose every metamethod errors, returned where the host reads them.
+EVIL='local function boom() error("metamethod ran") end
+local evil = setmetatable({}, {__index = boom, __newindex = boom, __len = boom, __pairs = boom,
+  __eq = boom, __tostring = boom, __concat = boom, __call = boom})'
+printf '%s\nreturn evil\n' "$EVIL" > "$TMP/mod/stages/evil.lua"
+expect "stage --list survives an evil generator" 0 "evil +BROKEN: stages/evil.lua: field 'name' must be a string" -- "$CR" stage --list --scripts "$TMP/mod"
+expect "stage --list lists the others" 0 "forest +v1" -- "$CR" stage --list --scripts "$TMP/mod"
+printf '%s\nreturn { name = "evil", countdown_s = 0, time_limit_s = 60, on_checkpoint = function() return evil end }\n' "$EVIL" > "$TMP/mod/rules/evil.lua"
+expect "evil rules abort the race with file:line" 1 "rules/evil.lua:4: on_checkpoint must return a penalty" -- "$CR" race --rules evil --ai 1 --scripts "$TMP/mod"
+printf 'return { name = "oops", countdown_s = 0, time_limit_s = 60 }\n' > "$TMP/mod/rules/named.lua"
+expect "rules name must match its file" 1 "rules/named.lua: name 'oops' must match the file name 'named'" -- "$CR" race --rules named --ai 1 --scripts "$TMP/mod"
+cat > "$TMP/mod/stages/bomb.lua" <<'LUA'
+return { name = "bomb", version = "1",
+  generate = function()
+    return string.find(string.rep("a", 30000), ".-.-.-.-b")
+  end }
+LUA
+expect "pattern bomb fails fast" 1 "stages/bomb.lua:3: string.find on 30000 bytes .*instruction budget" -- "$CR" stage --generator bomb --scripts "$TMP/mod"
+rm -f "$TMP/mod/stages/evil.lua" "$TMP/mod/stages/bomb.lua"
+
+# stage --watch: renders, reports a broken edit once and keeps the picture,
+# picks up a good edit, and stops cleanly on SIGINT.
+cp -r "$ROOT/scripts" "$TMP/w"
+"$CR" stage --watch forest --svg "$TMP/w.svg" --scripts "$TMP/w" > "$TMP/watch.out" 2>&1 &
+wpid=$!
+wait_for() { # PATTERN: up to 30 s for the watcher's output to show it
+  for _ in $(seq 150); do grep -qE -- "$1" "$TMP/watch.out" && return 0; sleep 0.2; done
+  return 1
+}
+wait_for "^watching" || bad "watch starts: $(cat "$TMP/watch.out")"
+echo 'return {' > "$TMP/w/stages/forest.lua"
+wait_for "kept the last good scripts" && ok "watch reports a broken edit" || bad "watch reports a broken edit: $(cat "$TMP/watch.out")"
+grep -q "stages/forest.lua:2:" "$TMP/watch.out" && ok "watch names file and line" || bad "watch names file and line"
+sed 's/width = { default = 9.5/width = { default = 10.5/' "$ROOT/scripts/stages/forest.lua" > "$TMP/w/stages/forest.lua"
+wait_for "^reloaded" && ok "watch picks up a good edit" || bad "watch picks up a good edit: $(cat "$TMP/watch.out")"
+for _ in $(seq 150); do [ "$(grep -c '^wrote' "$TMP/watch.out")" -ge 2 ] && break; sleep 0.2; done
+kill -INT "$wpid"
+wait "$wpid"
+wst=$?
+[ "$wst" -eq 0 ] && grep -q "^stopped" "$TMP/watch.out" && ok "watch stops on SIGINT" || bad "watch stops on SIGINT (exit $wst)"
+[ "$(grep -c '^wrote' "$TMP/watch.out")" -eq 2 ] && [ "$(grep '^wrote' "$TMP/watch.out" | cut -d' ' -f8 | sort -u | wc -l)" -eq 2 ] &&
+  ok "watch rendered twice, differently" || bad "watch rendered twice, differently: $(cat "$TMP/watch.out")"
+expect "watch needs --svg" 2 "--watch NAME takes --svg" -- "$CR" stage --watch forest
+echo 'return { name = "bad", countdown_s = 3, time_limit_s = function() error("no limit for you") end }' > "$TMP/mod/rules/bad.lua"
 expect "broken rules refused" 1 "bad.lua:1: no limit for you" -- "$CR" race --rules bad --ai 1 --scripts "$TMP/mod"
 echo 'return {' > "$TMP/mod/config.lua"
 expect "broken config refused" 1 "config.lua" -- "$CR" race --ai 1 --scripts "$TMP/mod"

@@ -34,6 +34,31 @@ describe("the script sandbox", function()
         assert.matches("protected metatable", err)
     end)
 
+    it("refuses a pattern bomb before it runs, naming the line", function()
+        local ok, err = crhost.sandbox("local x = 1\n"
+            .. "return string.find(string.rep('a', 30000), '.-.-.-.-b')", nil, 1000000)
+        assert.is_false(ok)
+        assert.matches("^sandbox:2: string.find on 30000 bytes", err)
+        assert.matches("over the instruction budget of 1000000 per call", err, 1, true)
+    end)
+
+    it("still runs patterns that fit", function()
+        local ok, v = crhost.sandbox("return (('key = value'):match('^(%w+) = (%w+)$'))")
+        assert.is_true(ok)
+        assert.are.equal("key", v)
+        ok, v = crhost.sandbox("return (('a,b,,c'):gsub(',', ';'))")
+        assert.is_true(ok)
+        assert.are.equal("a;b;;c", v)
+    end)
+
+    for _, thrown in ipairs({ "{}", "nil", "setmetatable({}, {__tostring = error})" }) do
+        it("names file and line for error(" .. thrown .. ")", function()
+            local ok, err = crhost.sandbox("local x = 1\nerror(" .. thrown .. ")")
+            assert.is_false(ok)
+            assert.matches("^sandbox:2: error object is a %a+ value", err)
+        end)
+    end
+
     it("stops an endless loop even under pcall", function()
         local ok, err = crhost.sandbox(
             "while true do pcall(function() while true do end end) end", nil, 1000000)

@@ -38,6 +38,23 @@ describe("upgrades.lua", function()
         assert.are.same({ "coupe", "hatch", "raider" }, sc:car_types())
     end)
 
+    it("shows the garage what stats() computes, level by level", function()
+        local g = assert(sc:garage())
+        assert.are.equal(3, #g.cars)
+        assert.are.equal("Turbo Coupe", g.cars[1].name)
+        assert.are.equal(1500, g.cars[1].price)
+        assert.are.equal(8, #g.upgrades)
+        for _, u in ipairs(g.upgrades) do
+            assert.are.equal(u.max_level, #u.costs)
+            for _, c in ipairs(g.cars) do
+                for level = 0, u.max_level do
+                    local s = assert(sc:car_stats(c.id, { [u.stat] = level }))
+                    assert.are.equal(s[u.stat], u.values[c.id][level + 1])
+                end
+            end
+        end
+    end)
+
     it("gives every car type valid stats", function()
         for _, t in ipairs(sc:car_types()) do
             local s = assert(sc:car_stats(t))

@@ -7,10 +7,11 @@
  *                              non-blocking use, the host's hard kill
  *
  * Each hostile file starts with "# expect: KIND" (compile, blocked, timeout,
- * crash, error, flood). For every one the test proves: the attempt fails as
- * expected, "ESCAPED" (printed only if it succeeded) never appears, the
- * canary file's secret appears in no output, and the honest bot - the same
- * worker throughout - answers every tick correctly.
+ * crash, error, flood, dropped, ok), optionally followed by "# line: N"
+ * (the refusal or the error names line N) and "# log: TEXT" (in the log). For every one the test
+ * proves: the attempt fails as expected, "ESCAPED" (printed only if it succeeded) never appears,
+ * the canary file's secret appears in no output, and the honest bot - the same worker throughout -
+ * answers every tick correctly.
  */
 #include <dirent.h>
 #include <signal.h>
@@ -153,12 +154,29 @@ static void run_hostile(BotHost *host, BotLink *honest, const char *dir, const c
     char *src = raw ? expand(raw) : NULL;
     char expect[32] = "";
     if (raw) sscanf(raw, "# expect: %31s", expect);
+    /* Optional second line "# line: N": the refusal must name line N. */
+    int line = 0;
+    const char *nl = raw ? strchr(raw, '\n') : NULL;
+    if (nl) sscanf(nl + 1, "# line: %d", &line);
+    char at[32];
+    snprintf(at, sizeof at, "%d:", line);
+    /* Optional "# log: TEXT" line: the bot's log must contain TEXT. */
+    char want_log[128] = "";
+    const char *lg = raw ? strstr(raw, "\n# log: ") : NULL;
+    if (lg) sscanf(lg + 8, "%127[^\n]", want_log);
     bool ok = src != NULL && expect[0];
     BotSpec spec = {.name = file,
                     .source = src,
                     .source_len = src ? strlen(src) : 0,
                     .seed = 7,
-                    .log_cap = 16384};
+                    .log_cap = 16384,
+                    /* Every hostile outcome here comes from the worker's own CPU
+                     * limits; the host's wall-clock kill has its own test in
+                     * "positive". A loaded machine (8 people, 2 cores) must not
+                     * turn a timeout into a kill. */
+                    .hard_deadline_ms = 3000,
+                    .has_car = true, /* predict() works, as in a race */
+                    .car = {44, 15, 1.0, 30, 2, 100, 2.3, 1050}};
     if (src && strlen(src) > BOT_SOURCE_MAX) spec.source_len = BOT_SOURCE_MAX;
     CrError err = {{0}};
     BotLink *bot = NULL;
@@ -166,6 +184,8 @@ static void run_hostile(BotHost *host, BotLink *honest, const char *dir, const c
     if (!strcmp(expect, "compile")) {
         CHECK(rc == CR_ESCRIPT, "loaded although it should be refused (rc %d)", rc);
         CHECK(strchr(err.msg, ':') != NULL, "no line number in \"%s\"", err.msg);
+        CHECK(!line || !strncmp(err.msg, at, strlen(at)), "not refused at line %d: %s", line,
+              err.msg);
         CHECK(!leaked(err.msg, strlen(err.msg)), "secret in the error");
     } else if (ok) {
         CHECK(rc == CR_OK, "did not load: %s", err.msg);
@@ -187,6 +207,8 @@ static void run_hostile(BotHost *host, BotLink *honest, const char *dir, const c
         CHECK(!memmem(log, n, "ESCAPED", 7), "escape succeeded: %.*s", (int)(n > 300 ? 300 : n),
               log);
         CHECK(!leaked(log, n), "secret in the log");
+        CHECK(!want_log[0] || memmem(log, n, want_log, strlen(want_log)), "no \"%s\" in the log",
+              want_log);
         if (!strcmp(expect, "blocked")) {
             CHECK(memmem(log, n, "blocked", 7) != NULL, "no 'blocked' in log: %.*s",
                   (int)(n > 300 ? 300 : n), log);
@@ -200,6 +222,19 @@ static void run_hostile(BotHost *host, BotLink *honest, const char *dir, const c
         } else if (!strcmp(expect, "error")) {
             CHECK(st.errors >= 1 && st.restarts == 0, "errors %ld restarts %ld", st.errors,
                   st.restarts);
+            snprintf(at, sizeof at, "line %d ", line);
+            CHECK(!line || memmem(log, n, at, strlen(at)), "no error at line %d", line);
+        } else if (!strcmp(expect, "ok")) {
+            /* A construct the docs call allowed: it loads and runs clean. */
+            CHECK(st.errors == 0 && st.timeouts == 0 && st.restarts == 0,
+                  "errors %ld timeouts %ld restarts %ld", st.errors, st.timeouts, st.restarts);
+        } else if (!strcmp(expect, "dropped")) {
+            /* Bad debug drawings: logged and dropped, throttle 1.0 applied. */
+            CHECK(memmem(log, n, "debug", 5) != NULL, "no note on the drawings in the log");
+            CHECK(st.errors == 0 && st.timeouts == 0 && st.restarts == 0, "bot disturbed");
+            CHECK(bot_link_reply(bot)->status == BOT_STATUS_OK &&
+                      bot_link_reply(bot)->input.throttle == 1.0f,
+                  "the actions were not applied");
         } else if (!strcmp(expect, "flood")) {
             CHECK(n <= 16384, "log %zu bytes over its cap", n);
             CHECK(memmem(log, n, "truncated", 9) != NULL, "no truncation note");

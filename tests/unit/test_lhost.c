@@ -513,9 +513,10 @@ TEST(stages_are_cached_by_generator_seed_and_params) {
 
 TEST(broken_rules_are_refused_and_hook_errors_stop_the_race) {
     make_scripts();
-    write_file("rules/bad.lua", "return { countdown_s = 'soon', time_limit_s = 100 }\n");
+    write_file("rules/bad.lua",
+               "return { name = 'bad', countdown_s = 'soon', time_limit_s = 100 }\n");
     write_file("rules/angry.lua",
-               "return { countdown_s = 0, time_limit_s = 300,\n"
+               "return { name = 'angry', countdown_s = 0, time_limit_s = 300,\n"
                "  on_checkpoint = function(ev)\n"
                "    error('no checkpoints today')\n"
                "  end }\n");

@@ -1,5 +1,10 @@
-# expect: compile
+# expect: blocked
+# type() is available with one argument; what it returns is still behind the
+# guards: mro() (which hands out BaseException) stays refused.
 class Bot:
     def on_tick(self, state):
-        print("ESCAPED", type(()).mro())
+        try:
+            print("ESCAPED", type(()).mro())
+        except AttributeError as e:
+            print("blocked", e)
         return {}

@@ -1,5 +1,7 @@
-# expect: blocked
-# Reaching sys or os through the allowed modules' import path.
+# expect: compile
+# line: 8
+# Reaching sys or os through the allowed modules' import path: bot check
+# (run on every load) refuses names the modules bots get do not have.
 class Bot:
     def on_tick(self, state):
         try:

@@ -1,4 +1,4 @@
-# expect: error
+# expect: dropped
 class Bot:
     def on_tick(self, state):
         d = []
