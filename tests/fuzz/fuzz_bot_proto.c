@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Field codes of a message layout:
  *   b u8, h u16, w u32, q u64, f f32, s str (cap in caps[]),
  *   F u8 count + f32s (cap in caps[]), E u16 count + events (BOT_MAX_EVENTS),
- *   R u32 size + raw bytes (a SensorRecord), D u16 count + drawings. */
+ *   R u32 size + raw bytes (a SensorRecord), D u16 count + drawings,
+ *   C optional at the end: u8 has_car [+ f64 x 4, u32 x 2, f64 x 2]. */
 typedef struct {
     uint8_t type;
     const char *fields;
@@ -32,7 +33,7 @@ static const Layout LAYOUTS[] = {
     {ZY_SPAWN, "ww", {0}},
     {ZY_SPAWNED, "w", {0}},
     {ZY_FAILED, "s", {200}},
-    {BOT_INIT, "wwqwwbFFsss", {SENSOR_RAYS, SENSOR_PACE_NOTES, 256, BOT_SOURCE_MAX}},
+    {BOT_INIT, "wwqwwbFFsssC", {SENSOR_RAYS, SENSOR_PACE_NOTES, 256, BOT_SOURCE_MAX}},
     {BOT_INIT_REPLY, "bss", {1 << 16, BOT_LOG_CHUNK_MAX + 64}},
     {BOT_TICK, "wER", {0}},
     {BOT_ACTIONS, "bwfffbssD", {BOT_MESSAGE_MAX, BOT_LOG_CHUNK_MAX + 64}},
@@ -126,6 +127,17 @@ static void read_fields(const Layout *l, BotReader *r, BotBuf *out) {
                 for (int i = 0; i < n && !r->failed; i++) read_drawing(r, out);
                 break;
             }
+            case 'C':
+                if (r->pos == r->n) break; /* an older host: no car */
+                {
+                    uint8_t has = bot_read_u8(r);
+                    bot_buf_u8(out, has);
+                    if (!has) break;
+                    for (int i = 0; i < 4; i++) bot_buf_f64(out, bot_read_f64(r));
+                    for (int i = 0; i < 2; i++) bot_buf_u32(out, bot_read_u32(r));
+                    for (int i = 0; i < 2; i++) bot_buf_f64(out, bot_read_f64(r));
+                }
+                break;
             default:
                 assert(!"unknown layout code");
         }

@@ -145,6 +145,16 @@ static void frames(Scripts *sc, const char *template_path) {
     str(&b, "checkpoint_follower");
     bot_buf_str(&b, src, src_len);
     str(&b, "{\"laps\": 3, \"best\": [1.5, 2.25]}");
+    const CarStats *k = &cars[0].stats; /* for coderally.predict() */
+    bot_buf_u8(&b, 1);
+    bot_buf_f64(&b, k->top_speed);
+    bot_buf_f64(&b, k->acceleration);
+    bot_buf_f64(&b, k->grip);
+    bot_buf_f64(&b, k->braking);
+    bot_buf_u32(&b, (uint32_t)k->nitro_capacity);
+    bot_buf_u32(&b, (uint32_t)k->nitro_duration);
+    bot_buf_f64(&b, k->handling);
+    bot_buf_f64(&b, k->weight);
     frame_seed("bot_init", &b);
 
     bot_buf_begin(&b, BOT_INIT_REPLY, 0, 1);
@@ -296,8 +306,9 @@ static void marshal_seeds(void) {
         T_WORD, W_TEXT,   T_I8,   1,          T_I8, 2, T_STR,  2,       'h',    'i'};
     put("fuzz_marshal", "debug", debug, sizeof debug);
 
-    /* {"\ud800": 1.0}, a key that does not encode as UTF-8, is
-     * tests/fuzz/pending/fuzz_marshal/surrogate_key until marshal.c is fixed. */
+    /* {"\ud800": 1.0}: a key that does not encode as UTF-8. */
+    static const unsigned char surrogate[] = {T_DICT, 1, T_STR, 1, 0xf0, T_NEAR, 2};
+    put("fuzz_marshal", "surrogate_key", surrogate, sizeof surrogate);
     static const unsigned char none[] = {T_NONE};
     put("fuzz_marshal", "none", none, sizeof none);
 }

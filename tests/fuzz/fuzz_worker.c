@@ -139,6 +139,7 @@ static void python_start(void) {
 /* A fresh worker: what the zygote's fork would give. */
 static void worker_reset(void) {
     Py_CLEAR(g_bot);
+    predict_set_car(NULL);
     g_tick_budget_us = 10000, g_start_budget_us = 1000000;
     g_memory_cap = BOT_MEMORY_MAX;
     g_oom = 0;

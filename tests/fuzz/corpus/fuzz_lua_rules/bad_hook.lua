@@ -1,4 +1,5 @@
 return {
+    name = "fuzz",
     countdown_s = 0,
     time_limit_s = 30,
     on_checkpoint = function(ev) return -1 end,

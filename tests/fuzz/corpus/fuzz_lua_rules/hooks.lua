@@ -1,7 +1,7 @@
 -- Every hook, points and a few host calls: a rules file that does a bit of everything.
 local seen = {}
 return {
-    name = "hooks",
+    name = "fuzz",
     countdown_s = 1,
     time_limit_s = function(stage) return 10 + stage.length / 20 end,
     stall_limit_s = 5,

@@ -11,7 +11,7 @@ local CUT_PENALTY_PER_S = 0.5
 local POINTS = { 25, 18, 15, 12, 10, 8, 6, 4, 2, 1 }
 
 return {
-    name = "standard",
+    name = "fuzz",
     countdown_s = 3,
 
     -- A generous limit: a slow but steady car (8 u/s) still finishes.
