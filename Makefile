@@ -9,7 +9,7 @@ FUZZ    := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= fuzz_stage fuzz_replay fuzz_bot_proto fuzz_marshal fuzz_worker fuzz_lua_generator fuzz_lua_rules
 
-.PHONY: all setup build debug release fuzz-build fuzz run test bench format clean
+.PHONY: all setup build debug release fuzz-build fuzz web run test bench format clean
 
 all: build
 
@@ -42,12 +42,29 @@ fuzz: fuzz-build
 
 build: debug release
 
-run: release
+run: release web
 	$(RELEASE)/coderally race --generator mountain --seed 7 --ai 5 \
 	  --bot botsandbox/templates/checkpoint_follower.py
 
-test: debug release fuzz-build
+test: debug release web fuzz-build
 	cd $(DEBUG) && ctest --output-on-failure -j $(JOBS)
+
+# The browser client: npm ci only when the lock file is newer than the
+# installed modules, the engine to WebAssembly, then vite build into web/dist.
+WEB_SRC := $(shell find web/src web/index.html web/vite.config.js -type f -not -path 'web/src/wasm/*' 2>/dev/null)
+WASM_SRC := $(wildcard cengine/sim/*.[ch] cengine/stage/*.[ch] cengine/util/*.[ch] cengine/wasm/*.[ch] cengine/include/*.h) web/scripts/build-wasm.sh
+
+web/node_modules/.ci-stamp: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web/src/wasm/crengine.js: $(WASM_SRC)
+	bash web/scripts/build-wasm.sh
+
+web/dist/index.html: web/node_modules/.ci-stamp web/src/wasm/crengine.js $(WEB_SRC) $(wildcard botsandbox/templates/*.py)
+	cd web && npm run build
+
+web: setup web/dist/index.html
 
 bench: release
 	$(RELEASE)/coderally bench sim

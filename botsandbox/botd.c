@@ -115,9 +115,14 @@ static void zygote_spawn(int ctrl, uint32_t seq, const WorkerLimits *lim, PyObje
                          BotBuf *out) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) goto fail;
+    pid_t zygote = getpid();
     PyOS_BeforeFork();
     pid_t pid = fork();
     if (pid == 0) {
+        /* A worker dies with its zygote. Armed first thing, then checked: a
+         * zygote killed between fork and prctl would leave an orphan. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (getppid() != zygote) _exit(0);
         PyOS_AfterFork_Child();
         close(ctrl);
         close(sv[0]);
@@ -306,9 +311,29 @@ static int fence_test(PyObject *sandbox, const char *file, const char *canary) {
     return 0;
 }
 
+/* The host spawns the zygote clean (bot_link.c); this holds even when
+ * something else starts it: no fd but stdio and the control socket, no
+ * blocked signal (a blocked SIGPROF would switch off the CPU budget of
+ * every worker forked from here), default dispositions. */
+static void zygote_hygiene(int ctrl) {
+    if (ctrl == BOT_WORKER_FD) {
+        if (syscall(SYS_close_range, BOT_WORKER_FD + 1, ~0u, 0) < 0) {
+            for (int fd = BOT_WORKER_FD + 1; fd < 1024; fd++) close(fd);
+        }
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        signal(sig, SIG_DFL);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc >= 3 && !strcmp(argv[1], "--zygote")) {
         int ctrl = atoi(argv[2]);
+        zygote_hygiene(ctrl);
         PyObject *sandbox = python_start(argv[0]);
         int rc = zygote_run(ctrl, sandbox);
         Py_DECREF(sandbox);

@@ -41,6 +41,9 @@ const char *guard_log_take(size_t *n);
 
 /* Prepares interned keys and the constant tuples; 0 or -1 with a Python error. */
 int marshal_init(const float *ray_angles, size_t n_rays, const float *pace_ahead, size_t n_pace);
+/* The names states give surface indices (the stage's table, from
+ * BOT_INIT); before any, the default table's. -1 on a Python error. */
+int marshal_set_surfaces(const SurfaceTable *t);
 /* The sensor record as plain Python data (a new dict). NULL on error. */
 PyObject *marshal_state(const SensorRecord *s);
 /* The argument of an event callback (a new dict); *method is its name. */

@@ -28,6 +28,8 @@ int marshal_actions_keep(PyObject *ret, BotActions *out, char *msg, size_t msg_s
 
 /* The bot's car stats from the host (NULL: predict() is unavailable). */
 void predict_set_car(const CarStats *stats);
+/* The stage's surface table (from BOT_INIT): names and physics. */
+void predict_set_surfaces(const SurfaceTable *t);
 /* coderally.predict(state, actions, ticks[, nitro_held]) */
 PyObject *predict_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 

@@ -114,21 +114,18 @@ static const char *const KEY_NAMES[K_COUNT] = {"tick",
                                                "dnf_reason"};
 
 static PyObject *g_key[K_COUNT];
-static PyObject *g_surface_name[SURFACE_COUNT + 1]; /* last: "unknown" */
-static PyObject *g_phase_name[4];                   /* countdown, running, finished, unknown */
-static PyObject *g_ray_angles;                      /* tuple, shared by every state */
+static PyObject *g_surface_name[SURFACE_MAX + 1]; /* by index; after the last: "unknown" */
+static int g_n_surfaces;
+static PyObject *g_phase_name[4]; /* countdown, running, finished, unknown */
+static PyObject *g_ray_angles;    /* tuple, shared by every state */
 
 int marshal_init(const float *ray_angles, size_t n_rays, const float *pace_ahead, size_t n_pace) {
     (void)pace_ahead, (void)n_pace;
-    static const char *const surfaces[] = {"asphalt", "gravel", "ice", "offroad", "unknown"};
     static const char *const phases[] = {"countdown", "running", "finished", "unknown"};
     for (int i = 0; i < K_COUNT; i++) {
         if (!g_key[i] && !(g_key[i] = PyUnicode_InternFromString(KEY_NAMES[i]))) return -1;
     }
-    for (int i = 0; i <= SURFACE_COUNT; i++) {
-        if (!g_surface_name[i] && !(g_surface_name[i] = PyUnicode_InternFromString(surfaces[i])))
-            return -1;
-    }
+    if (!g_n_surfaces && marshal_set_surfaces(surface_table_default()) < 0) return -1;
     for (int i = 0; i < 4; i++) {
         if (!g_phase_name[i] && !(g_phase_name[i] = PyUnicode_InternFromString(phases[i])))
             return -1;
@@ -172,8 +169,23 @@ static int put_b(PyObject *d, int key, bool v) {
  * byte other than 0 or 1 loaded as bool would be undefined behaviour. */
 #define RAW_BOOL(field) (*(const unsigned char *)&(field) != 0)
 
+int marshal_set_surfaces(const SurfaceTable *t) {
+    PyObject *names[SURFACE_MAX + 1] = {0};
+    int n = t->count > 0 && t->count <= SURFACE_MAX ? t->count : 0;
+    for (int i = 0; i <= n; i++) {
+        if (!(names[i] = PyUnicode_InternFromString(i < n ? t->s[i].name : "unknown"))) {
+            for (int k = 0; k < i; k++) Py_DECREF(names[k]);
+            return -1;
+        }
+    }
+    for (int i = 0; i <= SURFACE_MAX; i++) Py_CLEAR(g_surface_name[i]);
+    for (int i = 0; i <= n; i++) g_surface_name[i] = names[i];
+    g_n_surfaces = n;
+    return 0;
+}
+
 static PyObject *surface_str(int32_t s) {
-    return Py_NewRef(g_surface_name[s >= 0 && s < SURFACE_COUNT ? s : SURFACE_COUNT]);
+    return Py_NewRef(g_surface_name[s >= 0 && s < g_n_surfaces ? s : g_n_surfaces]);
 }
 
 static PyObject *opponent_dict(const SensorOpponent *o) {

@@ -16,6 +16,20 @@
 static CarStats g_stats;
 static bool g_have_stats;
 static Surface g_surface; /* what the flat stage below is made of */
+/* Only its surface table is read (car_step indexes it); the probe below
+ * answers for the geometry. The race's table arrives with BOT_INIT. */
+static Stage g_flat;
+static bool g_flat_ready;
+
+static void flat_default(void) {
+    if (!g_flat_ready) g_flat.surfaces = *surface_table_default();
+    g_flat_ready = true;
+}
+
+void predict_set_surfaces(const SurfaceTable *t) {
+    g_flat.surfaces = *t;
+    g_flat_ready = true;
+}
 
 void predict_set_car(const CarStats *stats) {
     g_have_stats = stats != NULL;
@@ -27,7 +41,7 @@ void predict_set_car(const CarStats *stats) {
 /* car.c asks the stage what lies under the car and where the walls are. In
  * the worker every point is deep inside a road of g_surface: car_step then
  * never reads the wall (its probe says the wall is out of reach). Only
- * predict() ever passes this "stage" (NULL). */
+ * predict() ever passes this "stage" (g_flat). */
 void stage_probe(const Stage *stage, double x, double y, StageProbe *out) {
     (void)stage, (void)x, (void)y;
     out->surface = g_surface;
@@ -46,8 +60,6 @@ void stage_gradient(const Stage *stage, double x, double y, double *gx, double *
 }
 
 /* ---- reading the state --------------------------------------------------- */
-
-static const char *const SURFACES[SURFACE_COUNT] = {"asphalt", "gravel", "ice", "offroad"};
 
 /* state[key] as a finite double (exact float or int); -1 with an error. */
 static int get_num(PyObject *state, const char *key, bool required, double dflt, double *out) {
@@ -89,8 +101,9 @@ static int get_bool(PyObject *state, const char *key, bool *out) {
 static int get_surface(PyObject *state, Surface *out) {
     PyObject *v = PyDict_GetItemString(state, "surface");
     if (v && PyUnicode_CheckExact(v)) {
-        for (int i = 0; i < SURFACE_COUNT; i++) {
-            if (PyUnicode_CompareWithASCIIString(v, SURFACES[i]) == 0) {
+        flat_default();
+        for (int i = 0; i < g_flat.surfaces.count; i++) {
+            if (PyUnicode_CompareWithASCIIString(v, g_flat.surfaces.s[i].name) == 0) {
                 *out = (Surface)i;
                 return 0;
             }
@@ -158,7 +171,7 @@ static PyObject *car_to_state(const CarBody *b, long ticks) {
              put_num(d, "angular_velocity", PyFloat_FromDouble(b->angvel)) |
              put_num(d, "vx", PyFloat_FromDouble(b->vx)) |
              put_num(d, "vy", PyFloat_FromDouble(b->vy)) |
-             put_num(d, "surface", PyUnicode_FromString(SURFACES[b->surface])) |
+             put_num(d, "surface", PyUnicode_FromString(g_flat.surfaces.s[b->surface].name)) |
              put_num(d, "sliding", PyBool_FromLong(b->sliding)) |
              put_num(d, "nitro_charges", PyLong_FromLong(b->nitro_charges)) |
              put_num(d, "nitro_time", PyFloat_FromDouble((double)b->nitro_ticks / CR_TICK_RATE)) |
@@ -204,7 +217,7 @@ PyObject *predict_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     car_set_input(&car, &acts.input);
     for (long t = 0; t < ticks; t++) {
         if ((t & 31) == 31 && guard_expired) return guard_raise_timeout();
-        (void)car_step(&car, NULL);
+        (void)car_step(&car, &g_flat);
     }
     return car_to_state(&car, ticks);
 }

@@ -327,6 +327,23 @@ static PyObject *float_tuple(BotReader *r, size_t max) {
     return t;
 }
 
+/* coderally.SURFACES: the stage's surface names in index order. */
+static int set_surface_names(const SurfaceTable *t) {
+    PyObject *names = PyTuple_New(t->count);
+    for (int i = 0; names && i < t->count; i++) {
+        PyObject *s = PyUnicode_FromString(t->s[i].name);
+        if (!s)
+            Py_CLEAR(names);
+        else
+            PyTuple_SET_ITEM(names, i, s);
+    }
+    PyObject *helper = names ? PyObject_GetAttrString(g_sandbox, "_helper") : NULL;
+    int rc = helper ? PyObject_SetAttrString(helper, "SURFACES", names) : -1;
+    Py_XDECREF(helper);
+    Py_XDECREF(names);
+    return rc;
+}
+
 static void handle_init(BotReader *r, uint32_t seq) {
     g_start_budget_us = bot_read_u32(r);
     g_tick_budget_us = bot_read_u32(r);
@@ -355,6 +372,26 @@ static void handle_init(BotReader *r, uint32_t seq) {
                     isfinite(k.braking) && isfinite(k.handling) && isfinite(k.weight) &&
                     k.weight > 0 && k.top_speed > 0;
         predict_set_car(sane ? &k : NULL);
+    }
+    /* The stage's surfaces came later still: optional after the car. */
+    if (!r->failed && r->pos < r->n) {
+        SurfaceTable t = {.count = bot_read_u8(r)};
+        bool sane = t.count >= 2 && t.count <= SURFACE_MAX;
+        for (int i = 0; sane && i < t.count; i++) {
+            size_t len;
+            const char *name = bot_read_str(r, CR_NAME_MAX - 1, &len);
+            SurfaceInfo *e = &t.s[i];
+            if (name) memcpy(e->name, name, len);
+            e->grip = bot_read_f64(r);
+            e->drag = bot_read_f64(r);
+            e->top_speed = bot_read_f64(r);
+            sane = name && len > 0 && memchr(e->name, 0, len) == NULL && isfinite(e->grip) &&
+                   isfinite(e->drag) && isfinite(e->top_speed);
+        }
+        t.verge = sane ? bot_read_u8(r) : -1;
+        if (!sane || r->failed || t.verge >= t.count) _exit(72);
+        predict_set_surfaces(&t);
+        if (marshal_set_surfaces(&t) < 0 || set_surface_names(&t) < 0) _exit(72);
     }
     if (!bot_reader_done(r) || !rays || !pace || g_memory_cap > BOT_MEMORY_MAX) _exit(72);
     guard_log_configure(log_cap);

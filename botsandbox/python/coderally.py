@@ -16,6 +16,8 @@ import _crguard as _g
 # Filled in from the engine when the worker loads a bot.
 RAY_ANGLES = ()
 PACE_AHEAD = ()
+# The stage's surface names in index order (scripts/surfaces.lua); the
+# worker replaces this default with the race's table at start.
 SURFACES = ("asphalt", "gravel", "ice", "offroad")
 PI = _m.pi
 TAU = 2.0 * _m.pi

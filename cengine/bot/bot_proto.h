@@ -31,6 +31,9 @@
  *                u32 nitro_capacity, nitro_duration, f64 handling, weight]
  *                (the bot's car for coderally.predict(); a worker accepts
  *                an INIT that ends before has_car: predict() is then off)
+ *                [, u8 n_surfaces, n x (str name, f64 grip, drag, top_speed),
+ *                u8 verge] (the stage's surface table: the names states
+ *                carry and predict()'s physics; absent: the default table)
  *   BOT_INIT_REPLY  u8 BotStatus, str problems ("LINE: message" per line), str log
  *   BOT_TICK     u32 tick, u16 n_events, n x BotWireEvent, u32 sensor_size,
  *                SensorRecord (raw, same build on both sides)
@@ -83,10 +86,11 @@ enum { BOT_FLAG_RESTART = 1 };
 /* Outcome of one call into bot code, as the worker reports it. */
 typedef enum {
     BOT_STATUS_OK = 0,
-    BOT_STATUS_ERROR = 1,   /* exception, bad return value: neutral input */
-    BOT_STATUS_TIMEOUT = 2, /* CPU budget exceeded: neutral input */
-    BOT_STATUS_COMPILE = 3, /* INIT: the source does not pass the policy */
-    BOT_STATUS_CRASH = 4    /* host-side only: worker died, killed or hung */
+    BOT_STATUS_ERROR = 1,      /* exception, bad return value: neutral input */
+    BOT_STATUS_TIMEOUT = 2,    /* CPU budget exceeded: neutral input */
+    BOT_STATUS_COMPILE = 3,    /* INIT: the source does not pass the policy */
+    BOT_STATUS_CRASH = 4,      /* host-side only: worker died, killed or hung */
+    BOT_STATUS_UNAVAILABLE = 5 /* host-side only: no worker ready (starting, reviving) */
 } BotStatus;
 
 /* Bot events (a subset of EventType) as they travel in a tick. */

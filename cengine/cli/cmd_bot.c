@@ -186,6 +186,18 @@ static void pin(pid_t pid, bool one) {
     (void)sched_setaffinity(pid, sizeof set, &set); /* a refusal only changes the figure */
 }
 
+/* Creates a link and waits (polling) until the bot has loaded. */
+static int link_loaded(BotHost *host, const BotSpec *spec, BotLink **l, CrError *err) {
+    int rc = bot_link_create(host, spec, l, err);
+    if (rc == CR_OK) rc = bot_links_collect(l, 1);
+    if (rc == CR_OK) rc = bot_link_start_result(*l, err);
+    if (rc != CR_OK) {
+        bot_link_destroy(*l);
+        *l = NULL;
+    }
+    return rc;
+}
+
 /* Round trips of a trivial bot and worker start-up; median over runs.
  * Twice: as scheduled, and with host and worker pinned to one CPU. On an
  * otherwise idle VM the first is dominated by waking the worker's halted
@@ -201,7 +213,7 @@ static int bench_link(BotHost *host, double *rt_med, double *rt_p99, double *pin
         BotSpec spec = {.name = "t", .source = trivial, .source_len = strlen(trivial)};
         BotLink *l;
         double t0 = mono_s();
-        if (bot_link_create(host, &spec, &l, &err)) return -1;
+        if (link_loaded(host, &spec, &l, &err)) return -1;
         starts[i] = (mono_s() - t0) * 1e3;
         bot_link_destroy(l);
     }
@@ -211,7 +223,7 @@ static int bench_link(BotHost *host, double *rt_med, double *rt_p99, double *pin
         for (int run = 0; run < BENCH_RUNS; run++) {
             BotSpec spec = {.name = "t", .source = trivial, .source_len = strlen(trivial)};
             BotLink *l;
-            if (bot_link_create(host, &spec, &l, &err)) return -1;
+            if (link_loaded(host, &spec, &l, &err)) return -1;
             pin(0, pinned);
             pin(bot_link_pid(l), pinned);
             for (int i = 0; i < BENCH_CALLS; i++) {
@@ -235,7 +247,7 @@ static int bench_link(BotHost *host, double *rt_med, double *rt_p99, double *pin
     char *src = template_source("checkpoint_follower.py", &len);
     BotSpec spec = {.name = "cf", .source = src, .source_len = len};
     BotLink *l;
-    int rc = src ? bot_link_create(host, &spec, &l, &err) : -1;
+    int rc = src ? link_loaded(host, &spec, &l, &err) : -1;
     free(src);
     if (rc) return -1;
     for (int i = 0; i < 500; i++) {
@@ -279,7 +291,7 @@ static int bench_race(const CommonOpts *common, const char *botd, double *wall_s
         idx[i] = i;
     }
     RaceRules rr = *rules_race(rules);
-    RaceBotsConfig cfg = {botd, 50, 10, cars};
+    RaceBotsConfig cfg = {botd, 50, 10, cars, stage_surfaces(stage)};
     CarInput inputs[CR_MAX_CARS] = {{0}};
     *calls = 0;
     *hash = 0;
@@ -358,7 +370,7 @@ static int bench_predict(BotHost *host, const CarStats *car, double *call_us, do
                         .car = *car};
         BotLink *l;
         CrError err;
-        if (bot_link_create(host, &spec, &l, &err)) return -1;
+        if (link_loaded(host, &spec, &l, &err)) return -1;
         static double cpu[600];
         for (int i = 0; i < 600; i++) {
             SensorRecord s;

@@ -327,7 +327,7 @@ int cmd_race(int argc, char **argv) {
         goto out;
     }
     if (o.n_bots) {
-        RaceBotsConfig cfg = {NULL, 50, 10, cars};
+        RaceBotsConfig cfg = {NULL, 50, 10, cars, stage_surfaces(s.stage)};
         scripts_config_number(sc, "BOT_MEMORY_LIMIT_MB", &cfg.memory_limit_mb);
         scripts_config_number(sc, "BOT_EXECUTION_TIMEOUT_MS", &cfg.timeout_ms);
         int idx[MAX_BOTS];
@@ -345,6 +345,7 @@ int cmd_race(int argc, char **argv) {
         snprintf(h.generator, sizeof h.generator, "%s", gi->name);
         snprintf(h.generator_version, sizeof h.generator_version, "%s", gi->version);
         h.seed = o.seed;
+        h.surfaces_hash = stage_surfaces(s.stage)->hash;
         h.n_params = o.n_params;
         for (int i = 0; i < o.n_params; i++) {
             snprintf(h.param_key[i], sizeof h.param_key[i], "%s", o.params[i].key);

@@ -29,6 +29,8 @@ static void info(const Replay *r) {
     const ReplayHeader *h = &r->header;
     printf("generator %s v%s, seed %" PRIu64 ", rules %s\n", h->generator, h->generator_version,
            h->seed, h->rules);
+    printf("stage %016" PRIx64 ", surfaces %016" PRIx64 "%s\n", h->stage_hash, h->surfaces_hash,
+           h->surfaces_hash == surface_table_default()->hash ? " (the shipped table)" : "");
     for (int i = 0; i < h->n_params; i++)
         printf("param %s=%s\n", h->param_key[i], h->param_value[i]);
     printf("%d cars, %zu input changes, %zu hashes, %zu drawing sets, %u ticks\n", h->n_cars,
@@ -95,6 +97,14 @@ static int resimulate(const CommonOpts *common, const Replay *r, const char *pat
         cli_error(CMD, "%s: %s", path, err.msg);
         scripts_close(sc);
         return 1;
+    }
+    uint64_t surf_now = stage_surfaces(s.stage)->hash;
+    if (h->surfaces_hash && h->surfaces_hash != surf_now) {
+        cli_error(CMD,
+                  "%s: surfaces.lua changed since the recording (surfaces %016" PRIx64
+                  ", recorded %016" PRIx64 "): the stage differs from the recorded one",
+                  path, surf_now, h->surfaces_hash);
+        goto out;
     }
     if (stage_hash(s.stage) != h->stage_hash) {
         cli_error(CMD, "%s: the stage differs from the recorded one (generator %s changed since?)",

@@ -193,8 +193,9 @@ int cmd_stage(int argc, char **argv) {
             goto out;
         }
     }
-    size_t counts[SURFACE_COUNT] = {0};
-    double len[SURFACE_COUNT] = {0};
+    const SurfaceTable *sf = stage_surfaces(st);
+    size_t counts[SURFACE_MAX] = {0};
+    double len[SURFACE_MAX] = {0};
     const StagePoint *p = stage_points(st);
     for (size_t i = 0; i + 1 < stage_point_count(st); i++) {
         counts[p[i].surface]++;
@@ -208,15 +209,25 @@ int cmd_stage(int argc, char **argv) {
             "\"hash\": \"%016llx\", \"surfaces\": {",
             (unsigned long long)seed, stage_length(st), stage_point_count(st),
             stage_checkpoint_count(st), (unsigned long long)stage_hash(st));
-        for (int s = 0; s < SURFACE_OFFROAD; s++)
-            printf("%s\"%s\": %.3f", s ? ", " : "", surface_name((Surface)s), len[s]);
-        fputs("}}\n", stdout);
+        for (int s = 0, k = 0; s < sf->count; s++)
+            if (s != sf->verge) printf("%s\"%s\": %.3f", k++ ? ", " : "", sf->s[s].name, len[s]);
+        /* The table the stage was compiled with, in index order (what
+         * sensors' surface numbers mean). */
+        printf("}, \"surfaces_hash\": \"%016llx\", \"surface_table\": [",
+               (unsigned long long)sf->hash);
+        for (int s = 0; s < sf->count; s++)
+            printf(
+                "%s{\"name\": \"%s\", \"grip\": %.17g, \"drag\": %.17g, \"top_speed\": %.17g, "
+                "\"colour\": \"%s\", \"verge\": %s}",
+                s ? ", " : "", sf->s[s].name, sf->s[s].grip, sf->s[s].drag, sf->s[s].top_speed,
+                sf->s[s].colour, s == sf->verge ? "true" : "false");
+        fputs("]}\n", stdout);
     } else {
         printf("%s seed %llu: %.1f u, %zu points, %zu checkpoints, hash %016llx\n", generator,
                (unsigned long long)seed, stage_length(st), stage_point_count(st),
                stage_checkpoint_count(st), (unsigned long long)stage_hash(st));
-        for (int s = 0; s < SURFACE_OFFROAD; s++)
-            if (counts[s]) printf("  %-8s %7.1f u\n", surface_name((Surface)s), len[s]);
+        for (int s = 0; s < sf->count; s++)
+            if (counts[s]) printf("  %-8s %7.1f u\n", sf->s[s].name, len[s]);
         if (svg) printf("wrote %s\n", svg);
     }
     status = 0;

@@ -85,13 +85,21 @@ int race_bots_start(const RaceBotsConfig *cfg, const char *const *files, const i
                         .tick_budget_ms = cfg->timeout_ms,
                         .memory_limit_mb = cfg->memory_limit_mb,
                         .has_car = cfg->cars != NULL,
-                        .car = cfg->cars ? cfg->cars[cars[i]].stats : (CarStats){0}};
+                        .car = cfg->cars ? cfg->cars[cars[i]].stats : (CarStats){0},
+                        .surfaces = cfg->surfaces};
         rc = bot_link_create(rb->host, &spec, &rb->link[i], err);
         free(src);
         if (rc == CR_ESCRIPT) prefix_lines(err, files[i]);
         if (rc) break;
         rb->car[i] = cars[i];
         rb->n = i + 1;
+    }
+    /* The workers load in parallel; a CLI race waits for them (and reports
+     * a bot that does not load) before its first tick. */
+    if (rc == CR_OK) rc = bot_links_collect(rb->link, (size_t)rb->n);
+    for (int i = 0; rc == CR_OK && i < rb->n; i++) {
+        rc = bot_link_start_result(rb->link[i], err);
+        if (rc == CR_ESCRIPT) prefix_lines(err, files[i]);
     }
     if (rc) {
         race_bots_destroy(rb);
@@ -157,15 +165,16 @@ void race_bots_events(RaceBots *rb, const RaceEvent *events, size_t n) {
 }
 
 int race_bots_finish(RaceBots *rb, const RaceRoom *room, CrError *err) {
-    (void)room, (void)err;
+    (void)room;
     for (int i = 0; i < rb->n; i++) {
-        CrError e;
         /* A bot whose memory cannot be saved keeps its old memory; its log
          * says why. The race result stands either way. */
-        (void)bot_link_finish(rb->link[i], rb->pending[i], rb->n_pending[i], &e);
+        (void)bot_link_finish(rb->link[i], rb->pending[i], rb->n_pending[i]);
         rb->n_pending[i] = 0;
     }
-    return CR_OK;
+    int rc = bot_links_collect(rb->link, (size_t)rb->n);
+    if (rc) snprintf(err->msg, sizeof err->msg, "waiting for bots failed");
+    return rc;
 }
 
 int race_bots_count(const RaceBots *rb) {
@@ -181,7 +190,8 @@ void race_bots_stats(const RaceBots *rb, int i, BotStats *out) {
     out->timeouts = st.timeouts;
     out->errors = st.errors;
     out->restarts = st.restarts;
-    out->mean_us = st.calls ? st.total_us / (double)st.calls : 0;
+    long answered = st.calls - st.unavailable; /* ticks sent to a worker */
+    out->mean_us = answered > 0 ? st.total_us / (double)answered : 0;
     out->worst_us = st.worst_us;
 }
 

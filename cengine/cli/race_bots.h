@@ -17,10 +17,11 @@
 typedef struct RaceBots RaceBots;
 
 typedef struct {
-    const char *botd_path;  /* coderally-botd executable; NULL = next to coderally */
-    double memory_limit_mb; /* BOT_MEMORY_LIMIT_MB */
-    double timeout_ms;      /* BOT_EXECUTION_TIMEOUT_MS, CPU per on_tick */
-    const CarEntry *cars;   /* the race's cars by index, for predict(); may be NULL */
+    const char *botd_path;        /* coderally-botd executable; NULL = next to coderally */
+    double memory_limit_mb;       /* BOT_MEMORY_LIMIT_MB */
+    double timeout_ms;            /* BOT_EXECUTION_TIMEOUT_MS, CPU per on_tick */
+    const CarEntry *cars;         /* the race's cars by index, for predict(); may be NULL */
+    const SurfaceTable *surfaces; /* the stage's (stage_surfaces); NULL: the default */
 } RaceBotsConfig;
 
 /* Per-bot figures for the results table and --json. */

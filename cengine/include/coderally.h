@@ -62,17 +62,62 @@ typedef struct {
 
 /* ---- surfaces ----------------------------------------------------------- */
 
-typedef enum {
+/* A surface is an index into a SurfaceTable. Tables come from
+ * scripts/surfaces.lua (see docs/MODDING.md); the built-in default table is
+ * the shipped one, and these are its indices. */
+typedef int Surface;
+enum {
     SURFACE_ASPHALT = 0,
     SURFACE_GRAVEL = 1,
     SURFACE_ICE = 2,
-    SURFACE_OFFROAD = 3, /* the verge beyond the road edge; never generated */
-    SURFACE_COUNT
-} Surface;
+    SURFACE_OFFROAD = 3, /* the default table's verge beyond the road edge */
+    SURFACE_COUNT = 4    /* entries in the default table */
+};
+#define SURFACE_MAX 16       /* entries in any table, the verge included */
+#define SURFACE_COLOUR_MAX 8 /* "#rrggbb" and its NUL */
 
-/* "asphalt", "gravel", "ice", "offroad". */
+/* One surface's physics and looks. grip multiplies the car's cornering
+ * grip; drag is rolling drag (1/s of speed lost per second); top_speed is a
+ * factor on the car's top speed. */
+typedef struct {
+    char name[CR_NAME_MAX];
+    double grip;      /* 0.01 .. 2 */
+    double drag;      /* 0 .. 5 */
+    double top_speed; /* 0.05 .. 1.5 */
+    char colour[SURFACE_COLOUR_MAX];
+} SurfaceInfo;
+
+/* An immutable set of surfaces: what generators may name, what cars feel.
+ * A plain value (about 1 KiB): a compiled Stage keeps its own copy, so a
+ * race, a replay and the sensors use the table the stage was made with.
+ * Exactly one entry is the verge ("offroad"), never generated. */
+typedef struct {
+    SurfaceInfo s[SURFACE_MAX];
+    int count;
+    int verge;     /* index of "offroad" */
+    uint64_t hash; /* of every entry's content, in order */
+} SurfaceTable;
+
+/* The shipped table: asphalt, gravel, ice, offroad (indices as above). */
+const SurfaceTable *surface_table_default(void);
+/* Checks one entry's name, ranges and colour; CR_EINVAL says which. */
+int surface_info_check(const SurfaceInfo *entry, CrError *err);
+/* Builds *out from n entries, in order; one must be named "offroad" (the
+ * verge). Checks names (a-z, 0-9, _ and -, unique), ranges and colours
+ * ("#rrggbb"); CR_EINVAL says which entry and field is wrong. */
+int surface_table_init(SurfaceTable *out, const SurfaceInfo *entries, size_t n, CrError *err);
+/* Index of the road surface called name, or -1 (the verge is not a road
+ * surface). */
+int surface_table_find(const SurfaceTable *t, const char *name);
+/* Name of entry s, or "unknown". */
+const char *surface_table_name(const SurfaceTable *t, Surface s);
+/* Is t the shipped table, entry for entry? */
+bool surface_table_is_default(const SurfaceTable *t);
+
+/* Names in the default table: "asphalt", "gravel", "ice", "offroad". */
 const char *surface_name(Surface s);
-/* Returns 0 and sets *out, or CR_ENOTFOUND. "offroad" is not a road surface. */
+/* Returns 0 and sets *out, or CR_ENOTFOUND. "offroad" is not a road surface.
+ * Default table only; a stage's own table: surface_table_find. */
 int surface_parse(const char *name, Surface *out);
 
 /* ---- stages ------------------------------------------------------------- */
@@ -93,6 +138,7 @@ typedef struct {
     size_t n_points;
     const uint32_t *checkpoints;
     size_t n_checkpoints;
+    const SurfaceTable *surfaces; /* what point surfaces index; NULL: the default */
 } StageDesc;
 
 typedef struct {
@@ -121,12 +167,15 @@ size_t stage_checkpoint_count(const Stage *stage);
 uint32_t stage_checkpoint_point(const Stage *stage, size_t i);
 /* Route distance (u) of centre-line point i from the start. */
 double stage_point_distance(const Stage *stage, size_t i);
-/* 64-bit hash of the compiled geometry: equal stages hash equal. */
+/* 64-bit hash of the compiled geometry and, unless it is the default, the
+ * surface table: equal stages hash equal. */
 uint64_t stage_hash(const Stage *stage);
+/* The stage's own copy of the surface table it was compiled with. */
+const SurfaceTable *stage_surfaces(const Stage *stage);
 
 /* What lies under a world position. */
 typedef struct {
-    Surface surface;  /* SURFACE_OFFROAD beyond the road edge */
+    Surface surface;  /* the table's verge beyond the road edge */
     double edge_dist; /* u to the road edge: negative on the road */
     double wall_dist; /* u to the wall: negative inside the stage */
 } StageProbe;
@@ -399,6 +448,9 @@ uint64_t race_hash(const RaceRoom *room);
 /* Decides controls from the sensor record only, as a bot must. Deterministic.
  * skill in 0..1 scales how hard it pushes (1 = fastest). */
 void ai_drive(const SensorRecord *s, double skill, CarInput *out);
+/* The same on stage's own surface table (surface indices in s are the
+ * stage's); ai_drive assumes the default table. */
+void ai_drive_on(const Stage *stage, const SensorRecord *s, double skill, CarInput *out);
 
 /* ---- scripts (Lua) ------------------------------------------------------ */
 
@@ -483,6 +535,9 @@ const char *scripts_generator_error(const Scripts *sc, size_t i);
 int scripts_find_generator(const Scripts *sc, const char *name, const GeneratorInfo **out,
                            CrError *err);
 
+/* The snapshot's surface table (surfaces.lua, or the default without one):
+ * what its generators may name and every stage it makes is compiled with. */
+const SurfaceTable *scripts_surfaces(const Scripts *sc);
 /* Runs generator name with seed in a fresh throwaway Lua state and compiles
  * the result. params overrides the generator's declared parameters (each
  * value a number within the declared min..max). CR_ESCRIPT for a script

@@ -300,6 +300,7 @@ static int push_params(lua_State *L) {
 
 typedef struct {
     const char *where;
+    const SurfaceTable *surfaces;
     StagePoint *pts;
     uint32_t *cps;
     StageDesc desc;
@@ -343,14 +344,22 @@ static int read_stage(lua_State *L) {
         lua_pushliteral(L, "surface");
         int ty = lua_rawget(L, t);
         const char *s = ty == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        if (!s || surface_parse(s, &p->surface)) {
-            char msg[600];
+        int si = s ? surface_table_find(r->surfaces, s) : -1;
+        if (si < 0) {
+            char known[400] = "";
+            for (int k = 0; k < r->surfaces->count; k++) {
+                if (k == r->surfaces->verge) continue;
+                size_t l = strlen(known);
+                snprintf(known + l, sizeof known - l, "%s%s", l ? ", " : "",
+                         r->surfaces->s[k].name);
+            }
+            char msg[1000];
             snprintf(msg, sizeof msg,
-                     "%s: point %zu at (%.1f, %.1f): unknown surface '%.60s' (known: asphalt, "
-                     "gravel, ice)",
-                     r->where, i + 1, p->x, p->y, s ? s : lua_typename(L, ty));
+                     "%s: point %zu at (%.1f, %.1f): unknown surface '%.60s' (known: %s)", r->where,
+                     i + 1, p->x, p->y, s ? s : lua_typename(L, ty), known);
             return luaL_error(L, "%s", msg);
         }
+        p->surface = si;
         lua_pop(L, 2);
     }
     r->desc.points = r->pts;
@@ -383,18 +392,21 @@ static int cmp_override(const void *a, const void *b) {
     return strcmp(((const ConfigOverride *)a)->key, ((const ConfigOverride *)b)->key);
 }
 
-/* The cache key: generator, version, seed and the overrides sorted by name
+/* The cache key: generator, version, seed, the surfaces' content hash
+ * (a snapshot has one table, but the key says what the stage depends on)
+ * and the overrides sorted by name
  * with their numbers normalised (so "14" and "14.0" are one stage). 0, or -1
  * if it does not fit (then the stage is not cached). */
-static int cache_key(const GeneratorInfo *gi, uint64_t seed, const ConfigOverride *params, size_t n,
-                     char *key, size_t cap) {
+static int cache_key(const GeneratorInfo *gi, uint64_t seed, uint64_t surfaces_hash,
+                     const ConfigOverride *params, size_t n, char *key, size_t cap) {
     ConfigOverride sorted[64];
     if (n > 64) return -1;
     if (n) {
         memcpy(sorted, params, n * sizeof *params);
         qsort(sorted, n, sizeof *sorted, cmp_override);
     }
-    int w = snprintf(key, cap, "%s\x1f%s\x1f%llu", gi->name, gi->version, (unsigned long long)seed);
+    int w = snprintf(key, cap, "%s\x1f%s\x1f%llu\x1f%016llx", gi->name, gi->version,
+                     (unsigned long long)seed, (unsigned long long)surfaces_hash);
     for (size_t i = 0; i < n && w >= 0 && (size_t)w < cap; i++)
         w += snprintf(key + w, cap - (size_t)w, "\x1f%s=%.17g", sorted[i].key,
                       strtod(sorted[i].value, NULL));
@@ -422,6 +434,8 @@ static int generate(Scripts *sc, const GenEntry *g, uint64_t seed, Params *param
     if ((rc = lhost_protect(h, push_params, params, 0, 1, err))) goto out;
     if ((rc = lhost_call(h, 2, 1, err))) goto out;
     sr.where = where;
+    sr.surfaces = &sc->surfaces;
+    sr.desc.surfaces = &sc->surfaces;
     if ((rc = lhost_protect(h, read_stage, &sr, 1, 0, err))) {
         rc = CR_ESTAGE; /* the script ran; what it returned is wrong */
         goto out;
@@ -452,7 +466,8 @@ int scripts_generate_stage(Scripts *sc, const char *name, uint64_t seed,
     int rc = resolve_params(&p, err);
     if (rc) return rc;
     char key[sizeof sc->cache[0].key];
-    bool cacheable = cache_key(&g->info, seed, params, n_params, key, sizeof key) == 0;
+    bool cacheable =
+        cache_key(&g->info, seed, sc->surfaces.hash, params, n_params, key, sizeof key) == 0;
     CachedStage *slot = &sc->cache[0];
     for (int i = 0; cacheable && i < STAGE_CACHE; i++) {
         CachedStage *c = &sc->cache[i];

@@ -108,9 +108,12 @@ static int add_rally(lua_State *L) {
     lua_setfield(L, -2, "max_length");
     lua_setfield(L, -2, "limits");
     lua_newtable(L);
-    for (int s = 0; s < SURFACE_OFFROAD; s++) {
-        lua_pushstring(L, surface_name((Surface)s));
-        lua_rawseti(L, -2, s + 1);
+    /* The road surfaces of the snapshot's table, in its order. */
+    const SurfaceTable *sf = scripts_surfaces(sc);
+    for (int s = 0, k = 0; s < sf->count; s++) {
+        if (s == sf->verge) continue;
+        lua_pushstring(L, sf->s[s].name);
+        lua_rawseti(L, -2, ++k);
     }
     lua_setfield(L, -2, "surfaces");
     lhost_add_builtin(h, "rally");

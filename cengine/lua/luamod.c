@@ -126,14 +126,16 @@ static void push_stage_info(lua_State *L, const Stage *st) {
     lua_pushstring(L, h);
     lua_setfield(L, -2, "hash");
     /* Route distance per surface, for specs about what a generator makes. */
-    double len[SURFACE_COUNT] = {0};
+    const SurfaceTable *sf = stage_surfaces(st);
+    double len[SURFACE_MAX] = {0};
     const StagePoint *p = stage_points(st);
     for (size_t i = 0; i + 1 < stage_point_count(st); i++)
         len[p[i].surface] += stage_point_distance(st, i + 1) - stage_point_distance(st, i);
-    lua_createtable(L, 0, 3);
-    for (int s = 0; s < SURFACE_OFFROAD; s++) {
+    lua_createtable(L, 0, sf->count);
+    for (int s = 0; s < sf->count; s++) {
+        if (s == sf->verge) continue;
         lua_pushnumber(L, len[s]);
-        lua_setfield(L, -2, surface_name((Surface)s));
+        lua_setfield(L, -2, sf->s[s].name);
     }
     lua_setfield(L, -2, "surfaces");
 }

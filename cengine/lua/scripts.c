@@ -79,6 +79,7 @@ int scripts_open(const char *dir, const ConfigOverride *overrides, size_t n_over
     /* Config first, in a plain host: rally.limits comes from it. */
     if ((rc = lhost_create(LHOST_DEFAULT_MEMORY, LHOST_DEFAULT_BUDGET, &sc->host, err))) goto fail;
     if ((rc = config_load(sc, err))) goto fail;
+    if ((rc = surfaces_load(sc, err))) goto fail;
     lhost_destroy(sc->host);
     sc->host = NULL;
     if ((rc = scripts_new_host(sc, LHOST_DEFAULT_MEMORY, &SETUP_BUDGET, &sc->host, err))) goto fail;

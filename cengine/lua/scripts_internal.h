@@ -74,6 +74,7 @@ struct Scripts {
     size_t ncfg;
     GenEntry *gens;
     size_t ngens;
+    SurfaceTable surfaces; /* surfaces.lua, or the default */
     /* upgrades.lua */
     int stats_ref; /* registry ref of its stats() function */
     CarTypeInfo *cars;
@@ -112,6 +113,10 @@ int generators_scan(Scripts *sc, CrError *err);
 void generators_free(Scripts *sc);
 /* Probes every generator; the first error found, if any, into err. */
 int generators_check_all(Scripts *sc, CrError *err);
+
+/* ---- surfaces.c ---- */
+/* Reads surfaces.lua (if the snapshot has one) into sc->surfaces. */
+int surfaces_load(Scripts *sc, CrError *err);
 
 /* ---- upgrades.c ---- */
 int upgrades_load(Scripts *sc, CrError *err);

@@ -61,7 +61,7 @@ bool session_drive_ai(Session *s) {
         SensorRecord rec;
         CarInput in;
         race_sensors(s->room, i, &rec);
-        ai_drive(&rec, s->ai_skill[i], &in);
+        ai_drive_on(race_stage(s->room), &rec, s->ai_skill[i], &in);
         race_set_input(s->room, i, &in);
     }
     return true;

@@ -90,9 +90,9 @@ static void free_names(char **names, size_t n) {
 /* Calls fn for every file a snapshot of dir holds, in a fixed order. */
 static int each_file(const char *dir, int (*fn)(void *ud, const char *rel), void *ud,
                      CrError *err) {
-    static const char *const top[] = {"config.lua", "upgrades.lua"};
+    static const char *const top[] = {"config.lua", "surfaces.lua", "upgrades.lua"};
     static const char *const subs[] = {LISTING_FOLDERS};
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
         int rc = fn(ud, top[i]);
         if (rc) return rc;
     }

@@ -6,14 +6,11 @@
  * reference the Python template ports.
  */
 #include <math.h>
+#include <pthread.h>
 
 #include "coderally.h"
+#include "stage/stage_internal.h"
 #include "util/fastmath.h"
-
-/* Sideways acceleration the AI dares to use, u/s^2, per surface. */
-static const double AI_LATERAL[SURFACE_COUNT] = {38.0, 24.0, 8.5, 14.0};
-/* Braking it plans with, u/s^2, per surface. */
-static const double AI_BRAKE[SURFACE_COUNT] = {26.0, 18.0, 6.0, 12.0};
 
 static double clampd(double v, double lo, double hi) {
     return v < lo ? lo : v > hi ? hi : v;
@@ -36,7 +33,35 @@ static void aim_point(const SensorRecord *s, double dist, double *fwd, double *l
     }
 }
 
+/* The note for surface i; an index the table lacks reads as index 1's
+ * (gravel's in the shipped table, the careful middle): a sensor record is
+ * plain data a caller may have made. A table has at least 2 entries. */
+static const StageAiNote *note(const StageAiNote *notes, int count, int i) {
+    return &notes[i >= 0 && i < count ? i : SURFACE_GRAVEL];
+}
+
+static StageAiNote g_default_notes[SURFACE_COUNT];
+static pthread_once_t g_default_once = PTHREAD_ONCE_INIT;
+
+static void build_default_notes(void) {
+    const SurfaceTable *t = surface_table_default();
+    for (int i = 0; i < SURFACE_COUNT; i++) stage_ai_note(&t->s[i], &g_default_notes[i]);
+}
+
+static void drive(const StageAiNote *notes, int count, const SensorRecord *s, double skill,
+                  CarInput *out);
+
 void ai_drive(const SensorRecord *s, double skill, CarInput *out) {
+    pthread_once(&g_default_once, build_default_notes);
+    drive(g_default_notes, SURFACE_COUNT, s, skill, out);
+}
+
+void ai_drive_on(const Stage *st, const SensorRecord *s, double skill, CarInput *out) {
+    drive(st->ai, st->surfaces.count, s, skill, out);
+}
+
+static void drive(const StageAiNote *notes, int count, const SensorRecord *s, double skill,
+                  CarInput *out) {
     *out = (CarInput){0};
     if (s->phase != PHASE_RUNNING || s->finished || s->dnf) return;
     skill = clampd(skill, 0, 1);
@@ -53,11 +78,10 @@ void ai_drive(const SensorRecord *s, double skill, CarInput *out) {
     double vmax = s->top_speed * 1.3;
     for (int k = 0; k < SENSOR_PACE_NOTES; k++) {
         const SensorPaceNote *n = &s->pace[k];
-        int surf = n->surface >= 0 && n->surface < SURFACE_COUNT ? n->surface : SURFACE_GRAVEL;
-        double lat = AI_LATERAL[surf] * margin;
+        double lat = note(notes, count, n->surface)->lateral * margin;
         double curv = fabs(n->curvature);
         double v_corner = curv > 1e-4 ? sqrt(lat / curv) : 1e9;
-        double brake = AI_BRAKE[s->surface < SURFACE_COUNT ? s->surface : SURFACE_GRAVEL];
+        double brake = note(notes, count, s->surface)->brake;
         double dist = fmax(0.0, n->ahead - 8.0 - 0.1 * speed);
         double v_now = sqrt(v_corner * v_corner + 2 * brake * margin * dist);
         if (v_now < vmax) vmax = v_now;
@@ -75,14 +99,14 @@ void ai_drive(const SensorRecord *s, double skill, CarInput *out) {
     }
     /* Sliding wide in a corner: a dab of handbrake tightens the line only on
      * loose surfaces, and only when the nose points away from the aim. */
-    if (s->sliding && fabs(bearing) > 0.6 && s->surface == SURFACE_GRAVEL && speed > 12)
+    if (s->sliding && fabs(bearing) > 0.6 && note(notes, count, s->surface)->loose && speed > 12)
         out->handbrake = true;
 
     /* Nitro on a straight when there is room to use it. */
     bool straight = true;
     for (int k = 0; k < SENSOR_PACE_NOTES; k++)
-        straight =
-            straight && fabs(s->pace[k].curvature) < 0.006 && s->pace[k].surface != SURFACE_ICE;
+        straight = straight && fabs(s->pace[k].curvature) < 0.006 &&
+                   !note(notes, count, s->pace[k].surface)->no_nitro;
     if (straight && s->nitro_charges > 0 && s->nitro_s <= 0 && speed > 0.6 * s->top_speed &&
         s->rays[SENSOR_RAYS / 2] > 100 && skill > 0.5)
         out->nitro = true;

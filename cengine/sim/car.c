@@ -12,13 +12,6 @@
 #include "stage/stage_internal.h"
 #include "util/dmath.h"
 
-const SurfaceTraits SURFACE_TRAITS[SURFACE_COUNT] = {
-    [SURFACE_ASPHALT] = {1.00, 0.04, 1.00},
-    [SURFACE_GRAVEL] = {0.68, 0.10, 0.93},
-    [SURFACE_ICE] = {0.22, 0.02, 0.97},
-    [SURFACE_OFFROAD] = {0.50, 1.10, 0.45},
-};
-
 #define LAT_GRIP 90.0      /* u/s^2 of sideways grip at grip 1 on asphalt */
 #define GRIP_FALLOFF 80.0  /* u/s at which grip has fallen to half */
 #define STEER_FALLOFF 90.0 /* u/s at which yaw authority has fallen to half */
@@ -111,7 +104,8 @@ double car_step(CarBody *car, const Stage *st) {
     StageProbe probe;
     stage_probe(st, car->x, car->y, &probe);
     car->surface = probe.surface;
-    const SurfaceTraits *sf = &SURFACE_TRAITS[probe.surface];
+    /* The stage's own table, by index: what the stage was made with. */
+    const SurfaceInfo *sf = &st->surfaces.s[probe.surface];
 
     /* Nitro: a press fires one charge, which burns nitro_duration ticks. */
     if (in->nitro && !car->nitro_held && car->nitro_ticks == 0 && car->nitro_charges > 0) {

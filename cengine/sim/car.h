@@ -21,14 +21,6 @@ typedef struct {
     CarStats stats;
 } CarBody;
 
-/* Surface coefficients, exposed for tests and the docs. */
-typedef struct {
-    double grip;      /* multiplier on lateral grip */
-    double drag;      /* 1/s rolling drag */
-    double top_speed; /* multiplier on top speed */
-} SurfaceTraits;
-extern const SurfaceTraits SURFACE_TRAITS[SURFACE_COUNT];
-
 void car_init(CarBody *car, const CarStats *stats, double x, double y, double heading);
 /* Quantises in (see CarInput) and stores it. */
 void car_set_input(CarBody *car, const CarInput *in);

@@ -261,7 +261,7 @@ int race_step(RaceRoom *r, CrError *err) {
         RaceCar *c = &r->cars[i];
         if (!race_car_active(c)) continue;
         track(st, c);
-        if (c->body.surface == SURFACE_OFFROAD) c->offtrack_s += 1.0 / CR_TICK_RATE;
+        if (c->body.surface == r->stage->verge) c->offtrack_s += 1.0 / CR_TICK_RATE;
         if (c->progress > c->best_progress + 1.0) {
             c->best_progress = c->progress;
             c->best_tick = r->tick;
@@ -346,7 +346,7 @@ void race_snapshot(const RaceRoom *r, RaceSnapshot *out) {
         s->surface = (uint8_t)c->body.surface;
         s->flags = (uint8_t)((c->body.sliding ? CAR_FLAG_SLIDING : 0) |
                              (c->body.nitro_ticks > 0 ? CAR_FLAG_NITRO : 0) |
-                             (c->body.surface == SURFACE_OFFROAD ? CAR_FLAG_OFFROAD : 0) |
+                             (c->body.surface == r->stage->verge ? CAR_FLAG_OFFROAD : 0) |
                              (c->finished ? CAR_FLAG_FINISHED : 0) | (c->dnf ? CAR_FLAG_DNF : 0) |
                              (c->body.input.brake > 0 ? CAR_FLAG_BRAKING : 0));
         s->nitro_charges = (uint8_t)c->body.nitro_charges;

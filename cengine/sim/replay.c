@@ -89,6 +89,7 @@ int replay_writer_open(const char *path, const ReplayHeader *h, ReplayWriter **o
     put_str(f, h->rules);
     put_u64(f, h->rules_hash);
     put_u64(f, h->stage_hash);
+    put_u64(f, h->surfaces_hash);
     put_u8(f, (uint8_t)h->n_cars);
     for (int i = 0; i < h->n_cars; i++) {
         put_str(f, h->cars[i].name);
@@ -263,7 +264,7 @@ int replay_read(const char *path, Replay **out, CrError *err) {
         goto out;
     }
     uint32_t fmt = get_u32(&r);
-    if (fmt != REPLAY_FORMAT) {
+    if (fmt != 1 && fmt != REPLAY_FORMAT) {
         snprintf(err->msg, sizeof err->msg, "%s: replay format %u; this coderally reads %d", path,
                  fmt, REPLAY_FORMAT);
         rc = CR_EFORMAT;
@@ -284,6 +285,7 @@ int replay_read(const char *path, Replay **out, CrError *err) {
     get_str(&r, h->rules, sizeof h->rules);
     h->rules_hash = get_u64(&r);
     h->stage_hash = get_u64(&r);
+    h->surfaces_hash = fmt >= 2 ? get_u64(&r) : surface_table_default()->hash;
     h->n_cars = get_u8(&r);
     if (r.bad || h->n_cars < 1 || h->n_cars > CR_MAX_CARS) {
         rc = damaged(err, path, r.off, "bad header");

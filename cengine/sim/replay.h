@@ -7,6 +7,8 @@
  *   | str generator | str generator_version | u64 seed             |
  *   | u16 n_params, n x (str key, str value)                       |
  *   | str rules | u64 rules_hash | u64 stage_hash                   |
+ *   | u64 surfaces_hash (format 2 on; a format 1 file reads as the   |
+ *   |   default table's hash, the only one there was)              |
  *   | u8 n_cars, n x (str name, str car_type, u8 kind,             |
  *   |                 f64 x 8 stats in CarStats order)             |
  *   +--------------------------------------------------------------+
@@ -28,7 +30,7 @@
 
 #include "coderally.h"
 
-#define REPLAY_FORMAT 1
+#define REPLAY_FORMAT 2 /* writes 2; reads 1 and 2 */
 #define REPLAY_MAX_PARAMS 32
 #define REPLAY_HASH_EVERY CR_TICK_RATE
 #define REPLAY_MAX_DRAWINGS 32 /* per car per tick */
@@ -44,6 +46,10 @@ typedef struct {
     char rules[CR_NAME_MAX];
     uint64_t rules_hash;
     uint64_t stage_hash;
+    /* SurfaceTable.hash of the stage's table (stage_surfaces); 0 = not
+     * recorded. The stage hash covers the table too; this one lets
+     * verification say that surfaces.lua is what changed. */
+    uint64_t surfaces_hash;
     int n_cars;
     CarEntry cars[CR_MAX_CARS];
 } ReplayHeader;

@@ -95,7 +95,7 @@ int race_sensors(const RaceRoom *r, int car, SensorRecord *out) {
         (st->pts[c->seg].width + (st->pts[c->seg + 1].width - st->pts[c->seg].width) * t) / 2;
     out->edge_left = (float)(hw - lat);
     out->edge_right = (float)(hw + lat);
-    out->on_road = b->surface != SURFACE_OFFROAD;
+    out->on_road = b->surface != st->verge;
     out->sliding = b->sliding;
     out->finished = c->finished;
     out->dnf = c->dnf;

@@ -44,7 +44,7 @@ static inline double sample(const Stage *st, double x, double y, Surface *surf) 
         (unsigned)cy < st->cells_h) {
         const StageTile *t = st->tiles[(size_t)(cy >> 4) * (size_t)st->tiles_w + (size_t)(cx >> 4)];
         if (!t) {
-            if (surf) *surf = SURFACE_OFFROAD;
+            if (surf) *surf = st->verge;
             return STAGE_FAR;
         }
         int k = (cy & 15) * STAGE_TILE + (cx & 15);
@@ -52,7 +52,7 @@ static inline double sample(const Stage *st, double x, double y, Surface *surf) 
         s00 = p[0], s10 = p[1], s01 = p[STAGE_TILE], s11 = p[STAGE_TILE + 1];
         if (surf) {
             static const int OFF[4] = {0, 1, STAGE_TILE, STAGE_TILE + 1};
-            *surf = (Surface)t->surf[k + OFF[near]];
+            *surf = t->surf[k + OFF[near]];
         }
     } else {
         s00 = cell_sd(st, cx, cy), s10 = cell_sd(st, cx + 1, cy);
@@ -62,12 +62,12 @@ static inline double sample(const Stage *st, double x, double y, Surface *surf) 
             int seg;
             stage_cell(st, st->ox + (cx + (near & 1) + 0.5) * STAGE_CELL,
                        st->oy + (cy + (near >> 1) + 0.5) * STAGE_CELL, &sd, &seg, surf);
-            if (sd >= STAGE_FAR) *surf = SURFACE_OFFROAD;
+            if (sd >= STAGE_FAR) *surf = st->verge;
         }
     }
     double e = (s00 * (1 - ax) + s10 * ax) * (1 - ay) + (s01 * (1 - ax) + s11 * ax) * ay;
     /* Beyond the edge is the verge, whatever the nearest segment is. */
-    if (surf && e > 0) *surf = SURFACE_OFFROAD;
+    if (surf && e > 0) *surf = st->verge;
     return e;
 }
 
@@ -82,13 +82,13 @@ void stage_cell(const Stage *st, double x, double y, float *sd, int *seg, Surfac
     if (!t) {
         *sd = STAGE_FAR;
         *seg = -1;
-        *surf = SURFACE_OFFROAD;
+        *surf = st->verge;
         return;
     }
     int k = (cy % STAGE_TILE) * STAGE_TILE + cx % STAGE_TILE;
     *sd = t->sd[k];
     *seg = t->sd[k] >= STAGE_FAR ? -1 : t->seg[k];
-    *surf = t->sd[k] <= 0 ? (Surface)t->surf[k] : SURFACE_OFFROAD;
+    *surf = t->sd[k] <= 0 ? (Surface)t->surf[k] : st->verge;
 }
 
 void stage_gradient(const Stage *st, double x, double y, double *gx, double *gy) {
@@ -378,7 +378,7 @@ static int raster_segment(Stage *st, size_t i, double reach) {
                 for (int k = 0; k < STAGE_TILE * STAGE_TILE; k++) {
                     t->sd[k] = STAGE_FAR;
                     t->seg[k] = 0;
-                    t->surf[k] = SURFACE_OFFROAD;
+                    t->surf[k] = (uint8_t)st->verge;
                 }
                 st->tiles[ti] = t;
             }
@@ -445,6 +445,9 @@ int stage_compile(const StageDesc *desc, const StageLimits *limits, Stage **out,
     size_t n = desc->n_points;
     st->n = n;
     st->ncp = desc->n_checkpoints;
+    st->surfaces = desc->surfaces ? *desc->surfaces : *surface_table_default();
+    st->verge = st->surfaces.verge;
+    for (int i = 0; i < st->surfaces.count; i++) stage_ai_note(&st->surfaces.s[i], &st->ai[i]);
     st->pts = malloc(n * sizeof *st->pts);
     st->cum = malloc(n * sizeof *st->cum);
     st->curv = malloc(n * sizeof *st->curv);
@@ -485,6 +488,10 @@ int stage_compile(const StageDesc *desc, const StageLimits *limits, Stage **out,
         h = hash_u64(h, (uint64_t)st->pts[i].surface);
     }
     for (size_t i = 0; i < st->ncp; i++) h = hash_u64(h, st->cps[i]);
+    /* The surfaces are part of the stage (the same road of sand is another
+     * stage); the default table adds nothing, so stages made with the
+     * shipped surfaces keep the hashes they had before tables existed. */
+    if (!surface_table_is_default(&st->surfaces)) h = hash_u64(h, st->surfaces.hash);
     st->hash = h;
     rc = build_raster(st);
     if (!rc) rc = build_ray_quads(st);
@@ -543,4 +550,8 @@ double stage_point_distance(const Stage *st, size_t i) {
 }
 uint64_t stage_hash(const Stage *st) {
     return st->hash;
+}
+
+const SurfaceTable *stage_surfaces(const Stage *st) {
+    return &st->surfaces;
 }

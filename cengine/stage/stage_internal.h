@@ -44,6 +44,19 @@ typedef struct {
     uint8_t surf[STAGE_TILE * STAGE_TILE];
 } StageTile;
 
+/* What the built-in AI plans with on one surface: sideways acceleration and
+ * braking it dares (u/s^2), and two habits. Derived from the surface table
+ * when the stage is compiled, so the AI does no string work per tick. */
+typedef struct {
+    double lateral, brake;
+    bool loose;    /* handbrake dabs help when sliding wide */
+    bool no_nitro; /* too slippery to fire nitro on */
+} StageAiNote;
+
+/* The AI's note for one surface: the tuned one for a shipped name (scaled
+ * by how far its grip was changed), else one scaled from grip. */
+void stage_ai_note(const SurfaceInfo *s, StageAiNote *out);
+
 struct Stage {
     _Atomic int refs; /* stage_ref / stage_destroy */
     StagePoint *pts;
@@ -59,16 +72,20 @@ struct Stage {
     int tiles_w, tiles_h;
     unsigned cells_w, cells_h; /* tiles_w * STAGE_TILE, tiles_h * STAGE_TILE */
     StageTile **tiles;
+    int verge;        /* surfaces.verge, kept with the raster the hot path reads */
     double *inv_len2; /* 1 / squared length of segment i */
     /* Ray quads: the road as a chain of convex quads between the kept points
      * rq[k] and rq[k+1], with the mitred edge points, nearly collinear runs
      * merged so a ray along a straight crosses one quad, not fifty. */
-    StageEdge *edge;           /* left and right edge points of point i */
-    uint32_t *rq;              /* kept point indices, rq[0] = 0, rq[nrq] = n-1 */
-    size_t nrq;                /* quads */
-    uint32_t *rq_of_seg;       /* quad holding segment i */
+    StageEdge *edge;     /* left and right edge points of point i */
+    uint32_t *rq;        /* kept point indices, rq[0] = 0, rq[nrq] = n-1 */
+    size_t nrq;          /* quads */
+    uint32_t *rq_of_seg; /* quad holding segment i */
     double grid_x[CR_MAX_CARS], grid_y[CR_MAX_CARS], grid_heading[CR_MAX_CARS];
     int grid_seg[CR_MAX_CARS];
+    /* Last, so the hot fields above share cache lines: about 1.4 KiB. */
+    SurfaceTable surfaces; /* own copy; cars index it by surface */
+    StageAiNote ai[SURFACE_MAX];
 };
 
 /* The ray quad holding (x, y) on segment seg, or -1. */

@@ -8,9 +8,6 @@
 #include "stage/stage_internal.h"
 #include "util/dmath.h"
 
-static const char *const SURFACE_COLOURS[SURFACE_COUNT] = {"#55585e", "#b08a57", "#cfe9f7",
-                                                           "#3f6b35"};
-
 /* The road edge on one side (+1 left, -1 right) as an SVG polyline. */
 static void write_edge(FILE *f, const Stage *st, int side) {
     fputs("<polyline fill=\"none\" stroke=\"#f4f4f4\" stroke-width=\"0.35\" points=\"", f);
@@ -62,13 +59,13 @@ int stage_write_svg(const Stage *st, const char *title, const char *path, CrErro
                 "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
                 "stroke-width=\"%.2f\" stroke-linecap=\"round\"/>\n",
                 st->pts[i].x, -st->pts[i].y, st->pts[i + 1].x, -st->pts[i + 1].y,
-                SURFACE_COLOURS[SURFACE_OFFROAD], st->pts[i].width + 2 * CR_VERGE);
+                st->surfaces.s[st->surfaces.verge].colour, st->pts[i].width + 2 * CR_VERGE);
     for (size_t i = 0; i + 1 < st->n; i++)
         fprintf(f,
                 "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
                 "stroke-width=\"%.2f\" stroke-linecap=\"round\"/>\n",
                 st->pts[i].x, -st->pts[i].y, st->pts[i + 1].x, -st->pts[i + 1].y,
-                SURFACE_COLOURS[st->pts[i].surface], st->pts[i].width);
+                st->surfaces.s[st->pts[i].surface].colour, st->pts[i].width);
     write_edge(f, st, 1);
     write_edge(f, st, -1);
     for (size_t k = 0; k < st->ncp; k++) {

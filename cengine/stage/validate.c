@@ -154,6 +154,9 @@ int stage_validate(const StageDesc *desc, const StageLimits *limits, CrError *er
     if (!(limits->min_length > 0) || !(limits->max_length >= limits->min_length))
         return fail(err, "stage length limits %.1f..%.1f are not a range", limits->min_length,
                     limits->max_length);
+    const SurfaceTable *sf = desc->surfaces ? desc->surfaces : surface_table_default();
+    if (sf->count < 2 || sf->count > SURFACE_MAX || sf->verge < 0 || sf->verge >= sf->count)
+        return fail(err, "the surface table is malformed (made without surface_table_init?)");
     double max_hw = 0;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(p[i].x) || !isfinite(p[i].y) || fabs(p[i].x) > STAGE_MAX_COORD ||
@@ -166,7 +169,7 @@ int stage_validate(const StageDesc *desc, const StageLimits *limits, CrError *er
                         "wide)",
                         i + 1, p[i].x, p[i].y, p[i].width, STAGE_MIN_WIDTH, STAGE_MAX_WIDTH,
                         CR_CAR_WIDTH);
-        if ((unsigned)p[i].surface >= SURFACE_OFFROAD)
+        if (p[i].surface < 0 || p[i].surface >= sf->count || p[i].surface == sf->verge)
             return fail(err, "point %zu at (%.1f, %.1f): unknown surface %d", i + 1, p[i].x, p[i].y,
                         (int)p[i].surface);
         max_hw = fmax(max_hw, p[i].width / 2);

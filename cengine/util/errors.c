@@ -28,20 +28,15 @@ const char *cr_strerror(int err) {
     }
 }
 
-static const char *const SURFACE_NAMES[SURFACE_COUNT] = {"asphalt", "gravel", "ice", "offroad"};
-
 const char *surface_name(Surface s) {
-    return (unsigned)s < SURFACE_COUNT ? SURFACE_NAMES[s] : "unknown";
+    return surface_table_name(surface_table_default(), s);
 }
 
 int surface_parse(const char *name, Surface *out) {
-    for (int i = 0; i < SURFACE_OFFROAD; i++) {
-        if (strcmp(name, SURFACE_NAMES[i]) == 0) {
-            *out = (Surface)i;
-            return CR_OK;
-        }
-    }
-    return CR_ENOTFOUND;
+    int i = surface_table_find(surface_table_default(), name);
+    if (i < 0) return CR_ENOTFOUND;
+    *out = i;
+    return CR_OK;
 }
 
 const char *car_kind_name(CarKind kind) {

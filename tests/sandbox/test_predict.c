@@ -103,8 +103,12 @@ static BotLink *start(BotHost *host, const char *src, const CarStats *stats) {
     if (stats) spec.has_car = true, spec.car = *stats;
     CrError err = {{0}};
     BotLink *l = NULL;
-    if (bot_link_create(host, &spec, &l, &err)) {
+    int rc = bot_link_create(host, &spec, &l, &err);
+    if (rc == CR_OK) rc = bot_links_collect(&l, 1); /* the load is asynchronous */
+    if (rc == CR_OK) rc = bot_link_start_result(l, &err);
+    if (rc) {
         printf("  cannot start the bot: %s\n", err.msg);
+        bot_link_destroy(l);
         return NULL;
     }
     return l;

@@ -63,6 +63,44 @@ static void fake_record(SensorRecord *s, uint32_t tick) {
     }
 }
 
+/* Creates a link and waits (polling) for the first load, as a CLI does. */
+static int create_loaded(BotHost *host, const BotSpec *spec, BotLink **l, CrError *err) {
+    int rc = bot_link_create(host, spec, l, err);
+    if (rc == CR_OK) rc = bot_links_collect(l, 1);
+    if (rc == CR_OK) rc = bot_link_start_result(*l, err);
+    if (rc != CR_OK) {
+        bot_link_destroy(*l);
+        *l = NULL;
+    }
+    return rc;
+}
+
+/* Pumps and polls until l is in state want (or a terminal state), at most
+ * ms. The tests' own waiting; the link never waits. */
+static BotLinkState wait_state(BotHost *host, BotLink *l, BotLinkState want, int ms) {
+    int64_t until = bot_now_ns() + (int64_t)ms * 1000000;
+    for (;;) {
+        bot_host_pump(host);
+        BotLinkState st = bot_link_state(l);
+        if (st == want || st == BOT_LINK_DISABLED || st == BOT_LINK_FINISHED ||
+            bot_now_ns() > until)
+            return st;
+        struct pollfd fds[64];
+        int64_t wake;
+        size_t k = bot_host_pollfds(host, fds, 64, &wake);
+        int64_t left = wake - bot_now_ns();
+        if (left > 20000000) left = 20000000;
+        if (left < 0) left = 0;
+        (void)poll(fds, k, (int)(left / 1000000));
+    }
+}
+
+static int finish_wait(BotLink *l, const BotWireEvent *ev, size_t n) {
+    bot_link_finish(l, ev, n);
+    bot_links_collect(&l, 1);
+    return bot_link_memory(l) ? CR_OK : CR_EINVAL;
+}
+
 static char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -180,7 +218,7 @@ static void run_hostile(BotHost *host, BotLink *honest, const char *dir, const c
     if (src && strlen(src) > BOT_SOURCE_MAX) spec.source_len = BOT_SOURCE_MAX;
     CrError err = {{0}};
     BotLink *bot = NULL;
-    int rc = ok ? bot_link_create(host, &spec, &bot, &err) : -1;
+    int rc = ok ? create_loaded(host, &spec, &bot, &err) : -1;
     if (!strcmp(expect, "compile")) {
         CHECK(rc == CR_ESCRIPT, "loaded although it should be refused (rc %d)", rc);
         CHECK(strchr(err.msg, ':') != NULL, "no line number in \"%s\"", err.msg);
@@ -255,7 +293,7 @@ static int hostile(BotHost *host, const char *dir) {
     BotSpec hs = {.name = "honest", .source = HONEST, .source_len = strlen(HONEST), .seed = 1};
     CrError err;
     BotLink *honest;
-    if (bot_link_create(host, &hs, &honest, &err)) {
+    if (create_loaded(host, &hs, &honest, &err)) {
         printf("FAIL honest bot: %s\n", err.msg);
         return 1;
     }
@@ -294,7 +332,7 @@ static BotLink *load(BotHost *host, const char *src, const char *memory, uint64_
     BotSpec spec = {
         .name = "t", .source = src, .source_len = strlen(src), .memory_json = memory, .seed = seed};
     BotLink *l = NULL;
-    if (bot_link_create(host, &spec, &l, err) != CR_OK) return NULL;
+    if (create_loaded(host, &spec, &l, err) != CR_OK) return NULL;
     return l;
 }
 
@@ -320,7 +358,7 @@ static void test_memory(BotHost *host) {
     CHECK(l != NULL, "%s", err.msg);
     if (l) {
         tick_once(l, 30, NULL, 0);
-        CHECK(bot_link_finish(l, NULL, 0, &err) == CR_OK, "%s", err.msg);
+        CHECK(finish_wait(l, NULL, 0) == CR_OK, "memory not saved");
         const char *m = bot_link_memory(l);
         CHECK(m && !strcmp(m, "{\"runs\":3,\"best\":[1.5,null,\"x\"],\"last\":30}"), "memory %s",
               m ? m : "(null)");
@@ -336,7 +374,7 @@ static void test_memory(BotHost *host) {
     CHECK(l != NULL, "%s", err.msg);
     if (l) {
         tick_once(l, 3, NULL, 0);
-        CHECK(bot_link_finish(l, NULL, 0, &err) != CR_OK, "oversized memory accepted");
+        CHECK(finish_wait(l, NULL, 0) != CR_OK, "oversized memory accepted");
         size_t n;
         const char *log = bot_link_log(l, &n);
         CHECK(memmem(log, n, "cap", 3) != NULL, "log does not say why: %.*s", (int)n, log);
@@ -369,7 +407,7 @@ static void test_events_and_logs(BotHost *host) {
                               {301, BOT_EVENT_COLLISION, -1, 120.0}};
         tick_once(l, 303, ev, 3);
         BotWireEvent fin = {900, BOT_EVENT_FINISH, 1, 12.25};
-        bot_link_finish(l, &fin, 1, &err);
+        finish_wait(l, &fin, 1);
         size_t n;
         const char *log = bot_link_log(l, &n);
         const char *want =
@@ -489,13 +527,15 @@ static void test_hard_kill(BotHost *host) {
     CrError err;
     bool ok = true;
     BotLink *l = NULL;
-    CHECK(bot_link_create(host, &spec, &l, &err) == CR_OK, "%s", err.msg);
+    CHECK(create_loaded(host, &spec, &l, &err) == CR_OK, "%s", err.msg);
     if (l) {
         int64_t t0 = bot_now_ns();
         const BotReply *r = tick_once(l, 3, NULL, 0);
         double ms = (double)(bot_now_ns() - t0) / 1e6;
         CHECK(r->status == BOT_STATUS_TIMEOUT && ms < 1000, "status %d after %.0f ms", r->status,
               ms);
+        /* The replacement loads in the background; the link says when. */
+        CHECK(wait_state(host, l, BOT_LINK_READY, 10000) == BOT_LINK_READY, "not revived");
         r = tick_once(l, 6, NULL, 0);
         CHECK(r->status == BOT_STATUS_OK && r->input.throttle == 1, "not replaced: %d", r->status);
         /* Freeze the worker: only the host's deadline can end this. */
@@ -503,6 +543,7 @@ static void test_hard_kill(BotHost *host) {
         kill(pid, SIGSTOP);
         r = tick_once(l, 9, NULL, 0);
         CHECK(r->status == BOT_STATUS_TIMEOUT, "frozen worker: status %d", r->status);
+        CHECK(wait_state(host, l, BOT_LINK_READY, 10000) == BOT_LINK_READY, "not revived");
         r = tick_once(l, 12, NULL, 0);
         CHECK(r->status == BOT_STATUS_OK && bot_link_pid(l) != pid, "not replaced after kill");
         BotLinkStats st;

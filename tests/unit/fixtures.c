@@ -31,7 +31,7 @@ Stage *fixture_stage(double straight, double turn, double arc, double tail, doub
     size_t m = 0;
     for (double s = cp_every; s < (n - 1) * 2.0 - 60 && m < 64; s += cp_every)
         cps[m++] = (uint32_t)(s / 2.0);
-    StageDesc d = {pts, n, cps, m};
+    StageDesc d = {pts, n, cps, m, NULL};
     StageLimits lim = {100, 20000};
     Stage *st = NULL;
     CrError err;

@@ -12,7 +12,7 @@ static uint32_t cps[64];
 static StageDesc good(size_t *n) {
     *n = fixture_road(pts, 8192, 600, 0, 0, 0, 12, SURFACE_ASPHALT);
     cps[0] = 100, cps[1] = 200;
-    return (StageDesc){pts, *n, cps, 2};
+    return (StageDesc){pts, *n, cps, 2, NULL};
 }
 
 static int check(StageDesc d, CrError *err) {
@@ -103,7 +103,7 @@ TEST(rejects_a_corner_tighter_than_the_road) {
     /* 30 degrees every 2 u: radius 3.8 u on a 12 u road folds the edge. */
     size_t n = fixture_road(pts, 8192, 300, M_PI / 2, 6, 300, 12, SURFACE_ASPHALT);
     cps[0] = 50;
-    StageDesc d = {pts, n, cps, 1};
+    StageDesc d = {pts, n, cps, 1, NULL};
     CrError err;
     ASSERT_EQ_INT(check(d, &err), CR_ESTAGE);
     ASSERT_CONTAINS(err.msg, "turn radius");
@@ -114,7 +114,7 @@ TEST(rejects_self_overlap) {
     size_t n =
         fixture_road(pts, 8192, 100, 2 * M_PI + 0.5, 2 * M_PI * 40 + 20, 200, 12, SURFACE_ASPHALT);
     cps[0] = 60;
-    StageDesc d = {pts, n, cps, 1};
+    StageDesc d = {pts, n, cps, 1, NULL};
     CrError err;
     ASSERT_EQ_INT(check(d, &err), CR_ESTAGE);
     ASSERT_CONTAINS(err.msg, "self-overlap");
@@ -125,7 +125,7 @@ TEST(a_wide_hairpin_is_fine_a_narrow_one_overlaps) {
      * of wall between the legs' centre lines: 12 + 10 + 2 = 24 < 30. */
     size_t n = fixture_road(pts, 8192, 200, M_PI, M_PI * 15, 150, 12, SURFACE_GRAVEL);
     cps[0] = 40;
-    StageDesc d = {pts, n, cps, 1};
+    StageDesc d = {pts, n, cps, 1, NULL};
     CrError err;
     int rc = check(d, &err);
     if (rc) fprintf(stderr, "  %s\n", err.msg);
@@ -147,7 +147,7 @@ TEST(collinear_straights_far_apart_are_not_an_overlap) {
     for (int i = 0; i <= 600; i++)
         pts[n++] = (StagePoint){i * 2 * cos(a), i * 2 * sin(a), 12, SURFACE_ASPHALT};
     cps[0] = 100;
-    StageDesc d = {pts, n, cps, 1};
+    StageDesc d = {pts, n, cps, 1, NULL};
     CrError err;
     int rc = check(d, &err);
     if (rc) fprintf(stderr, "  %s\n", err.msg);
@@ -182,7 +182,7 @@ TEST(rejects_bad_checkpoints) {
 TEST(rejects_a_start_grid_in_a_corner) {
     size_t n = fixture_road(pts, 8192, 10, M_PI / 3, 60, 500, 12, SURFACE_ASPHALT);
     cps[0] = 100;
-    StageDesc d = {pts, n, cps, 1};
+    StageDesc d = {pts, n, cps, 1, NULL};
     CrError err;
     ASSERT_EQ_INT(check(d, &err), CR_ESTAGE);
     ASSERT_CONTAINS(err.msg, "start grid");

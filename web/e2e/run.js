@@ -1,0 +1,466 @@
+#!/usr/bin/env node
+// End-to-end run of the browser client in Debian's Chromium, driven by
+// playwright-core (no browser download). Against a real `coderally serve` on a
+// free port with a fresh database when the build has one; otherwise against
+// web/dist on a plain static server, where only the offline parts (first
+// load, forms, the practice race with the WASM engine, frame times) can run
+// and the server steps are reported as pending, never as passed.
+// Screenshots and figures go to web/e2e/artifacts/.
+import { spawn, spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const web = resolve(here, '..');
+const root = resolve(web, '..');
+const dist = join(web, 'dist');
+const artifacts = join(here, 'artifacts');
+const buildDir = process.env.CR_BUILD_DIR || join(root, 'build/debug');
+const CHROMIUM = process.env.CR_CHROMIUM || '/usr/bin/chromium';
+const FLAGS = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+];
+
+const results = { mode: null, steps: [], figures: {} };
+const cleanups = [];
+let failed = 0;
+
+function log(...a) {
+    console.log('[e2e]', ...a);
+}
+
+async function step(name, fn) {
+    const t0 = Date.now();
+    try {
+        const r = await fn();
+        if (r && r.pending) {
+            results.steps.push({ name, status: 'pending', why: r.pending });
+            log(`PENDING ${name}: ${r.pending}`);
+        } else {
+            results.steps.push({ name, status: 'ok', ms: Date.now() - t0 });
+            log(`ok      ${name} (${Date.now() - t0} ms)`);
+        }
+    } catch (e) {
+        failed += 1;
+        results.steps.push({ name, status: 'FAILED', error: String((e && e.stack) || e) });
+        log(`FAILED  ${name}: ${(e && e.stack) || e}`);
+    }
+}
+
+function assert(cond, msg) {
+    if (!cond) throw new Error(msg);
+}
+
+function freePort() {
+    return new Promise((res) => {
+        const s = createServer();
+        s.listen(0, '127.0.0.1', () => {
+            const p = s.address().port;
+            s.close(() => res(p));
+        });
+    });
+}
+
+const TYPES = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.css': 'text/css',
+    '.ttf': 'font/ttf',
+    '.wasm': 'application/wasm',
+    '.svg': 'image/svg+xml',
+};
+async function staticServer() {
+    const port = await freePort();
+    const srv = createServer((req, res) => {
+        const url = new URL(req.url, 'http://x');
+        if (url.pathname.startsWith('/api/')) {
+            res.writeHead(404, { 'Content-Type': 'application/json' });
+            res.end(JSON.stringify({ error: { code: 'not_found', message: 'no server in this run (static mode)' } }));
+            return;
+        }
+        let p = join(dist, url.pathname === '/' ? 'index.html' : url.pathname);
+        if (!p.startsWith(dist) || !existsSync(p) || statSync(p).isDirectory()) p = join(dist, 'index.html');
+        res.writeHead(200, { 'Content-Type': TYPES[extname(p)] || 'application/octet-stream' });
+        createReadStream(p).pipe(res);
+    });
+    await new Promise((r) => srv.listen(port, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => srv.close(r)));
+    return `http://127.0.0.1:${port}`;
+}
+
+async function realServer(bin) {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'cr-e2e-db-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const child = spawn(
+        bin,
+        ['serve', '--port', String(port), '--host', '127.0.0.1', '--db', join(dir, 'e2e.db'), '--web', dist],
+        { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => {
+        out += d;
+    });
+    child.stderr.on('data', (d) => {
+        out += d;
+    });
+    cleanups.push(
+        () =>
+            new Promise((r) => {
+                if (child.exitCode !== null) return r();
+                child.once('exit', r);
+                child.kill('SIGTERM');
+                setTimeout(() => child.kill('SIGKILL'), 5000);
+            }),
+    );
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 150; i++) {
+        if (child.exitCode !== null) throw new Error(`coderally serve exited ${child.exitCode}:\n${out}`);
+        try {
+            const r = await fetch(`${base}/api/health`);
+            if (r.ok) return base;
+        } catch {
+            /* not up yet */
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`coderally serve did not answer /api/health in 15 s:\n${out}`);
+}
+
+async function browser() {
+    const dir = mkdtempSync(join(tmpdir(), 'cr-e2e-profile-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const ctx = await chromium.launchPersistentContext(dir, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: FLAGS,
+        viewport: { width: 1280, height: 720 },
+    });
+    cleanups.unshift(() => ctx.close());
+    const page = ctx.pages()[0] || (await ctx.newPage());
+    page.on('pageerror', (e) => log('page error:', e.message));
+    return { ctx, page };
+}
+
+/** Real pixels on a canvas: distinct colours on a grid, road and car colours present. */
+async function canvasPixels(page, sel) {
+    return page.evaluate((s) => {
+        const c = document.querySelector(s);
+        if (!c) return null;
+        const ctx = c.getContext('2d');
+        const d = ctx.getImageData(0, 0, c.width, c.height).data;
+        const colours = new Set();
+        let road = 0;
+        let bright = 0;
+        for (let y = 0; y < c.height; y += 2) {
+            for (let x = 0; x < c.width; x += 2) {
+                const i = (y * c.width + x) * 4;
+                const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
+                colours.add((r << 16) | (g << 8) | b);
+                if (Math.abs(r - 0x4a) < 6 && Math.abs(g - 0x4d) < 6 && Math.abs(b - 0x55) < 6) road++;
+                if (r > 150 && r > 1.8 * g && r > 1.8 * b) bright++; // car 0 red
+            }
+        }
+        return { w: c.width, h: c.height, colours: colours.size, road, red: bright };
+    }, sel);
+}
+
+async function shot(page, name) {
+    const p = join(artifacts, `${String(results.steps.length + 1).padStart(2, '0')}-${name}.png`);
+    await page.screenshot({ path: p });
+    const size = statSync(p).size;
+    assert(size > 5000, `screenshot ${name} is only ${size} bytes`);
+    return p;
+}
+
+async function offlineSteps(base, page) {
+    await step('first load of the lobby', async () => {
+        const t0 = Date.now();
+        await page.goto(`${base}/#/lobby`, { waitUntil: 'load' });
+        await page.getByRole('heading', { name: 'Lobby' }).waitFor();
+        const nav = await page.evaluate(() => {
+            const e = performance.getEntriesByType('navigation')[0];
+            return { load: e.loadEventEnd, dcl: e.domContentLoadedEventEnd };
+        });
+        results.figures.first_load_ms = Math.round(nav.load);
+        results.figures.first_load_wall_ms = Date.now() - t0;
+        const js = await page.evaluate(
+            () => performance.getEntriesByType('resource').filter((r) => r.name.includes('monaco')).length,
+        );
+        assert(js === 0, 'the lobby must not load Monaco');
+        await shot(page, 'lobby');
+    });
+
+    await step('register form: errors next to their fields', async () => {
+        await page.goto(`${base}/#/register`);
+        await page.getByRole('button', { name: 'Register' }).click();
+        await page.getByTestId('error-username').waitFor();
+        await page.fill('#f-username', 'ok_name');
+        await page.fill('#f-password', 'short');
+        await page.getByRole('button', { name: 'Register' }).click();
+        await page.getByTestId('error-password').waitFor();
+        await shot(page, 'register-errors');
+    });
+
+    await step('practice race: 8 cars, debug overlay, real pixels', async () => {
+        await page.goto(`${base}/#/demo?cars=8&debug=1&countdown=0`);
+        await page.waitForFunction(() => window.__coderally?.lastFrame?.cars?.length === 8, null, { timeout: 15000 });
+        await page.waitForTimeout(1500); // the camera eases from the whole stage to the car
+        const px = await canvasPixels(page, '[data-testid="race-canvas"]');
+        assert(px && px.colours >= 12, `canvas shows ${px && px.colours} colours: nothing drawn`);
+        assert(px.road > 50, 'no road pixels on the canvas');
+        assert(px.red > 3, 'no car pixels on the canvas');
+        results.figures.demo_canvas = px;
+        await shot(page, 'practice-race');
+    });
+
+    await step('keyboard: key press to own car moving on the canvas', async () => {
+        await page.evaluate(() => {
+            window.addEventListener(
+                'keydown',
+                () => {
+                    window.__kd = window.__kd ?? performance.now();
+                },
+                { capture: true },
+            );
+            window.__kd = null;
+        });
+        await page.keyboard.down('ArrowUp');
+        const ms = await page.evaluate(
+            () =>
+                new Promise((res, rej) => {
+                    const t = setTimeout(() => rej(new Error('the car did not move within 2 s')), 2000);
+                    (function poll() {
+                        const f = window.__coderally.lastFrame;
+                        const me = f.cars.find((c) => c.id === 0);
+                        if (window.__kd !== null && f.t > window.__kd && Math.hypot(me.vx, me.vy) > 0.05) {
+                            clearTimeout(t);
+                            res(f.drawnAt - window.__kd);
+                            return;
+                        }
+                        requestAnimationFrame(poll);
+                    })();
+                }),
+        );
+        results.figures.key_to_motion_ms = Math.round(ms * 10) / 10;
+        await page.waitForTimeout(1500);
+        await page.keyboard.up('ArrowUp');
+        assert(ms < 100, `key to motion took ${ms} ms`);
+    });
+
+    await step('frame times: 8 cars + debug overlay for 5 s', async () => {
+        await page.evaluate(() => window.__coderally.frames.reset());
+        await page.waitForTimeout(5000);
+        const s = await page.evaluate(() => window.__coderally.frames.summary());
+        results.figures.frames_8cars_debug = s;
+        assert(s.frames > 100, `only ${s.frames} frames in 5 s`);
+        await shot(page, 'practice-race-later');
+    });
+}
+
+async function serverSteps(base, page, browser2) {
+    const user = `e2e${Date.now() % 1e8}`;
+    const api = async (path) =>
+        page.evaluate(async (p) => {
+            const r = await fetch(p);
+            return { status: r.status, body: r.headers.get('content-type')?.includes('json') ? await r.json() : null };
+        }, path);
+    await step('register a new user', async () => {
+        await page.goto(`${base}/#/register`);
+        await page.fill('#f-username', user);
+        await page.fill('#f-password', 'correct horse battery');
+        await page.getByRole('button', { name: 'Register' }).click();
+        await page.getByTestId('nav-user').waitFor();
+        assert((await page.getByTestId('nav-user').textContent()).includes(user), 'nav does not show the user');
+        const cookies = await page.context().cookies();
+        assert(
+            cookies.some((c) => c.httpOnly),
+            'the session cookie must be HttpOnly',
+        );
+        assert(await page.evaluate(() => localStorage.length === 0), 'nothing may be kept in localStorage');
+        await shot(page, 'registered');
+    });
+    await step('upgrade a car in the garage', async () => {
+        await page.goto(`${base}/#/garage`);
+        const before = await page.getByTestId('points').textContent();
+        await page.locator('[data-testid^="upgrade-"]').first().click();
+        await page.getByTestId('garage-msg').waitFor();
+        await page.waitForFunction((b) => document.querySelector('[data-testid="points"]').textContent !== b, before, {
+            timeout: 10000,
+        });
+        const after = await page.getByTestId('points').textContent();
+        assert(parseInt(after, 10) < parseInt(before, 10), `points did not go down (${before} -> ${after})`);
+        await shot(page, 'garage-upgraded');
+    });
+    await step('write a bot from a template and save it', async () => {
+        await page.goto(`${base}/#/bots`);
+        await page.locator('.monaco-editor').waitFor({ timeout: 20000 });
+        await page.getByLabel('bot name').fill('e2e bot');
+        await page.getByTestId('save-bot').click();
+        await page.waitForFunction(() => /#\/bots\/\d+/.test(location.hash), null, { timeout: 20000 });
+        const botId = Number((await page.evaluate(() => location.hash)).split('/').pop());
+        assert(botId > 0, 'no bot id after saving');
+        await shot(page, 'bot-saved');
+    });
+    await step('a bad line gets a problem marker on its line', async () => {
+        await page.evaluate(() => {
+            const e = window.__coderally.editor;
+            e.setValue(`import os\n${e.getValue()}`);
+        });
+        await page.getByTestId('save-bot').click();
+        await page.getByTestId('problems').waitFor({ timeout: 20000 });
+        await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 10000 });
+        await shot(page, 'bot-problem-marker');
+    });
+    await step('replay viewer: a CLI replay re-simulated in the browser, bit for bit', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'cr-e2e-rep-'));
+        cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+        const rep = join(dir, 'cli.replay');
+        const r = spawnSync(
+            join(buildDir, 'coderally'),
+            ['race', '--generator', 'forest', '--seed', '3', '--ai', '4', '--replay', rep],
+            { cwd: root, encoding: 'utf8' },
+        );
+        assert(r.status === 0, `coderally race failed: ${r.stderr}`);
+        await page.goto(`${base}/#/replays?debug=1`);
+        await page.setInputFiles('#replay-file', rep);
+        await page.waitForFunction(() => window.__coderally?.lastFrame?.cars?.length === 4, null, { timeout: 20000 });
+        const warn = await page.locator('.side .form-error').allTextContents();
+        if (warn.some((w) => /stage hash/.test(w))) {
+            await shot(page, 'replay-viewer-inexact');
+            return {
+                pending: `the server's stage geometry does not rebuild the exact stage (${warn.join('; ')}); needs full-precision points`,
+            };
+        }
+        await page.selectOption('select[aria-label="speed"]', '16');
+        await page.waitForTimeout(2500);
+        const text = await page.getByTestId('replay-verify').textContent();
+        assert(/matches the recorded hashes/.test(text), `replay check says: ${text}`);
+        const px = await canvasPixels(page, '[data-testid="replay-canvas"]');
+        assert(px && px.colours >= 12 && px.road > 50, 'the replay viewer shows no stage');
+        await shot(page, 'replay-viewer');
+    });
+    const later = [
+        'test-run the bot',
+        'join a race with the bot, a keyboard car and AI; a second browser spectates',
+        'watch it finish and see results',
+        'the result on the leaderboard',
+        'open its replay',
+    ];
+    const races = await api('/api/races');
+    if (races.status === 404) {
+        for (const s of later) await step(s, async () => ({ pending: 'the server answers 404 for /api/races' }));
+        return;
+    }
+    let live = false;
+    await step('open a room and join it with a keyboard car', async () => {
+        const gens = await api('/api/stages/generators');
+        const generator = gens.body.generators.find((g) => !g.error).name;
+        const created = await page.evaluate(async (g) => {
+            const r = await fetch('/api/races', {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({ generator: g, seed: 3, max_cars: 4, ai_fill: true, rules: 'standard' }),
+            });
+            return { status: r.status, body: await r.json() };
+        }, generator);
+        assert(created.status === 201, `POST /api/races: ${created.status} ${JSON.stringify(created.body)}`);
+        const raceId = (created.body.race ?? created.body).id;
+        await page.goto(`${base}/#/race/${raceId}`);
+        await page.getByRole('button', { name: 'Join race' }).click();
+        // Either the room answers (lobby) or the server says rooms are not live yet.
+        const outcome = await Promise.race([
+            page
+                .getByTestId('ready')
+                .waitFor({ timeout: 15000 })
+                .then(() => 'lobby'),
+            page
+                .getByText(/not.available/i)
+                .first()
+                .waitFor({ timeout: 15000 })
+                .then(() => 'not_available'),
+        ]);
+        await shot(page, 'room-joined');
+        if (outcome === 'not_available')
+            return { pending: 'the server answers join_race with not_available (live rooms not built yet)' };
+        live = true;
+        await page.getByTestId('ready').click();
+        await browser2.page.goto(`${base}/#/race/${raceId}?spectate=1`);
+        const started = await page
+            .waitForFunction(() => window.__coderally?.lastFrame?.cars?.length > 0, null, { timeout: 30000 })
+            .then(() => true)
+            .catch(() => false);
+        if (!started) {
+            const status = await page.getByTestId('race-status').textContent();
+            assert(status === 'lobby', `no cars on the canvas 30 s after ready, race status '${status}'`);
+            live = false;
+            return { pending: 'ready sent, but the room never started a race (no race_start or game_state in 30 s)' };
+        }
+        await page.keyboard.down('ArrowUp');
+        await page.waitForTimeout(3000);
+        await shot(page, 'live-race');
+        await browser2.page.screenshot({ path: join(artifacts, 'spectator.png') });
+        const px = await canvasPixels(browser2.page, '[data-testid="race-canvas"]');
+        assert(px && px.colours >= 12 && px.road > 50, 'the spectator sees no stage');
+        return undefined;
+    });
+    for (const s of later) {
+        await step(s, async () =>
+            live
+                ? { pending: 'not written yet: needs a server with live rooms to write it against' }
+                : { pending: 'no live rooms on this server' },
+        );
+    }
+}
+
+async function main() {
+    assert(existsSync(join(dist, 'index.html')), `${dist}/index.html is missing: run make web first`);
+    assert(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
+    rmSync(artifacts, { recursive: true, force: true });
+    mkdirSync(artifacts, { recursive: true });
+    const bin = join(buildDir, 'coderally');
+    const hasServe = existsSync(bin) && spawnSync(bin, ['serve', '--help'], { stdio: 'ignore' }).status === 0;
+    results.mode = hasServe ? 'server' : 'static';
+    const base = hasServe ? await realServer(bin) : await staticServer();
+    log(`mode ${results.mode}, ${base}`);
+    const b1 = await browser();
+    await offlineSteps(base, b1.page);
+    if (hasServe) {
+        const b2 = await browser();
+        await serverSteps(base, b1.page, b2);
+    } else {
+        await step('server flow (register, garage, bot editor, races, spectate, replay)', async () => ({
+            pending: `${bin} has no serve subcommand yet`,
+        }));
+    }
+}
+
+main()
+    .catch((e) => {
+        failed += 1;
+        log('FAILED', e.stack || e);
+    })
+    .finally(async () => {
+        for (const c of cleanups) {
+            try {
+                await c();
+            } catch {
+                /* best effort */
+            }
+        }
+        writeFileSync(join(artifacts, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+        const n = (s) => results.steps.filter((x) => x.status === s).length;
+        log(`${n('ok')} ok, ${n('pending')} pending, ${failed} failed; figures: ${JSON.stringify(results.figures)}`);
+        process.exit(failed ? 1 : 0);
+    });

@@ -1,0 +1,78 @@
+// GameCanvas.jsx - the React shell around the plain renderer: one canvas
+// sized to its box, one requestAnimationFrame loop that asks getFrame() for
+// the cars to draw at this moment, moves the camera, records frame times
+// (window.__coderally.frames) and draws.
+import React, { useEffect, useRef } from 'react';
+import { drawFrame, fitZoom, followCamera, SkidMarks } from './renderer.js';
+import { FrameStats } from './framestats.js';
+
+export const frameStats = new FrameStats();
+if (typeof window !== 'undefined') {
+    window.__coderally = window.__coderally || {};
+    window.__coderally.frames = frameStats;
+}
+
+/**
+ * props: geo (renderer stageGeometry), getFrame(nowMs) -> { cars, myId, hud,
+ * debug } or null, follow (bool), zoom (px per u when following).
+ */
+export default function GameCanvas({ geo, getFrame, follow = true, zoom = 6, testId = 'race-canvas' }) {
+    const ref = useRef(null);
+    const props = useRef({});
+    props.current = { geo, getFrame, follow, zoom };
+    useEffect(() => {
+        const canvas = ref.current;
+        const ctx = canvas.getContext('2d', { alpha: false });
+        const skids = new SkidMarks();
+        let cam = null;
+        let raf = 0;
+        let last = performance.now();
+        let stageSeen = null;
+        frameStats.reset();
+        function loop(now) {
+            raf = requestAnimationFrame(loop);
+            const t0 = performance.now();
+            const { geo: g, getFrame: gf, follow: fol, zoom: z } = props.current;
+            const dpr = window.devicePixelRatio || 1;
+            const w = canvas.clientWidth;
+            const h = canvas.clientHeight;
+            if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+                canvas.width = Math.round(w * dpr);
+                canvas.height = Math.round(h * dpr);
+            }
+            if (g !== stageSeen) {
+                skids.clear();
+                stageSeen = g;
+                cam = null;
+            }
+            const f = g && gf ? gf(now) : null;
+            const cars = f?.cars ?? [];
+            if (g && !cam) {
+                const b = g.bounds;
+                cam = { x: (b.minX + b.maxX) / 2, y: (b.minY + b.maxY) / 2, zoom: fitZoom(b, w, h) };
+            }
+            const me =
+                cars.find((c) => c.id === f?.myId) ??
+                (f?.focus !== undefined ? cars.find((c) => c.id === f.focus) : null);
+            if (cam && fol && me) cam = followCamera(cam, me, now - last, { zoom: z });
+            skids.update(cars);
+            const scaled = cam ? { ...cam, zoom: cam.zoom * dpr } : null;
+            drawFrame(ctx, canvas.width, canvas.height, {
+                geo: g,
+                cars,
+                myId: f?.myId,
+                cam: scaled,
+                hud: f?.hud,
+                skids,
+                debug: f?.debug ?? null,
+            });
+            frameStats.frame(now, performance.now() - t0);
+            // For the e2e run: what the last frame showed, and when.
+            window.__coderally.lastFrame = { t: now, drawnAt: performance.now(), cars, myId: f?.myId };
+            last = now;
+        }
+        raf = requestAnimationFrame(loop);
+        return () => cancelAnimationFrame(raf);
+    }, []);
+    return <canvas ref={ref} className="race-canvas" data-testid={testId} tabIndex={0} />;
+}

@@ -1,0 +1,136 @@
+// protocol.js - the WebSocket protocol of docs/API.md (subprotocol
+// coderally.v1) as a codec: every message the client sends is built and
+// checked here, every message the server sends is parsed and checked here,
+// so the rest of the client only sees well-formed objects.
+
+export const SUBPROTOCOL = 'coderally.v1';
+export const PROTOCOL_VERSION = 1;
+export const MAX_MESSAGE_BYTES = 4096;
+export const ACTIONS = ['accelerate', 'brake', 'turn_left', 'turn_right', 'nitro', 'handbrake'];
+
+export class ProtocolError extends Error {}
+
+const isInt = (v) => Number.isInteger(v);
+const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
+const isStr = (v) => typeof v === 'string';
+const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function fail(what) {
+    throw new ProtocolError(what);
+}
+
+/** A full action set: every action present, booleans only. */
+export function normaliseActions(a = {}) {
+    if (!isObj(a)) fail('actions must be an object');
+    const out = {};
+    for (const k of Object.keys(a)) if (!ACTIONS.includes(k)) fail(`unknown action '${k}'`);
+    for (const k of ACTIONS) {
+        const v = a[k] ?? false;
+        if (typeof v !== 'boolean') fail(`action ${k} must be true or false`);
+        out[k] = v;
+    }
+    return out;
+}
+
+const CLIENT = {
+    auth: (m) => {
+        if (!isStr(m.token) || !m.token) fail('auth needs a token');
+        return { token: m.token };
+    },
+    join_race: (m) => {
+        if (!isStr(m.race_id) || !m.race_id) fail('join_race needs race_id (string)');
+        if (!isInt(m.car_id) || m.car_id < 1) fail('join_race needs car_id (integer)');
+        if (m.bot_id !== null && m.bot_id !== undefined && (!isInt(m.bot_id) || m.bot_id < 1))
+            fail('bot_id must be an integer or null');
+        return { race_id: m.race_id, car_id: m.car_id, bot_id: m.bot_id ?? null };
+    },
+    ready: () => ({}),
+    leave: () => ({}),
+    spectate: (m) => {
+        if (!isStr(m.race_id) || !m.race_id) fail('spectate needs race_id (string)');
+        return { race_id: m.race_id };
+    },
+    input: (m) => {
+        const out = { actions: normaliseActions(m.actions) };
+        if (m.tick !== undefined) {
+            if (!isInt(m.tick) || m.tick < 0) fail('input tick must be a non-negative integer');
+            out.tick = m.tick;
+        }
+        return out;
+    },
+};
+
+/** Builds the JSON text of a client message; throws ProtocolError on bad fields. */
+export function encode(type, fields = {}) {
+    const check = CLIENT[type];
+    if (!check) fail(`unknown client message type '${type}'`);
+    const text = JSON.stringify({ type, ...check(fields) });
+    if (new TextEncoder().encode(text).length > MAX_MESSAGE_BYTES)
+        fail(`${type} message larger than ${MAX_MESSAGE_BYTES} bytes`);
+    return text;
+}
+
+function car(c, i) {
+    if (!isObj(c)) fail(`game_state car ${i} is not an object`);
+    for (const k of ['x', 'y', 'heading']) if (!isNum(c[k])) fail(`game_state car ${i}: ${k} must be a number`);
+    for (const k of ['vx', 'vy', 'time', 'angular_velocity'])
+        if (c[k] !== undefined && !isNum(c[k])) fail(`game_state car ${i}: ${k} must be a number`);
+    for (const k of ['flags', 'checkpoints', 'position'])
+        if (c[k] !== undefined && !isInt(c[k])) fail(`game_state car ${i}: ${k} must be an integer`);
+    return { vx: 0, vy: 0, flags: 0, checkpoints: 0, position: i + 1, ...c, id: c.id ?? i };
+}
+
+const SERVER = {
+    auth: (m) => {
+        if (!isObj(m.user)) fail('auth answer needs user');
+        return m;
+    },
+    hello: (m) => {
+        if (m.protocol !== PROTOCOL_VERSION)
+            fail(`server speaks protocol ${m.protocol}, this client ${PROTOCOL_VERSION}`);
+        return m;
+    },
+    lobby: (m) => {
+        if (!isStr(m.race_id)) fail('lobby needs race_id');
+        if (!['open', 'countdown', 'running', 'finished'].includes(m.state)) fail(`lobby state '${m.state}' unknown`);
+        if (!Array.isArray(m.players)) fail('lobby needs players');
+        return m;
+    },
+    stage: (m) => {
+        if (!Array.isArray(m.centre) || m.centre.length < 2) fail('stage needs centre points');
+        return m;
+    },
+    race_start: (m) => {
+        if (!isNum(m.countdown)) fail('race_start needs countdown');
+        return m;
+    },
+    game_state: (m) => {
+        if (!isInt(m.tick) || m.tick < 0) fail('game_state needs tick');
+        if (!Array.isArray(m.cars)) fail('game_state needs cars');
+        return { ...m, cars: m.cars.map(car), race_info: isObj(m.race_info) ? m.race_info : {} };
+    },
+    race_end: (m) => {
+        if (!Array.isArray(m.results)) fail('race_end needs results');
+        return m;
+    },
+    error: (m) => {
+        if (!isStr(m.message)) fail('error needs message');
+        return m;
+    },
+};
+
+/** Parses a server message; throws ProtocolError if it is not one. */
+export function decode(text) {
+    if (typeof text !== 'string') fail('binary frames are not part of the protocol');
+    if (text.length > 1 << 20) fail('message too large');
+    let m;
+    try {
+        m = JSON.parse(text);
+    } catch {
+        fail('message is not JSON');
+    }
+    if (!isObj(m) || !isStr(m.type)) fail('message has no type');
+    const check = SERVER[m.type];
+    if (!check) fail(`unknown server message type '${m.type}'`);
+    return check(m);
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { ACTIONS, decode, encode, ProtocolError } from '../src/services/protocol.js';
+
+describe('encode', () => {
+    it('builds the seed messages with every action present', () => {
+        const m = JSON.parse(encode('input', { actions: { accelerate: true }, tick: 120 }));
+        expect(m.type).toBe('input');
+        expect(m.tick).toBe(120);
+        expect(Object.keys(m.actions).sort()).toEqual([...ACTIONS].sort());
+        expect(m.actions.accelerate).toBe(true);
+        expect(m.actions.brake).toBe(false);
+        expect(JSON.parse(encode('join_race', { race_id: 'abc123', car_id: 1, bot_id: null }))).toEqual({
+            type: 'join_race',
+            race_id: 'abc123',
+            car_id: 1,
+            bot_id: null,
+        });
+        expect(JSON.parse(encode('ready'))).toEqual({ type: 'ready' });
+        expect(JSON.parse(encode('spectate', { race_id: 'r1' }))).toEqual({ type: 'spectate', race_id: 'r1' });
+    });
+
+    it.each([
+        ['input', { actions: { fly: true } }, /unknown action/],
+        ['input', { actions: { accelerate: 1 } }, /true or false/],
+        ['input', { actions: {}, tick: -1 }, /tick/],
+        ['join_race', { race_id: 5, car_id: 1 }, /race_id/],
+        ['join_race', { race_id: 'a', car_id: 1.5 }, /car_id/],
+        ['join_race', { race_id: 'a', car_id: 1, bot_id: 'x' }, /bot_id/],
+        ['spectate', {}, /race_id/],
+        ['teleport', { x: 1 }, /unknown client message/],
+        ['auth', { token: '' }, /token/],
+    ])('refuses %s %j', (type, fields, re) => {
+        expect(() => encode(type, fields)).toThrow(ProtocolError);
+        expect(() => encode(type, fields)).toThrow(re);
+    });
+
+    it('refuses messages over the 4 KiB limit', () => {
+        expect(() => encode('spectate', { race_id: 'x'.repeat(5000) })).toThrow(/4096/);
+    });
+});
+
+describe('decode', () => {
+    it('parses game_state and fills defaults', () => {
+        const m = decode(
+            JSON.stringify({
+                type: 'game_state',
+                tick: 9,
+                cars: [{ id: 3, x: 1, y: 2, heading: 0.5 }],
+                race_info: { phase: 'running' },
+            }),
+        );
+        expect(m.cars[0]).toMatchObject({ id: 3, x: 1, y: 2, heading: 0.5, vx: 0, vy: 0, flags: 0 });
+        expect(m.race_info.phase).toBe('running');
+    });
+
+    it('checks hello protocol version, lobby state and the rest', () => {
+        expect(decode('{"type":"hello","protocol":1,"user":null}').protocol).toBe(1);
+        expect(() => decode('{"type":"hello","protocol":2}')).toThrow(/protocol 2/);
+        expect(decode('{"type":"lobby","race_id":"r","state":"open","players":[]}').state).toBe('open');
+        expect(() => decode('{"type":"lobby","race_id":"r","state":"weird","players":[]}')).toThrow(/weird/);
+        expect(decode('{"type":"race_end","results":[]}').results).toEqual([]);
+        expect(decode('{"type":"error","message":"no"}').message).toBe('no');
+        expect(decode('{"type":"auth","user":{"id":1,"username":"ada"}}').user.id).toBe(1);
+        expect(() => decode('{"type":"auth"}')).toThrow(/user/);
+    });
+
+    it.each([
+        ['not json', /not JSON/],
+        ['[1,2]', /no type/],
+        ['{"type":"nope"}', /unknown server message/],
+        ['{"type":"game_state","tick":-1,"cars":[]}', /tick/],
+        ['{"type":"game_state","tick":1,"cars":[{"x":"1","y":0,"heading":0}]}', /x must be a number/],
+        ['{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"flags":1.5}]}', /flags must be an integer/],
+        ['{"type":"race_start"}', /countdown/],
+        ['{"type":"stage","centre":[[0,0]]}', /centre/],
+    ])('rejects %s', (text, re) => {
+        expect(() => decode(text)).toThrow(re);
+    });
+});
