@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  *   b u8, h u16, w u32, q u64, f f32, s str (cap in caps[]),
  *   F u8 count + f32s (cap in caps[]), E u16 count + events (BOT_MAX_EVENTS),
  *   R u32 size + raw bytes (a SensorRecord), D u16 count + drawings,
- *   C optional at the end: u8 has_car [+ f64 x 4, u32 x 2, f64 x 2]. */
+ *   C optional at the end: u8 has_car [+ f64 x 4, u32 x 2, f64 x 2], then
+ *     optional: u8 n, n x (str name, f64 x 3), u8 verge (the surface table). */
 typedef struct {
     uint8_t type;
     const char *fields;
@@ -132,10 +133,19 @@ static void read_fields(const Layout *l, BotReader *r, BotBuf *out) {
                 {
                     uint8_t has = bot_read_u8(r);
                     bot_buf_u8(out, has);
-                    if (!has) break;
-                    for (int i = 0; i < 4; i++) bot_buf_f64(out, bot_read_f64(r));
-                    for (int i = 0; i < 2; i++) bot_buf_u32(out, bot_read_u32(r));
-                    for (int i = 0; i < 2; i++) bot_buf_f64(out, bot_read_f64(r));
+                    for (int i = 0; has && i < 4; i++) bot_buf_f64(out, bot_read_f64(r));
+                    for (int i = 0; has && i < 2; i++) bot_buf_u32(out, bot_read_u32(r));
+                    for (int i = 0; has && i < 2; i++) bot_buf_f64(out, bot_read_f64(r));
+                }
+                if (r->pos == r->n) break; /* no surface table: the default */
+                {
+                    uint8_t n = bot_read_u8(r);
+                    bot_buf_u8(out, n);
+                    for (int i = 0; i < n && !r->failed; i++) {
+                        read_str(r, out, CR_NAME_MAX - 1);
+                        for (int f3 = 0; f3 < 3; f3++) bot_buf_f64(out, bot_read_f64(r));
+                    }
+                    bot_buf_u8(out, bot_read_u8(r));
                 }
                 break;
             default:

@@ -67,13 +67,26 @@ static void setup(void) {
         snprintf(b, sizeof b, "%s/%s", g_dir, dirs[i]);
         assert(mkdir(b, 0700) == 0);
     }
-    static const char *const files[] = {"config.lua", "upgrades.lua", "lib/route.lua",
+    /* Everything but the shipped generators and rules. */
+    static const char *const files[] = {"config.lua", "upgrades.lua", "surfaces.lua",
                                         "rules/standard.lua"};
     for (int i = 0; i < 4; i++) {
         snprintf(a, sizeof a, "%s/scripts/%s", CR_SOURCE_DIR, files[i]);
         snprintf(b, sizeof b, "%s/%s", g_dir, files[i]);
-        copy_file(a, b);
+        if (access(a, R_OK) == 0) copy_file(a, b);
     }
+    snprintf(a, sizeof a, "%s/scripts/lib", CR_SOURCE_DIR);
+    DIR *lib = opendir(a);
+    assert(lib);
+    struct dirent *e;
+    while ((e = readdir(lib))) {
+        if (e->d_name[0] == '.') continue;
+        char from[1024], to[1024];
+        snprintf(from, sizeof from, "%s/%s", a, e->d_name);
+        snprintf(to, sizeof to, "%s/lib/%s", g_dir, e->d_name);
+        copy_file(from, to);
+    }
+    closedir(lib);
     bool gen = strcmp(FUZZ_LUA_KIND, "generator") == 0;
     snprintf(g_file, sizeof g_file, "%s/%s/fuzz.lua", g_dir, gen ? "stages" : "rules");
     /* A short curvy stage with three checkpoints, for the rules' races. */

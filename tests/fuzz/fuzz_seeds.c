@@ -155,6 +155,15 @@ static void frames(Scripts *sc, const char *template_path) {
     bot_buf_u32(&b, (uint32_t)k->nitro_duration);
     bot_buf_f64(&b, k->handling);
     bot_buf_f64(&b, k->weight);
+    const SurfaceTable *t = surface_table_default(); /* the stage's surfaces */
+    bot_buf_u8(&b, (uint8_t)t->count);
+    for (int i = 0; i < t->count; i++) {
+        str(&b, t->s[i].name);
+        bot_buf_f64(&b, t->s[i].grip);
+        bot_buf_f64(&b, t->s[i].drag);
+        bot_buf_f64(&b, t->s[i].top_speed);
+    }
+    bot_buf_u8(&b, (uint8_t)t->verge);
     frame_seed("bot_init", &b);
 
     bot_buf_begin(&b, BOT_INIT_REPLY, 0, 1);

@@ -6,7 +6,9 @@
  * huge) on demand, checkpoint indices in or out of range, and limits as
  * config.lua could set them. A compiled stage is then probed and ray cast.
  *
- *   u8 limits mode | u8 n_checkpoints, n x (u8 mode, u16 or u32 index) |
+ *   u8 limits mode (bit 2: a surface table of its own follows:
+ *     u8 n, u8 verge, n x u8 grip, drag, top speed) |
+ *   u8 n_checkpoints, n x (u8 mode, u16 or u32 index) |
  *   points until the input ends: u8 control, then per control bits
  *     bit 0: f64 x, f64 y (raw)   else: i8 turn, u8 step (turtle)
  *     bit 1: f64 width (raw)      else: u8 width / 8 (u)
@@ -14,6 +16,7 @@
  */
 #include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "coderally.h"
@@ -24,8 +27,25 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static StageLimits decode_limits(FuzzInput *in) {
-    uint8_t mode = fuzz_u8(in);
+/* A table of 2..9 surfaces as scripts/surfaces.lua could define, or NULL
+ * (the default table) if the input asks for none or the table is refused. */
+static const SurfaceTable *decode_table(FuzzInput *in, uint8_t mode, SurfaceTable *out) {
+    if (!(mode & 4)) return NULL;
+    SurfaceInfo e[9];
+    size_t n = 2 + fuzz_u8(in) % 8;
+    size_t verge = fuzz_u8(in) % n;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(e[i].name, sizeof e[i].name, i == verge ? "offroad" : "s%zu", i);
+        e[i].grip = 0.01 + fuzz_u8(in) / 255.0 * 1.99;
+        e[i].drag = fuzz_u8(in) / 255.0 * 5;
+        e[i].top_speed = 0.05 + fuzz_u8(in) / 255.0 * 1.45;
+        snprintf(e[i].colour, sizeof e[i].colour, "#%02x%02x%02x", (unsigned)i * 20, 0x80, 0x40);
+    }
+    CrError err;
+    return surface_table_init(out, e, n, &err) == CR_OK ? out : NULL;
+}
+
+static StageLimits decode_limits(FuzzInput *in, uint8_t mode) {
     switch (mode & 3) {
         case 0:
             return (StageLimits){1000, 3000}; /* config.lua's defaults */
@@ -41,8 +61,12 @@ static StageLimits decode_limits(FuzzInput *in) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static StagePoint pts[MAX_POINTS];
     static uint32_t cps[MAX_CPS];
+    static SurfaceTable table;
     FuzzInput in = {data, size, 0};
-    StageLimits limits = decode_limits(&in);
+    uint8_t mode = fuzz_u8(&in);
+    StageLimits limits = decode_limits(&in, mode);
+    const SurfaceTable *surfaces = decode_table(&in, mode, &table);
+    const SurfaceTable *t = surfaces ? surfaces : surface_table_default();
 
     size_t n_cps = fuzz_u8(&in) % MAX_CPS;
     for (size_t i = 0; i < n_cps; i++) {
@@ -74,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     }
 
-    StageDesc desc = {pts, n, cps, n_cps};
+    StageDesc desc = {pts, n, cps, n_cps, surfaces};
     Stage *st = NULL;
     CrError err = {{0}};
     int rc = stage_compile(&desc, &limits, &st, &err);
@@ -94,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t m = stage_point_count(st);
     for (size_t i = 0; i < m; i++) {
         assert(isfinite(sp[i].x) && isfinite(sp[i].y) && isfinite(sp[i].width));
-        assert(sp[i].surface >= 0 && sp[i].surface < SURFACE_OFFROAD);
+        assert(sp[i].surface >= 0 && sp[i].surface < t->count && sp[i].surface != t->verge);
         assert(isfinite(stage_point_distance(st, i)));
     }
     /* Probe and cast from the road, its edges and far away, as cars do. */
@@ -105,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         double a = atan2(dy, dx);
         StageProbe pr;
         stage_probe(st, px, py, &pr);
-        assert(pr.surface >= 0 && pr.surface < SURFACE_COUNT);
+        assert(pr.surface >= 0 && pr.surface < t->count);
         stage_probe(st, px - dy * 3, py + dx * 3, &pr);
         stage_probe(st, px + 1e6, py - 1e6, &pr);
         double d = stage_raycast(st, px, py, a + 1.0, SENSOR_RAY_RANGE);

@@ -58,6 +58,10 @@ static size_t g_template_len[3];
 
 static _Noreturn void fuzz_worker_exit(int code) {
     if (code == 70 || !g_in_request) {
+        /* Stop the CPU timer, or its next tick interrupts libFuzzer's crash
+         * report before it saves the input. */
+        struct itimerval off = {0};
+        setitimer(ITIMER_PROF, &off, NULL);
         /* The hard CPU limit from the timer signal: a template ran away. */
         fprintf(stderr, "fuzz_worker: worker exit %d outside a request's frame handling\n", code);
         abort();
@@ -140,6 +144,11 @@ static void python_start(void) {
 static void worker_reset(void) {
     Py_CLEAR(g_bot);
     predict_set_car(NULL);
+    /* The default surface table, which an INIT may replace. */
+    predict_set_surfaces(surface_table_default());
+    if (marshal_set_surfaces(surface_table_default()) < 0 ||
+        set_surface_names(surface_table_default()) < 0)
+        abort();
     g_tick_budget_us = 10000, g_start_budget_us = 1000000;
     g_memory_cap = BOT_MEMORY_MAX;
     g_oom = 0;
