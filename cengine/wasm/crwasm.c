@@ -58,7 +58,7 @@ Stage *crw_stage_create(const double *points, int n_points, const uint32_t *cps,
         }
         pts[i] = (StagePoint){p[0], p[1], p[2], (Surface)s};
     }
-    StageDesc desc = {pts, (size_t)n_points, cps, (size_t)n_cp};
+    StageDesc desc = {pts, (size_t)n_points, cps, (size_t)n_cp, NULL};
     StageLimits lim = {min_length, max_length};
     if (stage_compile(&desc, &lim, &st, &last_err)) st = NULL;
 out:

@@ -30,7 +30,7 @@ export function writeReplay({ header, inputs, hashes, drawings = [], finalTick, 
     };
 
     parts.push(new TextEncoder().encode('CRREPLAY'));
-    u32(1);
+    u32(2);
     str(header.generator);
     str(header.generatorVersion);
     u64(header.seed);
@@ -43,6 +43,7 @@ export function writeReplay({ header, inputs, hashes, drawings = [], finalTick, 
     str(header.rules);
     hex(header.rulesHash);
     hex(header.stageHash);
+    hex(header.surfacesHash || '0');
     u8(header.cars.length);
     for (const c of header.cars) {
         str(c.name);

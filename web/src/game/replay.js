@@ -3,7 +3,7 @@
 // as the C reader does, so the viewer can re-simulate it with the WASM engine.
 
 const MAGIC = 'CRREPLAY';
-const FORMAT = 1;
+const FORMAT = 2; // reads 1 and 2; 2 adds the surfaces hash
 const MAX_CARS = 16;
 const MAX_PARAMS = 32;
 const MAX_DRAWINGS = 32;
@@ -87,7 +87,8 @@ export function parseReplay(data) {
     if (magic !== MAGIC) throw new ReplayFormatError(0, 'no CRREPLAY magic');
     r.off = 8;
     const format = r.u32('format');
-    if (format !== FORMAT) throw new ReplayFormatError(8, `replay format ${format}; this viewer reads ${FORMAT}`);
+    if (format < 1 || format > FORMAT)
+        throw new ReplayFormatError(8, `replay format ${format}; this viewer reads 1..${FORMAT}`);
     const header = {};
     header.generator = r.str('generator');
     header.generatorVersion = r.str('generator version');
@@ -102,6 +103,8 @@ export function parseReplay(data) {
     header.rules = r.str('rules');
     header.rulesHash = r.u64hex('rules hash');
     header.stageHash = r.u64hex('stage hash');
+    // Format 1 had only the shipped surface table; 0 means not recorded.
+    header.surfacesHash = format >= 2 ? r.u64hex('surfaces hash') : '0000000000000000';
     const nCars = r.u8('car count');
     if (nCars < 1 || nCars > MAX_CARS) throw new ReplayFormatError(r.off, 'bad header');
     header.cars = [];
