@@ -89,6 +89,10 @@ struct Bench {
     char **users; /* usernames */
     int n_users;
     int races_ended, races_restarted;
+    /* The control: an idle thread on a 60 Hz absolute schedule, to tell
+     * the machine's own wake-up lateness (other load) from the server's. */
+    _Atomic uint64_t probe[DELAY_BUCKETS];
+    _Atomic int64_t probe_max_us;
 };
 
 static int64_t wall_us(void) {
@@ -394,6 +398,31 @@ static int open_room(Bench *b, int i, const char *token) {
     return 0;
 }
 
+/* Sleeps to absolute 60 Hz deadlines, as a room does, and records how late
+ * each wake-up is (0.1 ms buckets). */
+static void *probe_thread(void *arg) {
+    Bench *b = arg;
+    struct timespec due;
+    clock_gettime(CLOCK_MONOTONIC, &due);
+    while (!atomic_load(&b->stop_logins)) {
+        due.tv_nsec += 1000000000 / 60;
+        if (due.tv_nsec >= 1000000000) {
+            due.tv_sec++;
+            due.tv_nsec -= 1000000000;
+        }
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t late =
+            ((int64_t)(now.tv_sec - due.tv_sec) * 1000000000 + now.tv_nsec - due.tv_nsec) / 1000;
+        if (late < 0) late = 0;
+        int k = (int)(late / 100);
+        atomic_fetch_add(&b->probe[k < DELAY_BUCKETS - 1 ? k : DELAY_BUCKETS - 1], 1);
+        if (late > atomic_load(&b->probe_max_us)) atomic_store(&b->probe_max_us, late);
+    }
+    return NULL;
+}
+
 static void *login_thread(void *arg) {
     Bench *b = arg;
     double gap = (double)(b->soak ? b->soak : b->seconds) / (double)(b->logins + 1);
@@ -504,7 +533,7 @@ typedef struct {
     json_t *stats;
     double cpu_s, t;
     long rss_kb;
-    uint64_t delay[DELAY_BUCKETS];
+    uint64_t delay[DELAY_BUCKETS], probe[DELAY_BUCKETS];
     uint64_t states, msgs;
 } Mark;
 
@@ -514,6 +543,7 @@ static void mark(Bench *b, Mark *m) {
     proc_usage(b->server, &m->cpu_s, &m->rss_kb);
     m->t = mono_s();
     memcpy(m->delay, b->delay, sizeof m->delay);
+    for (int k = 0; k < DELAY_BUCKETS; k++) m->probe[k] = atomic_load(&b->probe[k]);
     m->states = b->states;
     m->msgs = b->msgs;
 }
@@ -524,11 +554,18 @@ static void report(const Bench *b, const char *label, const Mark *a, const Mark 
     uint64_t d[DELAY_BUCKETS], nd = z->states - a->states;
     for (int k = 0; k < DELAY_BUCKETS; k++) d[k] = z->delay[k] - a->delay[k];
     double secs = z->t - a->t;
+    uint64_t pr[DELAY_BUCKETS], np = 0;
+    for (int k = 0; k < DELAY_BUCKETS; k++) np += (pr[k] = z->probe[k] - a->probe[k]);
     double cpu = z->cpu_s - a->cpu_s;
     printf(
         "%s (%.0f s): tick lateness p50 %.2f ms p99 %.2f ms (max since start %.2f ms, %llu "
         "ticks)\n",
         label, secs, tf.p50 / 1e3, tf.p99 / 1e3, tf.max_us / 1e3, (unsigned long long)tf.ticks);
+    printf(
+        "%s: control (an idle thread of the bench on a 60 Hz schedule) wake-up lateness p50 "
+        "%.1f ms p99 %.1f ms (max since start %.1f ms): the machine's own share of the above\n",
+        label, np ? delay_p(pr, np, 0.5) : 0, np ? delay_p(pr, np, 0.99) : 0,
+        (double)atomic_load(&b->probe_max_us) / 1e3);
     printf(
         "%s: delivery p50 %.1f ms p99 %.1f ms over %llu game_states (max since start %.1f "
         "ms); %.0f msgs/s received, %.0f game_state sends/s\n",
@@ -596,8 +633,8 @@ int bench_server(int argc, char **argv) {
     if (parse(b, argc, argv)) return 2;
     int status = 1;
     char dir[] = "/tmp/coderally-bench-server-XXXXXX";
-    pthread_t logins;
-    bool have_logins = false;
+    pthread_t logins, probe;
+    bool have_logins = false, have_probe = false;
     Mark m0 = {0}, m1 = {0}, m2 = {0}, m3 = {0};
     if (!mkdtemp(dir)) {
         cli_error(CMD, "cannot make a temporary folder: %s", strerror(errno));
@@ -665,6 +702,7 @@ int bench_server(int argc, char **argv) {
     }
     run_for(b, 3); /* past the countdown's start */
     if (pthread_create(&logins, NULL, login_thread, b) == 0) have_logins = true;
+    if (pthread_create(&probe, NULL, probe_thread, b) == 0) have_probe = true;
     mark(b, &m0);
     if (!m0.stats) {
         cli_error(CMD, "GET /api/stats failed");
@@ -710,6 +748,7 @@ int bench_server(int argc, char **argv) {
 out:
     atomic_store(&b->stop_logins, true);
     if (have_logins) pthread_join(logins, NULL);
+    if (have_probe) pthread_join(probe, NULL);
     if (b->ctx) lws_context_destroy(b->ctx);
     if (b->server > 0) {
         kill(b->server, SIGTERM);
