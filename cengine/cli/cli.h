@@ -14,6 +14,7 @@ int cmd_bot(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
     /* cmd_serve.c: the game server */ /* cmd_bot.c: `coderally bot check FILE` */
 int bench_bots(int argc, char **argv); /* bench_bots.c: `coderally bench bots` */
+int bench_server(int argc, char **argv); /* bench_server.c: `coderally bench server` */
 
 /* Default scripts directory (the repository's scripts/). */
 const char *cli_default_scripts(void);

@@ -14,6 +14,7 @@
 
 static const ApiRoute ROUTES[] = {
     {HTTP_GET, "/api/health", api_health, LANE_FAST, false, 0, RATE_NONE},
+    {HTTP_GET, "/api/stats", api_stats, LANE_FAST, false, 0, RATE_NONE},
     {HTTP_POST, "/api/auth/register", api_auth_register, LANE_SLOW, false, 4 * KB, RATE_REGISTER},
     {HTTP_POST, "/api/auth/login", api_auth_login, LANE_SLOW, false, 4 * KB, RATE_LOGIN},
     {HTTP_POST, "/api/auth/logout", api_auth_logout, LANE_FAST, true, 4 * KB, RATE_NONE},

@@ -101,6 +101,7 @@ bool api_utf8_ok(const char *s, size_t len);
 
 /* The handlers, by resource. */
 void api_health(ApiCtx *, ApiRequest *, ApiResponse *);
+void api_stats(ApiCtx *, ApiRequest *, ApiResponse *); /* latestats.c */
 void api_auth_register(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_auth_login(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_auth_logout(ApiCtx *, ApiRequest *, ApiResponse *);

@@ -10,6 +10,7 @@
 #include "bot_link.h"
 #include "match/match.h"
 #include "server_internal.h"
+#include "latestats.h"
 #include "tickclock.h"
 #include "util/file.h"
 
@@ -444,9 +445,17 @@ static void room_send_state(Room *r) {
                             c->flags, "checkpoints", c->checkpoints, "position", c->position,
                             "nitro", c->nitro_charges, "progress", c->progress));
     }
-    room_send_all(r, json_pack("{s:s,s:i,s:o,s:{s:s,s:f}}", "type", "game_state", "tick",
-                               (int)snap.tick, "cars", cars, "race_info", "phase",
-                               match_phase_name(match_phase(r->match)), "time", snap.time_s));
+    /* When it left, for clients measuring delivery (Unix us). */
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    json_int_t sent_us = (json_int_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000;
+    room_send_all(
+        r, json_pack("{s:s,s:i,s:I,s:o,s:{s:s,s:f}}", "type", "game_state", "tick", (int)snap.tick,
+                     "sent_us", sent_us, "cars", cars, "race_info", "phase",
+                     match_phase_name(match_phase(r->match)), "time", snap.time_s));
+    int to = r->n_spectators;
+    for (int i = 0; i < CR_MAX_CARS; i++) to += r->players[i].used && r->players[i].wsi;
+    latestats_sent(to);
 }
 
 int room_input(Room *r, struct lws *wsi, const CarInput *in) {
@@ -620,6 +629,7 @@ static void room_tick(lws_sorted_usec_list_t *sul) {
         CrError err = {{0}};
         if (match_step(r->match, now, &err))
             fprintf(stderr, "[server] race %s: %s\n", r->spec.id, err.msg);
+        latestats_tick(now - tickclock_deadline(&r->clock, r->clock.next));
         tickclock_ran(&r->clock, now);
         MatchPhase ph = match_phase(r->match);
         if (ph == MATCH_RUNNING && r->state == ROOM_COUNTDOWN) {

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "bot_link.h"
+#include "ladder.h"
 #include "server_internal.h"
 
 #define QUEUE_FAST 256
@@ -189,6 +190,28 @@ static int read_settings(Server *srv, Scripts *sc, CrError *err) {
     return 0;
 }
 
+/* The ladder (ladder.h) on its own thread, if LADDER_CPU_SHARE > 0. */
+static int start_ladder(Server *srv, Ladder **out, CrError *err) {
+    double share = 0.25;
+    int r = scripts_config_number(srv->scripts, "LADDER_CPU_SHARE", &share);
+    if (r && r != CR_ENOTFOUND) {
+        snprintf(err->msg, sizeof err->msg, "LADDER_CPU_SHARE must be a number");
+        return r;
+    }
+    if (share < 0 || share > 1) {
+        snprintf(err->msg, sizeof err->msg, "LADDER_CPU_SHARE must be in 0..1 (0 = off), got %g",
+                 share);
+        return CR_EINVAL;
+    }
+    if (share == 0) return 0;
+    const ServerConfig *cfg = srv->cfg;
+    LadderConfig lc = {cfg->db_path, cfg->scripts_dir, cfg->sets,
+                       cfg->n_sets,  cfg->botd_path,   share};
+    if ((r = ladder_create(&lc, out, err)) || (r = ladder_start(*out, err))) return r;
+    fprintf(stderr, "[server] ladder: racing saved bots on %.0f%% of a core\n", share * 100);
+    return 0;
+}
+
 int server_run(const ServerConfig *cfg, CrError *err) {
     Server srv;
     memset(&srv, 0, sizeof srv);
@@ -199,6 +222,7 @@ int server_run(const ServerConfig *cfg, CrError *err) {
     char *dummy = NULL;
     Scripts *sc = NULL;
     Store *st = NULL;
+    Ladder *ladder = NULL;
 
     if (sodium_init() < 0) {
         snprintf(err->msg, sizeof err->msg, "libsodium failed to initialise");
@@ -291,6 +315,7 @@ int server_run(const ServerConfig *cfg, CrError *err) {
            cfg->db_path, srv.have_web ? srv.web_root : "web client not built");
     fflush(stdout);
 
+    if ((r = start_ladder(&srv, &ladder, err))) goto out;
     lws_sul_schedule(srv.lws, 0, &srv.scripts_watch, watch_scripts, WATCH_US);
     signal_ctx = srv.lws;
     struct sigaction sa;
@@ -307,6 +332,8 @@ int server_run(const ServerConfig *cfg, CrError *err) {
      * their answers go out, then close. */
     srv.stopping = true;
     fprintf(stderr, "[server] stopping: finishing work in flight\n");
+    ladder_destroy(ladder); /* its race in flight is recorded aborted */
+    ladder = NULL;
     /* lws_service() waits for an event; a self-wake each round keeps the
      * drain moving while answers are written. */
     struct timespec pause = {0, 2 * 1000 * 1000};
@@ -335,6 +362,7 @@ int server_run(const ServerConfig *cfg, CrError *err) {
     status = 0;
 out:
     signal_ctx = NULL;
+    ladder_destroy(ladder);
     /* Pools first: their jobs may still hold connections' answers. */
     for (int l = 0; l < 2; l++) {
         if (srv.lanes[l]) {

@@ -218,4 +218,17 @@ int store_leaderboard_bots(Store *st, StoreBotRank *out, size_t cap, size_t *n, 
 /* Players by points (ties: older account first). */
 int store_leaderboard_players(Store *st, StorePlayerRank *out, size_t cap, size_t *n, CrError *err);
 
+/* ---- ladder ------------------------------------------------------------- */
+
+typedef struct {
+    int64_t bot_id, user_id;
+    int version; /* the bot's latest */
+    double mu, sigma;
+    int races; /* rated races of this version */
+} StoreLadderBot;
+
+/* Up to cap bots at their latest version, least-raced first (newest edit
+ * first among equals), with their ratings (the defaults if unrated). */
+int store_ladder_bots(Store *st, StoreLadderBot *out, size_t cap, size_t *n, CrError *err);
+
 #endif

@@ -1074,3 +1074,30 @@ int store_leaderboard_players(Store *st, StorePlayerRank *out, size_t cap, size_
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(st, err, "leaderboard");
     return 0;
 }
+
+int store_ladder_bots(Store *st, StoreLadderBot *out, size_t cap, size_t *n, CrError *err) {
+    *n = 0;
+    sqlite3_stmt *s =
+        stmt(st,
+             "SELECT b.id, b.user_id, b.version, COALESCE(br.mu, 25.0), "
+             "COALESCE(br.sigma, 25.0 / 3.0), COALESCE(br.races, 0) FROM bots b "
+             "LEFT JOIN bot_ratings br ON br.bot_id = b.id AND br.version = b.version "
+             "ORDER BY COALESCE(br.races, 0), b.updated_at DESC, b.id LIMIT ?1",
+             err);
+    if (!s) return STORE_EDB;
+    sqlite3_bind_int64(s, 1, (int64_t)cap);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < cap) {
+        StoreLadderBot *b = &out[*n];
+        b->bot_id = sqlite3_column_int64(s, 0);
+        b->user_id = sqlite3_column_int64(s, 1);
+        b->version = sqlite3_column_int(s, 2);
+        b->mu = sqlite3_column_double(s, 3);
+        b->sigma = sqlite3_column_double(s, 4);
+        b->races = sqlite3_column_int(s, 5);
+        (*n)++;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(st, err, "ladder bots");
+    return 0;
+}

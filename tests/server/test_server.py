@@ -36,7 +36,7 @@ BAD_BOT = "import os\nclass Bot:\n    def on_tick(self, s):\n        return {}\n
 class Server:
     """A `coderally serve` process on a free port with its own database."""
 
-    def __init__(self, tmp, db=None, web=None, extra=("--register-limit", "40")):
+    def __init__(self, tmp, db=None, web=None, extra=("--register-limit", "40", "--set", "LADDER_CPU_SHARE=0")):
         self.tmp = tmp
         self.db = db or os.path.join(tmp, "coderally.db")
         web = web or os.path.join(tmp, "no-web")
