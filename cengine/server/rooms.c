@@ -117,6 +117,18 @@ Room *rooms_find(Rooms *rs, const char *id) {
     return NULL;
 }
 
+static int players(const Room *r);
+
+Room *rooms_pick_quick(Rooms *rs) {
+    Room *best = NULL;
+    for (int i = 0; i < ROOMS_MAX; i++) {
+        Room *r = rs->rooms[i];
+        if (!r || r->state != ROOM_OPEN || r->starting || players(r) >= r->spec.max_cars) continue;
+        if (!best || players(r) > players(best)) best = r;
+    }
+    return best;
+}
+
 const RoomSpec *room_spec(const Room *r) {
     return &r->spec;
 }

@@ -37,6 +37,9 @@ void rooms_destroy(Rooms *rs);
 /* A new open room. CR_ENOMEM when ROOMS_MAX are open. */
 int rooms_open(Rooms *rs, const RoomSpec *spec, CrError *err);
 Room *rooms_find(Rooms *rs, const char *id);
+/* The best room for a quick race: open (not counting down), not full, the
+ * most players (the oldest on a tie); NULL if none. */
+Room *rooms_pick_quick(Rooms *rs);
 const RoomSpec *room_spec(const Room *r);
 
 /* The socket's user takes a grid slot with seat (taken over: the room owns

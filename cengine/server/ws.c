@@ -58,6 +58,7 @@ struct WsJoinJob {
     StoreUser user;
     char race_id[STORE_RACE_ID_MAX + 1];
     int64_t car_id, bot_id;
+    RoomSpec *quick; /* a quick race with no open room: the room to open */
     Seat seat;
     int rc;
     CrError err;
@@ -237,16 +238,58 @@ static bool rate_take(WsConn *w) {
     return true;
 }
 
+/* A quick race found no open room: one with the defaults (the first
+ * generator that loads, a random seed, DEFAULT_RULES, MAX_CONCURRENT_PLAYERS
+ * cars, AI fill), its row created here; the loop opens it. */
+static int quick_room_create(ApiCtx *ctx, RoomSpec *spec, CrError *err) {
+    const char *rules = "standard";
+    scripts_config_string(ctx->scripts, "DEFAULT_RULES", &rules);
+    double max_players = 8;
+    scripts_config_number(ctx->scripts, "MAX_CONCURRENT_PLAYERS", &max_players);
+    const GeneratorInfo *gi = NULL;
+    for (size_t i = 0; i < scripts_generator_count(ctx->scripts) && !gi; i++)
+        if (!scripts_generator_error(ctx->scripts, i)) gi = scripts_generator(ctx->scripts, i);
+    if (!gi) {
+        snprintf(err->msg, sizeof err->msg, "no stage generator loads");
+        return CR_EINVAL;
+    }
+    uint8_t rnd[6];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(spec->id, sizeof spec->id, rnd, sizeof rnd);
+    snprintf(spec->generator, sizeof spec->generator, "%s", gi->name);
+    spec->seed = randombytes_random();
+    snprintf(spec->rules, sizeof spec->rules, "%s", rules);
+    snprintf(spec->params_json, sizeof spec->params_json, "{}");
+    spec->max_cars = (int)max_players;
+    spec->ai_fill = true;
+    StoreRace race = {0};
+    snprintf(race.id, sizeof race.id, "%s", spec->id);
+    snprintf(race.generator, sizeof race.generator, "%s", spec->generator);
+    race.seed = spec->seed;
+    snprintf(race.params_json, sizeof race.params_json, "{}");
+    snprintf(race.rules, sizeof race.rules, "%s", rules);
+    return store_race_create(ctx->store, &race, err);
+}
+
 static void join_run(Job *job, void *thread_ctx) {
     WsJoinJob *j = (WsJoinJob *)job;
     api_ctx_refresh(thread_ctx);
     j->rc = seat_resolve((ApiCtx *)thread_ctx, &j->user, j->car_id, j->bot_id, &j->seat, &j->err);
+    if (!j->rc && j->quick) j->rc = quick_room_create(thread_ctx, j->quick, &j->err);
 }
 
 static void join_done(Job *job, void *loop_ud) {
     WsJoinJob *j = (WsJoinJob *)job;
     WsConn *w = j->conn;
     Server *srv = loop_ud;
+    if (srv && j->quick && !j->rc) {
+        CrError oerr = {{0}};
+        j->quick->owner_id = j->user.id;
+        if (rooms_open(srv->rooms, j->quick, &oerr))
+            fprintf(stderr, "[server] quick race: %s\n", oerr.msg);
+        snprintf(j->race_id, sizeof j->race_id, "%s", j->quick->id);
+    }
+    free(j->quick);
     Room *room = srv ? rooms_find(srv->rooms, j->race_id) : NULL;
     if (w) w->join = NULL;
     if (w && srv) {
@@ -352,8 +395,14 @@ static bool input_ok(struct lws *wsi, WsConn *w, json_t *m) {
     return true;
 }
 
-static void on_join(struct lws *wsi, WsConn *w, json_t *m) {
+static void on_join(struct lws *wsi, WsConn *w, json_t *m, bool quick) {
     const char *race = race_id_of(m);
+    Room *best = NULL;
+    if (quick && w->authed) {
+        /* The best open room, or (on the worker) a new one. */
+        best = rooms_pick_quick(server_of(wsi)->rooms);
+        race = best ? room_spec(best)->id : "";
+    }
     int64_t car = id_of(m, "car_id", false), bot = id_of(m, "bot_id", true);
     if (!w->authed) {
         ws_error(wsi, w, "unauthorized", "log in first");
@@ -378,9 +427,15 @@ static void on_join(struct lws *wsi, WsConn *w, json_t *m) {
         j->wsi = wsi;
         j->user = w->user;
         snprintf(j->race_id, sizeof j->race_id, "%s", race);
+        if (quick && !best && !(j->quick = calloc(1, sizeof *j->quick))) {
+            free(j);
+            ws_error(wsi, w, "busy", "the server is busy; try again");
+            return;
+        }
         j->car_id = car;
         j->bot_id = bot;
         if (srv->stopping || workers_submit(srv->lanes[LANE_FAST], &j->job)) {
+            free(j->quick);
             free(j);
             ws_error(wsi, w, "busy", "the server is busy; try again");
             return;
@@ -406,7 +461,9 @@ static void on_message(struct lws *wsi, WsConn *w) {
         else if (!start_auth(wsi, w, json_string_value(t)))
             ws_error(wsi, w, "busy", "the server is busy; try again");
     } else if (!strcmp(type, "join_race")) {
-        on_join(wsi, w, m);
+        on_join(wsi, w, m, false);
+    } else if (!strcmp(type, "quick_race")) {
+        on_join(wsi, w, m, true);
     } else if (!strcmp(type, "input")) {
         if (input_ok(wsi, w, m)) {
             json_t *a = json_object_get(m, "actions");

@@ -1142,6 +1142,56 @@ def test_lobby_lua_and_reconnect_grace(tmp):
     check(p.returncode != 0 and "lobby.lua:2:" in p.stdout + p.stderr, p.stdout + p.stderr)
 
 
+def test_quick_race(tmp):
+    """quick_race: with no open room, one opens with the defaults; the next
+    player lands in the room with the most players that is still open and
+    not full; a full room is skipped; without a login it is refused."""
+    srv = Server(tmp)
+    try:
+        users = [register(srv) for _ in range(3)]
+        cars = [expect(srv.http.get("/api/garage", headers=auth(t)), 200)["cars"][0]["id"] for _, t in users]
+        small = expect(srv.http.post("/api/races", headers=auth(users[0][1]), json={
+            "generator": "forest", "max_cars": 1}), 201)["race"]["id"]
+        url = "ws://127.0.0.1:%d/ws" % srv.port
+
+        async def lobby_of(ws):
+            while True:
+                m = json.loads(await asyncio.wait_for(ws.recv(), 20))
+                if m["type"] in ("lobby", "error"):
+                    return m
+
+        async def run():
+            async with websockets.connect(url, subprotocols=["coderally.v1"]) as anon:
+                await anon.recv()
+                await anon.send(json.dumps({"type": "quick_race", "car_id": 1}))
+                e = json.loads(await anon.recv())
+                check(e["type"] == "error" and e["code"] == "unauthorized", str(e))
+            socks = [await websockets.connect(url, subprotocols=["coderally.v1"],
+                                              extra_headers={"Cookie": "cr_session=" + t}) for _, t in users]
+            for ws in socks:
+                await ws.recv()
+            # The 1-car room is open and has the most players once user 0 is in.
+            await socks[0].send(json.dumps({"type": "quick_race", "car_id": cars[0]}))
+            m0 = await lobby_of(socks[0])
+            check(m0.get("race_id") == small, str(m0))
+            # Full now: user 1 gets a new room with the defaults, user 2 joins it.
+            await socks[1].send(json.dumps({"type": "quick_race", "car_id": cars[1]}))
+            m1 = await lobby_of(socks[1])
+            check(m1["type"] == "lobby" and m1["race_id"] != small and m1["ai_fill"] is True, str(m1))
+            await socks[2].send(json.dumps({"type": "quick_race", "car_id": cars[2], "bot_id": None}))
+            m2 = await lobby_of(socks[2])
+            check(m2["type"] == "lobby" and m2["race_id"] == m1["race_id"] and len(m2["players"]) == 2, str(m2))
+            for ws in socks:
+                await ws.close()
+            return m1["race_id"]
+
+        rid = asyncio.run(run())
+        r = expect(srv.http.get("/api/races/" + rid), 200)["race"]
+        check(r["status"] == "open" and r["generator"], str(r))
+    finally:
+        check(srv.stop() == 0)
+
+
 # ---- runner -------------------------------------------------------------------
 
 SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversal,
@@ -1155,7 +1205,7 @@ SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversa
 OWN = [test_no_web_build_page_and_sigterm, test_docs_curl_examples,
        test_scripts_reload_good_and_broken_edits, test_live_race_keyboard_bot_ai_and_spectator,
        test_kill9_during_bot_saves_and_purchases, test_kill9_mid_race,
-       test_lobby_lua_and_reconnect_grace]
+       test_lobby_lua_and_reconnect_grace, test_quick_race]
 
 
 def make_web(tmp):
