@@ -27,9 +27,10 @@ return {
     return 0
   end,
 
-  -- A player left for good ("open" phase: they just lose the seat) or
-  -- their grace ran out in a race: "retire" the car, let the "ai" drive
-  -- it, or "hold" it (it coasts until the race ends).
+  -- A player left a race for good, or their grace ran out (phase is the
+  -- room's: "countdown" or "running"; before the race a leaver just loses
+  -- the seat): "retire" the car, let the "ai" drive it, or "hold" it (it
+  -- coasts until the race ends).
   on_leave = function(_room, _player, _phase)
     return "retire"
   end,
