@@ -1027,6 +1027,10 @@ def test_kill9_mid_race(tmp):
                                       extra_headers={"Cookie": "cr_session=" + token}) as ws:
             await ws.recv()
             await ws.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car}))
+            # The join is resolved on a worker: a ready sent before it lands
+            # is "not_in_race" and the race never starts (seen under load).
+            while json.loads(await ws.recv())["type"] != "lobby":
+                pass
             await ws.send(json.dumps({"type": "ready"}))
             states = 0
             while states < 30:
