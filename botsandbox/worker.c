@@ -254,6 +254,23 @@ static void describe_error(CallOutcome *out, const char *what) {
     Py_XDECREF(tb);
 }
 
+/* Where bot code was when the budget ran out: " at line N in FUNC" (the
+ * innermost bot frame of the pending BotTimeout, by format_error), or "".
+ * Clears the pending error. */
+static void describe_timeout_site(char *out, size_t size) {
+    out[0] = 0;
+    CallOutcome oc;
+    describe_error(&oc, "");
+    /* ": line 5 in on_tick; line 9 in f: BotTimeout: ..." -> the last frame */
+    const char *p = oc.msg + 2;
+    const char *end = strstr(p, ": ");
+    if (strncmp(p, "line ", 5) || !end) return;
+    const char *last = p;
+    for (const char *q = p; q < end; q++)
+        if (q[0] == ';' && q[1] == ' ') last = q + 2;
+    snprintf(out, size, " at %.*s", (int)(end - last), last);
+}
+
 /* Calls bot.<method>(arg) (arg may be NULL) under budget_us of CPU. Returns
  * the result (new reference) or NULL with out filled. A missing optional
  * method returns None. */
@@ -279,11 +296,14 @@ static PyObject *call_bot(const char *method, PyObject *arg, uint32_t budget_us,
     if (!r && !guard_expired) describe_error(out, method);
     bool expired = budget_disarm();
     if (expired) {
+        /* With the timer off, so describing cannot be interrupted itself. */
+        char site[160] = "";
+        if (!r && PyErr_Occurred()) describe_timeout_site(site, sizeof site);
         PyErr_Clear();
         Py_CLEAR(r);
         out->status = BOT_STATUS_TIMEOUT;
-        snprintf(out->msg, sizeof out->msg, "%s: CPU budget of %.1f ms exceeded", method,
-                 budget_us / 1000.0);
+        snprintf(out->msg, sizeof out->msg, "%s: CPU budget of %.1f ms exceeded%s", method,
+                 budget_us / 1000.0, site);
     } else if (!r) {
         out->status = BOT_STATUS_ERROR;
     }

@@ -74,7 +74,8 @@ struct BotLink {
     char *name, *source, *memory_in;
     size_t source_len;
     BotSpec spec;
-    SurfaceTable surfaces; /* spec.surfaces points here */
+    char reply_msg[BOT_MESSAGE_MAX + 1]; /* why the last tick was not OK */
+    SurfaceTable surfaces;               /* spec.surfaces points here */
     BotLinkState state;
     Phase phase;
     int fd, pidfd;
@@ -537,6 +538,7 @@ static void link_lost(BotLink *l, const char *why, int status) {
         l->reply.status = (BotStatus)status;
         l->reply.input = (CarInput){0};
         l->n_draw = 0;
+        snprintf(l->reply_msg, sizeof l->reply_msg, "worker lost: %s", why);
         if (status == BOT_STATUS_TIMEOUT) {
             l->stats.timeouts++;
         } else {
@@ -823,6 +825,8 @@ static void link_take_reply(BotLink *l, size_t n) {
     if (rep.status == BOT_STATUS_TIMEOUT) l->stats.timeouts++;
     if (rep.status == BOT_STATUS_ERROR) l->stats.errors++;
     if (rep.status != BOT_STATUS_OK) bot_link_note(l, "%.*s", (int)mlen, msg);
+    snprintf(l->reply_msg, sizeof l->reply_msg, "%.*s", rep.status == BOT_STATUS_OK ? 0 : (int)mlen,
+             msg ? msg : "");
     l->stats.total_us += wall;
     if (wall > l->stats.worst_us) l->stats.worst_us = wall;
     l->stats.cpu_us += rep.cpu_us;
@@ -1191,6 +1195,10 @@ int bot_links_collect(BotLink *const *links, size_t n) {
 
 const BotReply *bot_link_reply(const BotLink *l) {
     return &l->reply;
+}
+
+const char *bot_link_reply_message(const BotLink *l) {
+    return l->reply.status == BOT_STATUS_OK ? "" : l->reply_msg;
 }
 
 const BotDrawing *bot_link_drawings(const BotLink *l, int *n) {

@@ -177,6 +177,10 @@ int64_t bot_link_deadline(const BotLink *link);
 int bot_links_collect(BotLink *const *links, size_t n);
 
 const BotReply *bot_link_reply(const BotLink *link);
+/* Why the last tick's reply is not BOT_STATUS_OK (the worker's message, e.g.
+ * "on_tick: line 12 in on_tick: ZeroDivisionError: division by zero"), ""
+ * if it is. Valid until the next tick is sent; the runner's error summary. */
+const char *bot_link_reply_message(const BotLink *link);
 /* Debug drawings returned with the last reply. */
 const BotDrawing *bot_link_drawings(const BotLink *link, int *n);
 

@@ -446,6 +446,19 @@ const char *match_bot_memory(const Match *m, int car) {
     return b < 0 || m->phase != MATCH_DONE ? NULL : race_bots_memory(m->bots, b);
 }
 
+const MatchBotError *match_bot_errors(const Match *m, int car, int *n, long *more) {
+    int b = bot_index(m, car);
+    *n = 0;
+    if (more) *more = 0;
+    return b < 0 ? NULL : race_bots_errors(m->bots, b, n, more);
+}
+
+const char *match_bot_load_error(const Match *m, int car) {
+    int b = bot_index(m, car);
+    const char *why = NULL;
+    return b >= 0 && race_bots_failed(m->bots, b, &why) ? why : NULL;
+}
+
 const char *match_bot_log(const Match *m, int car, size_t *len) {
     int b = bot_index(m, car);
     *len = 0;
