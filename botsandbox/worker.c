@@ -413,6 +413,13 @@ static void handle_init(BotReader *r, uint32_t seq) {
         predict_set_surfaces(&t);
         if (marshal_set_surfaces(&t) < 0 || set_surface_names(&t) < 0) _exit(72);
     }
+    /* The stage's identity (self.stage), optional after the surfaces. */
+    const char *stage = "";
+    size_t stage_len = 0;
+    if (!r->failed && r->pos < r->n) {
+        stage = bot_read_str(r, BOT_STAGE_MAX, &stage_len);
+        if (!stage) stage = "", stage_len = 0;
+    }
     if (!bot_reader_done(r) || !rays || !pace || g_memory_cap > BOT_MEMORY_MAX) _exit(72);
     guard_log_configure(log_cap);
 
@@ -428,8 +435,9 @@ static void handle_init(BotReader *r, uint32_t seq) {
 
     PyObject *source = PyUnicode_DecodeUTF8(src, (Py_ssize_t)src_len, "strict");
     PyObject *memory = PyUnicode_DecodeUTF8(mem ? mem : "", (Py_ssize_t)mem_len, "strict");
+    PyObject *stage_s = PyUnicode_DecodeUTF8(stage, (Py_ssize_t)stage_len, "strict");
     PyObject *bot = NULL, *list = NULL;
-    if (!source || !memory) {
+    if (!source || !memory || !stage_s) {
         PyErr_Clear();
         status = BOT_STATUS_COMPILE;
         PROBLEM("1: the source is not valid UTF-8\n");
@@ -445,8 +453,8 @@ static void handle_init(BotReader *r, uint32_t seq) {
     if (check_only) {
         list = PyObject_CallMethod(g_sandbox, "check", "O", source);
     } else {
-        bot = PyObject_CallMethod(g_sandbox, "load_bot", "OOKOO", source, memory,
-                                  (unsigned long long)seed, rays, pace);
+        bot = PyObject_CallMethod(g_sandbox, "load_bot", "OOKOOO", source, memory,
+                                  (unsigned long long)seed, rays, pace, stage_s);
     }
     PyObject *err = PyErr_Occurred();
     if (err && !guard_expired && PyErr_ExceptionMatches(PyExc_Exception)) {
@@ -515,6 +523,7 @@ reply:
     Py_XDECREF(list);
     Py_XDECREF(source);
     Py_XDECREF(memory);
+    Py_XDECREF(stage_s);
     Py_XDECREF(rays);
     Py_XDECREF(pace);
     send_reply();

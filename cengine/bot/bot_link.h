@@ -88,6 +88,8 @@ typedef struct {
     const char *source; /* bot source (UTF-8); copied */
     size_t source_len;
     const char *memory_json; /* self.memory at start, or NULL for {} */
+    const char *stage_json;  /* self.stage (the stage's identity, a JSON object at most
+                                BOT_STAGE_MAX bytes), or NULL for {}; copied */
     uint64_t seed;           /* seeds the bot's random */
     double tick_budget_ms;   /* CPU per on_tick (BOT_EXECUTION_TIMEOUT_MS); 0 = 10 */
     double start_budget_ms;  /* CPU for compiling and Bot(); 0 = 1000 */

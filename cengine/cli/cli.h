@@ -10,8 +10,9 @@ int cmd_race(int argc, char **argv);
 int cmd_stage(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
-int cmd_bot(int argc, char **argv);    /* cmd_bot.c: `coderally bot check FILE` */
-int bench_bots(int argc, char **argv); /* bench_bots.c: `coderally bench bots` */
+int cmd_tournament(int argc, char **argv); /* cmd_tournament.c */
+int cmd_bot(int argc, char **argv);        /* cmd_bot.c: `coderally bot check FILE` */
+int bench_bots(int argc, char **argv);     /* bench_bots.c: `coderally bench bots` */
 
 /* Default scripts directory (the repository's scripts/). */
 const char *cli_default_scripts(void);

@@ -122,7 +122,8 @@ int race_bots_start(const RaceBotsConfig *cfg, BotHost *host, const MatchBot *bo
                         .memory_limit_mb = cfg->memory_limit_mb,
                         .has_car = cfg->cars != NULL,
                         .car = cfg->cars ? cfg->cars[cars[i]].stats : (CarStats){0},
-                        .surfaces = cfg->surfaces};
+                        .surfaces = cfg->surfaces,
+                        .stage_json = cfg->stage_json};
         rc = bot_link_create(rb->host, &spec, &rb->link[i], err);
         if (rc == CR_ESCRIPT) prefix_lines(err, name);
         if (rc && retire_failed && rc != CR_ENOMEM) {

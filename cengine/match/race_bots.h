@@ -29,6 +29,7 @@ typedef struct {
     double hard_deadline_ms;      /* 0 = the link's default */
     const CarEntry *cars;         /* the race's cars by index, for predict(); may be NULL */
     const SurfaceTable *surfaces; /* the stage's (stage_surfaces); NULL: the default */
+    const char *stage_json;       /* every bot's self.stage (JSON object); NULL: {} */
 } RaceBotsConfig;
 
 /* Starts one worker per bot (source compiled inside the worker). cars[i]
