@@ -36,6 +36,7 @@ static const char *const CMD = "tournament";
 #define MAX_GENERATORS 16
 #define MAX_RACES 100000
 #define MAX_JOBS 64
+#define NAME_MAX_LEN 160 /* a bot's name in the report */
 
 static void usage(FILE *f) {
     fputs(
@@ -382,7 +383,7 @@ static double t_crit95(int df) {
 }
 
 typedef struct {
-    char gen[64], bot[CR_NAME_MAX + 8];
+    char gen[64], bot[NAME_MAX_LEN];
     int races, finished;
     double pos_sum, time_sum;
 } SummaryRow;
@@ -466,11 +467,23 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Names for the comparison: file stems, or the paths if the stems agree
- * (two versions of one bot). */
+/* path's last two components: "v2/my_bot.py". */
+static const char *tail2(const char *path) {
+    const char *end = path + strlen(path), *p = end;
+    int slashes = 0;
+    while (p > path && !(p[-1] == '/' && ++slashes == 2)) p--;
+    return p;
+}
+
+/* Names for the comparison: file stems, or the ends of the paths if the
+ * stems agree (two versions of one bot), or the whole paths. */
 static void compare_names(const TourOpts *o, char *a, char *b, size_t n) {
     stem(o->compare[0], a, n);
     stem(o->compare[1], b, n);
+    if (!strcmp(a, b)) {
+        snprintf(a, n, "%s", tail2(o->compare[0]));
+        snprintf(b, n, "%s", tail2(o->compare[1]));
+    }
     if (!strcmp(a, b)) {
         snprintf(a, n, "%s", o->compare[0]);
         snprintf(b, n, "%s", o->compare[1]);
@@ -681,7 +694,7 @@ int cmd_tournament(int argc, char **argv) {
     int n_rows = o.n_generators * n_entries, failed = 0;
     rows = calloc((size_t)n_rows, sizeof *rows);
     if (!rows) goto out;
-    char na[CR_NAME_MAX + 8] = "", nb[CR_NAME_MAX + 8] = "";
+    char na[NAME_MAX_LEN] = "", nb[NAME_MAX_LEN] = "";
     if (o.compare[0]) compare_names(&o, na, nb, sizeof na);
     for (int g = 0; g < o.n_generators; g++)
         for (int e = 0; e < n_entries; e++) {
