@@ -432,10 +432,12 @@ static void memory_key(const CarEntry *cars, int n_bots, int i, char *out, size_
     bool shared = false;
     for (int k = 0; k < n_bots; k++)
         if (k != i && !strcmp(cars[k].name, cars[i].name)) shared = true;
-    if (shared)
-        snprintf(out, n, "car%d-%s", i + 1, cars[i].name);
-    else
-        snprintf(out, n, "%s", cars[i].name);
+    int k = shared ? snprintf(out, n, "car%d-", i + 1) : 0;
+    if (k < 0 || (size_t)k >= n) k = 0;
+    size_t len = strnlen(cars[i].name, sizeof cars[i].name);
+    if ((size_t)k + len >= n) len = n - (size_t)k - 1;
+    memcpy(out + k, cars[i].name, len);
+    out[(size_t)k + len] = 0;
 }
 
 /* Reads the --memory file: a JSON object keyed by bot; a missing file is
