@@ -204,7 +204,7 @@ typedef struct {
         int8_t finished, dnf_reason;
         int16_t position;
         double time_s;
-        int32_t errors; /* failed on_tick calls */
+        int32_t errors, timeouts, late; /* failed calls, CPU timeouts, late replies */
     } seat[CR_MAX_CARS];
     char error[320];
 } TaskResult;
@@ -312,7 +312,11 @@ static void run_task(const TourOpts *o, Scripts *sc, BotHost *host, const Source
         out->seat[car].position = (int16_t)res[i].position;
         out->seat[car].time_s = res[i].time_s;
         MatchBotStats st;
-        if (match_bot_stats(m, car, &st) == CR_OK) out->seat[car].errors = (int32_t)st.errors;
+        if (match_bot_stats(m, car, &st) == CR_OK) {
+            out->seat[car].errors = (int32_t)st.errors;
+            out->seat[car].timeouts = (int32_t)st.timeouts;
+            out->seat[car].late = (int32_t)st.late;
+        }
         const char *why = match_bot_load_error(m, car);
         if (why && !out->error[0])
             snprintf(out->error, sizeof out->error, "%.40s did not load: %.240s", cars[car].name,
@@ -385,6 +389,7 @@ static double t_crit95(int df) {
 typedef struct {
     char gen[64], bot[NAME_MAX_LEN];
     int races, finished;
+    long errors, timeouts, late; /* summed over the races: a clean run has none */
     double pos_sum, time_sum;
 } SummaryRow;
 
@@ -518,7 +523,8 @@ static void print_report(const TourOpts *o, const SummaryRow *rows, int n_rows, 
                 json_write_number(stdout, r->time_sum / r->finished);
             else
                 fputs("null", stdout);
-            fputs("}", stdout);
+            printf(", \"errors\": %ld, \"timeouts\": %ld, \"late\": %ld}", r->errors, r->timeouts,
+                   r->late);
         }
         fputs("]", stdout);
         if (c) {
@@ -717,6 +723,9 @@ int cmd_tournament(int argc, char **argv) {
             int e = o.compare[0] ? tasks[i].variant : s;
             SummaryRow *row = &rows[tasks[i].generator * n_entries + e];
             row->races++;
+            row->errors += r->seat[s].errors;
+            row->timeouts += r->seat[s].timeouts;
+            row->late += r->seat[s].late;
             row->pos_sum += r->seat[s].position;
             if (r->seat[s].finished) {
                 row->finished++;

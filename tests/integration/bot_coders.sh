@@ -130,13 +130,24 @@ T="$ROOT/botsandbox/templates/checkpoint_follower.py"
   --json >"$TMP/t.json" 2>"$TMP/t.err"
 rc=$?
 check "tournament runs on 2 jobs" '[ $rc = 0 ] && [ "$(py "d[\"races\"], d[\"jobs\"], d[\"failed\"]" <"$TMP/t.json")" = "6 2 0" ]'
+check "summary reports late replies and timeouts" '[ "$(py "all(k in r for r in d[\"summary\"] for k in (\"errors\", \"timeouts\", \"late\"))" <"$TMP/t.json")" = True ]'
 check "summary per generator" '[ "$(py "[(r[\"generator\"], r[\"races\"]) for r in d[\"summary\"]]" <"$TMP/t.json")" = "[('"'"'forest'"'"', 3), ('"'"'mountain'"'"', 3)]" ]'
 check "finish rate, mean position, mean time" \
   '[ "$(py "all(0 <= r[\"finish_rate\"] <= 1 and 1 <= r[\"mean_position\"] <= 2 and (r[\"mean_time_s\"] or 1) > 0 for r in d[\"summary\"])" <"$TMP/t.json")" = True ]'
 check "progress lines off a terminal" 'grep -q "^tournament: 6/6 races$" "$TMP/t.err"'
 "$CR" tournament --bot "$T" --seeds 1..3 --jobs 1 --ai 1 --generator forest --generator mountain \
   --json >"$TMP/t1.json" 2>/dev/null
-check "same summary on 1 job" '[ "$(py "d[\"summary\"]" <"$TMP/t1.json")" = "$(py "d[\"summary\"]" <"$TMP/t.json")" ]'
+# Races are deterministic unless a bot was late or ran out of CPU (a loaded
+# machine under ASan): then, and only then, may the two runs differ.
+same=$(python3 - "$TMP/t.json" "$TMP/t1.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p))["summary"] for p in sys.argv[1:3])
+key = lambda rows: [(r["generator"], r["races"], r["finished"], r["mean_position"], r["mean_time_s"]) for r in rows]
+noisy = any(r["late"] or r["timeouts"] for r in a + b)
+print("yes" if key(a) == key(b) or noisy else "no")
+PY
+)
+check "same summary on 1 job (unless a bot was late)" '[ "$same" = yes ]'
 
 mkdir -p "$TMP/slow"
 sed 's/"throttle": 1.0/"throttle": 0.6/' "$T" >"$TMP/slow/checkpoint_follower.py"
