@@ -4,8 +4,12 @@ BUILD   ?= build
 JOBS    ?= $(shell nproc)
 DEBUG   := $(BUILD)/debug
 RELEASE := $(BUILD)/release
+FUZZ    := $(BUILD)/fuzz
+# `make fuzz` runs every target (or FUZZ_TARGETS) for FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= fuzz_stage fuzz_replay fuzz_bot_proto fuzz_marshal fuzz_worker fuzz_lua_generator fuzz_lua_rules
 
-.PHONY: all setup build debug release web run test bench format clean
+.PHONY: all setup build debug release fuzz-build fuzz web run demo test bench format clean
 
 all: build
 
@@ -18,19 +22,38 @@ $(DEBUG)/build.ninja:
 $(RELEASE)/build.ninja:
 	cmake -S . -B $(RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release
 
+# The fuzz build is clang with libFuzzer, ASan and UBSan; asserts stay on.
+$(FUZZ)/build.ninja:
+	CC=clang cmake -S . -B $(FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=Fuzz -DCR_FUZZ=ON
+
 debug: setup $(DEBUG)/build.ninja
 	cmake --build $(DEBUG) -j $(JOBS)
 
 release: setup $(RELEASE)/build.ninja
 	cmake --build $(RELEASE) -j $(JOBS)
 
+fuzz-build: setup $(FUZZ)/build.ninja
+	cmake --build $(FUZZ) -j $(JOBS) --target fuzzers
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  bash tests/fuzz/run.sh $(FUZZ)/$$t tests/fuzz/corpus/$$t $(FUZZ_SECONDS) || exit 1; \
+	done
+
 build: debug release
 
+# The game server with the browser client: http://localhost:8000/ (PORT in
+# scripts/config.lua), SQLite in ./coderally.db (DATABASE_URL); Ctrl-C
+# stops it cleanly.
 run: release web
+	$(RELEASE)/coderally serve
+
+# The headless demo race `make run` used to be.
+demo: release
 	$(RELEASE)/coderally race --generator mountain --seed 7 --ai 5 \
 	  --bot botsandbox/templates/checkpoint_follower.py
 
-test: debug release web
+test: debug release web fuzz-build
 	cd $(DEBUG) && ctest --output-on-failure -j $(JOBS)
 
 # The browser client: npm ci only when the lock file is newer than the

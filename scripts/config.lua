@@ -23,6 +23,13 @@ return {
     DEFAULT_RULES = "standard",
     DEFAULT_CAR = "hatch",
 
+    -- The background ladder that races saved bots against each other for
+    -- their ratings: the share of one core it may use (0 = off).
+    LADDER_CPU_SHARE = 0.25,
+
+    -- Accounts: points a new player starts with (the starter car is DEFAULT_CAR)
+    STARTING_POINTS = 1000,
+
     -- Database
     DATABASE_URL = "sqlite:///./coderally.db",
 }

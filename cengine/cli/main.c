@@ -15,6 +15,7 @@ static void usage(FILE *f) {
         "  replay   verify a replay by re-simulating it\n"
         "  bot      check a Python bot against the sandbox policy\n"
         "  bench    performance harness (sim, bots)\n"
+        "  serve    the game server: web client, REST API, WebSocket\n"
         "\n"
         "Every command takes --scripts DIR (default: the repository's scripts/) and\n"
         "--set KEY=VALUE to override a setting from config.lua. Run\n"
@@ -38,6 +39,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "bot")) return cmd_bot(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "tournament")) return cmd_tournament(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "coderally: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -1,0 +1,877 @@
+/*
+ * bench_server.c - `coderally bench server`: a load generator against a real
+ * `coderally serve` (a child process on a free port with a fresh temporary
+ * database). On loopback it registers players and saves their bots through
+ * REST, opens rooms of 8 cars (bots plus AI fill) and races them over
+ * WebSocket (libwebsockets' client), adds spectators, logs in during the run,
+ * and reports the server's own tick lateness (GET /api/stats), game_state
+ * delivery delay (the message's sent_us against its receipt), messages per
+ * second, and the server's CPU time and memory. A soak compares the last
+ * minute with the first.
+ *
+ * REST goes over plain blocking sockets (one request per connection); the
+ * WebSockets all live in one lws context serviced on this thread.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "common.h"
+
+#define CMD "bench server"
+#define SEND_MAX 4
+#define MSG_CAP (64 * 1024)
+#define DELAY_BUCKETS 2001 /* 0.1 ms wide up to 200 ms, then one more */
+#define PASSWORD "bench-password-1"
+
+/* A small bot of our own: aim at the road ahead, ease off for bends. */
+static const char BOT_CODE[] =
+    "class Bot:\n"
+    "    def on_tick(self, state):\n"
+    "        pace = state[\"pace\"]\n"
+    "        steer = max(-1.0, min(1.0, pace[1][\"bearing\"] * 2.0))\n"
+    "        bend = abs(pace[2][\"curvature\"])\n"
+    "        fast = state[\"speed\"] > 12.0 + 4.0 / (bend + 0.05)\n"
+    "        return {\"throttle\": 0.3 if fast else 1.0, \"steer\": steer}\n";
+
+typedef enum { CONN_PLAYER, CONN_SPECTATOR } ConnKind;
+
+typedef struct Bench Bench;
+
+typedef struct {
+    Bench *b;
+    ConnKind kind;
+    int room;
+    struct lws *wsi;
+    bool open, failed, closed, joined, ready_sent, in_race;
+    char token[160];
+    int64_t car_id, bot_id;
+    char out[SEND_MAX][512];
+    int n_out;
+    char *msg;
+    size_t msg_len;
+} Conn;
+
+typedef struct {
+    char id[40];
+    bool ended;
+} BenchRoom;
+
+struct Bench {
+    int port;
+    pid_t server;
+    long long rooms, bots_per_room, spectators, logins, seconds, soak;
+    double ladder;
+    BenchRoom *room;
+    Conn *conns;
+    int n_conns;
+    long base_rss_kb; /* the server's, before any load */
+    struct lws_context *ctx;
+    /* game_state delivery delay histogram, messages */
+    uint64_t delay[DELAY_BUCKETS];
+    uint64_t states, msgs, errors;
+    int64_t max_delay_us;
+    char first_error[256];
+    atomic_int logins_ok, logins_failed;
+    atomic_bool stop_logins;
+    char **users; /* usernames */
+    int n_users;
+    int races_ended, races_restarted;
+    /* The control: an idle thread on a 60 Hz absolute schedule, to tell
+     * the machine's own wake-up lateness (other load) from the server's. */
+    _Atomic uint64_t probe[DELAY_BUCKETS];
+    _Atomic int64_t probe_max_us;
+};
+
+static int64_t wall_us(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static double mono_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* ---- REST over blocking loopback sockets ---------------------------------- */
+
+/* One request; *body_out (malloc'd JSON or NULL) and the status. */
+static int rest(const Bench *b, const char *method, const char *path, const char *token,
+                json_t *body, json_t **out) {
+    char *data = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    size_t dlen = data ? strlen(data) : 0;
+    int status = -1;
+    *out = NULL;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)b->port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    char head[1024];
+    char auth[200] = "";
+    if (token) snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", token);
+    int hl = snprintf(head, sizeof head,
+                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n%s"
+                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                      method, path, b->port, auth, dlen);
+    char *resp = NULL;
+    size_t rlen = 0, rcap = 0;
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a)) goto out;
+    if (write(fd, head, (size_t)hl) != hl || (dlen && write(fd, data, dlen) != (ssize_t)dlen))
+        goto out;
+    for (;;) {
+        if (rlen + 4096 + 1 > rcap) {
+            rcap = rcap ? rcap * 2 : 16384;
+            char *n = realloc(resp, rcap);
+            if (!n) goto out;
+            resp = n;
+        }
+        ssize_t k = read(fd, resp + rlen, rcap - rlen - 1);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        rlen += (size_t)k;
+    }
+    if (!resp) goto out;
+    resp[rlen] = 0;
+    if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1) status = -1;
+    const char *bodyp = strstr(resp, "\r\n\r\n");
+    if (bodyp) *out = json_loads(bodyp + 4, JSON_DISABLE_EOF_CHECK, NULL);
+out:
+    if (fd >= 0) close(fd);
+    free(resp);
+    free(data);
+    return status;
+}
+
+/* ---- WebSockets --------------------------------------------------------- */
+
+static void conn_send(Conn *c, json_t *o) {
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (s && c->n_out < SEND_MAX && strlen(s) < sizeof c->out[0]) {
+        snprintf(c->out[c->n_out++], sizeof c->out[0], "%s", s);
+        if (c->wsi) lws_callback_on_writable(c->wsi);
+    }
+    free(s);
+}
+
+static void note_error(Bench *b, const char *what, size_t len) {
+    b->errors++;
+    if (!b->first_error[0])
+        snprintf(b->first_error, sizeof b->first_error, "%.*s", (int)(len > 200 ? 200 : len), what);
+}
+
+static void on_message(Conn *c, const char *m, size_t len) {
+    Bench *b = c->b;
+    b->msgs++;
+    /* The hot path, cheaply: a spectator's game_state is only timed. */
+    if (len > 30 && !strncmp(m, "{\"type\":\"game_state\"", 20)) {
+        const char *p = strstr(m, "\"sent_us\":");
+        if (p) {
+            int64_t d = wall_us() - strtoll(p + 10, NULL, 10);
+            if (d < 0) d = 0;
+            int k = (int)(d / 100);
+            b->delay[k < DELAY_BUCKETS - 1 ? k : DELAY_BUCKETS - 1]++;
+            if (d > b->max_delay_us) b->max_delay_us = d;
+            b->states++;
+        }
+        return;
+    }
+    json_t *o = json_loadb(m, len, 0, NULL);
+    const char *type = json_string_value(json_object_get(o, "type"));
+    if (!type) type = "";
+    if (!strcmp(type, "error")) {
+        const char *code = json_string_value(json_object_get(o, "code"));
+        /* A ready that overtook its join is tried again on the next lobby. */
+        if (code && !strcmp(code, "not_in_race"))
+            c->ready_sent = false;
+        else
+            note_error(b, m, len);
+    } else if (c->kind == CONN_PLAYER && !strcmp(type, "hello")) {
+        conn_send(c, json_pack("{s:s,s:s}", "type", "auth", "token", c->token));
+    } else if (c->kind == CONN_PLAYER && !strcmp(type, "auth")) {
+        conn_send(
+            c, json_pack("{s:s,s:s,s:I,s:I}", "type", "join_race", "race_id", b->room[c->room].id,
+                         "car_id", (json_int_t)c->car_id, "bot_id", (json_int_t)c->bot_id));
+        c->joined = true;
+    } else if (c->kind == CONN_SPECTATOR && !strcmp(type, "hello")) {
+        conn_send(c, json_pack("{s:s,s:s}", "type", "spectate", "race_id", b->room[c->room].id));
+    } else if (!strcmp(type, "lobby")) {
+        if (c->kind == CONN_PLAYER && c->joined && !c->ready_sent) {
+            conn_send(c, json_pack("{s:s,s:b}", "type", "ready", "ready", 1));
+            c->ready_sent = true;
+        }
+    } else if (!strcmp(type, "race_start")) {
+        c->in_race = true;
+    } else if (!strcmp(type, "race_end")) {
+        c->in_race = false;
+        if (c->kind == CONN_PLAYER && !b->room[c->room].ended) {
+            b->room[c->room].ended = true;
+            b->races_ended++;
+        }
+    }
+    json_decref(o);
+}
+
+static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                 size_t len) {
+    Conn *c = user;
+    switch (reason) {
+        case LWS_CALLBACK_CLIENT_ESTABLISHED:
+            c->open = true;
+            break;
+        case LWS_CALLBACK_CLIENT_RECEIVE:
+            if (c->msg_len + len > MSG_CAP) return -1;
+            if (!c->msg && !(c->msg = malloc(MSG_CAP))) return -1;
+            memcpy(c->msg + c->msg_len, in, len);
+            c->msg_len += len;
+            if (lws_is_final_fragment(wsi)) {
+                on_message(c, c->msg, c->msg_len);
+                c->msg_len = 0;
+            }
+            break;
+        case LWS_CALLBACK_CLIENT_WRITEABLE:
+            if (c->n_out) {
+                unsigned char buf[LWS_PRE + 512];
+                size_t n = strlen(c->out[0]);
+                memcpy(buf + LWS_PRE, c->out[0], n);
+                if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n) return -1;
+                memmove(c->out[0], c->out[1], sizeof c->out[0] * (size_t)(SEND_MAX - 1));
+                if (--c->n_out) lws_callback_on_writable(wsi);
+            }
+            break;
+        case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+            c->failed = true;
+            c->wsi = NULL;
+            note_error(c->b, in ? (const char *)in : "connection error", in ? strlen(in) : 16);
+            break;
+        case LWS_CALLBACK_CLIENT_CLOSED:
+            c->closed = true;
+            c->wsi = NULL;
+            break;
+        default:
+            break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols PROTOCOLS[] = {{"coderally.v1", ws_cb, 0, MSG_CAP, 0, NULL, 0},
+                                                 {NULL, NULL, 0, 0, 0, NULL, 0}};
+
+static void conn_connect(Bench *b, Conn *c) {
+    struct lws_client_connect_info ci;
+    memset(&ci, 0, sizeof ci);
+    char host[32];
+    snprintf(host, sizeof host, "127.0.0.1:%d", b->port);
+    ci.context = b->ctx;
+    ci.address = "127.0.0.1";
+    ci.port = b->port;
+    ci.path = "/ws";
+    ci.host = host;
+    ci.protocol = PROTOCOLS[0].name;
+    ci.userdata = c;
+    ci.pwsi = &c->wsi;
+    if (!lws_client_connect_via_info(&ci)) c->failed = true;
+}
+
+/* ---- the server process ------------------------------------------------- */
+
+static int start_server(Bench *b, const char *dir) {
+    char exe[4096], db[4200], web[4200], share[64], port_line[512];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return -1;
+    exe[n] = 0;
+    snprintf(db, sizeof db, "%s/bench.db", dir);
+    snprintf(web, sizeof web, "%s/no-web", dir);
+    snprintf(share, sizeof share, "LADDER_CPU_SHARE=%g", b->ladder);
+    int pipefd[2];
+    if (pipe(pipefd)) return -1;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        char log[4200];
+        snprintf(log, sizeof log, "%s/server.log", dir);
+        FILE *f = freopen(log, "w", stderr);
+        (void)f;
+        execl(exe, exe, "serve", "--port", "0", "--host", "127.0.0.1", "--db", db, "--web", web,
+              "--register-limit", "1000000", "--set", share, (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    b->server = pid;
+    FILE *f = fdopen(pipefd[0], "r");
+    if (!f || !fgets(port_line, sizeof port_line, f)) {
+        if (f) fclose(f);
+        return -1;
+    }
+    fclose(f);
+    const char *p = strstr(port_line, "localhost:");
+    b->port = p ? atoi(p + 10) : 0;
+    return b->port > 0 ? 0 : -1;
+}
+
+/* utime + stime in seconds and VmRSS in KiB of pid. */
+static void proc_usage(pid_t pid, double *cpu_s, long *rss_kb) {
+    char path[64], buf[4096];
+    *cpu_s = 0;
+    *rss_kb = 0;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fgets(buf, sizeof buf, f)) {
+            const char *p = strrchr(buf, ')');
+            unsigned long ut = 0, st = 0;
+            if (p &&
+                sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+                *cpu_s = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+        }
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    if ((f = fopen(path, "r"))) {
+        while (fgets(buf, sizeof buf, f))
+            if (!strncmp(buf, "VmRSS:", 6)) *rss_kb = atol(buf + 6);
+        fclose(f);
+    }
+}
+
+/* CPU seconds of pid and all its descendants (the zygote and the bot
+ * processes), from a scan of /proc. */
+static double tree_cpu(pid_t root) {
+    enum { MAXP = 8192 };
+    static int pid[MAXP], ppid[MAXP];
+    static double cpu[MAXP];
+    static bool in[MAXP];
+    int n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) && n < MAXP) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+        char path[300], buf[1024];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        if (fgets(buf, sizeof buf, f)) {
+            const char *p = strrchr(buf, ')');
+            unsigned long ut = 0, st = 0;
+            int pp = 0;
+            if (p && sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &pp, &ut,
+                            &st) == 3) {
+                pid[n] = atoi(e->d_name);
+                ppid[n] = pp;
+                cpu[n] = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+                in[n] = pid[n] == root;
+                n++;
+            }
+        }
+        fclose(f);
+    }
+    if (d) closedir(d);
+    /* Descendants: mark children of marked processes until nothing changes. */
+    for (bool more = true; more;) {
+        more = false;
+        for (int i = 0; i < n; i++)
+            if (!in[i])
+                for (int k = 0; k < n; k++)
+                    if (in[k] && ppid[i] == pid[k]) {
+                        in[i] = more = true;
+                        break;
+                    }
+    }
+    double total = 0;
+    for (int i = 0; i < n; i++)
+        if (in[i]) total += cpu[i];
+    return total;
+}
+
+static double self_cpu(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
+           (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static int make_player(Bench *b, int i, Conn *c) {
+    json_t *r = NULL;
+    char name[32];
+    snprintf(name, sizeof name, "bench%d", i);
+    int s = rest(b, "POST", "/api/auth/register", NULL,
+                 json_pack("{s:s,s:s}", "username", name, "password", PASSWORD), &r);
+    const char *tok = json_string_value(json_object_get(r, "token"));
+    if (s != 201 || !tok) goto fail;
+    snprintf(c->token, sizeof c->token, "%s", tok);
+    json_decref(r);
+    b->users[b->n_users++] = strdup(name);
+    s = rest(b, "GET", "/api/garage", c->token, NULL, &r);
+    c->car_id =
+        json_integer_value(json_object_get(json_array_get(json_object_get(r, "cars"), 0), "id"));
+    json_decref(r);
+    if (s != 200 || !c->car_id) goto fail;
+    s = rest(b, "POST", "/api/bots", c->token,
+             json_pack("{s:s,s:s}", "name", "benchbot", "code", BOT_CODE), &r);
+    c->bot_id = json_integer_value(json_object_get(json_object_get(r, "bot"), "id"));
+    if (s != 201 || !c->bot_id) goto fail;
+    json_decref(r);
+    return 0;
+fail:
+    cli_error(CMD, "setting up player %d failed (HTTP %d)", i, s);
+    json_decref(r);
+    return -1;
+}
+
+static int open_room(Bench *b, int i, const char *token) {
+    json_t *r = NULL;
+    int s =
+        rest(b, "POST", "/api/races", token,
+             json_pack("{s:s,s:i,s:b}", "generator", "forest", "max_cars", 8, "ai_fill", 1), &r);
+    const char *id = json_string_value(json_object_get(json_object_get(r, "race"), "id"));
+    if (s != 201 || !id) {
+        cli_error(CMD, "opening room %d failed (HTTP %d)", i, s);
+        json_decref(r);
+        return -1;
+    }
+    snprintf(b->room[i].id, sizeof b->room[i].id, "%s", id);
+    b->room[i].ended = false;
+    json_decref(r);
+    return 0;
+}
+
+/* Sleeps to absolute 60 Hz deadlines, as a room does, and records how late
+ * each wake-up is (0.1 ms buckets). */
+static void *probe_thread(void *arg) {
+    Bench *b = arg;
+    struct timespec due;
+    clock_gettime(CLOCK_MONOTONIC, &due);
+    while (!atomic_load(&b->stop_logins)) {
+        due.tv_nsec += 1000000000 / 60;
+        if (due.tv_nsec >= 1000000000) {
+            due.tv_sec++;
+            due.tv_nsec -= 1000000000;
+        }
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t late =
+            ((int64_t)(now.tv_sec - due.tv_sec) * 1000000000 + now.tv_nsec - due.tv_nsec) / 1000;
+        if (late < 0) late = 0;
+        int k = (int)(late / 100);
+        atomic_fetch_add(&b->probe[k < DELAY_BUCKETS - 1 ? k : DELAY_BUCKETS - 1], 1);
+        if (late > atomic_load(&b->probe_max_us)) atomic_store(&b->probe_max_us, late);
+    }
+    return NULL;
+}
+
+static void *login_thread(void *arg) {
+    Bench *b = arg;
+    /* Spread over the first 80% of the run (a login itself takes time). */
+    double gap = 0.8 * (double)(b->soak ? b->soak : b->seconds) / (double)(b->logins + 1);
+    for (long long i = 0; i < b->logins && !atomic_load(&b->stop_logins); i++) {
+        struct timespec t = {(time_t)gap, (long)((gap - (double)(time_t)gap) * 1e9)};
+        nanosleep(&t, NULL);
+        json_t *r = NULL;
+        int s = rest(
+            b, "POST", "/api/auth/login", NULL,
+            json_pack("{s:s,s:s}", "username", b->users[i % b->n_users], "password", PASSWORD), &r);
+        json_decref(r);
+        atomic_fetch_add(s == 200 ? &b->logins_ok : &b->logins_failed, 1);
+    }
+    return NULL;
+}
+
+/* ---- figures ------------------------------------------------------------ */
+
+typedef struct {
+    uint64_t ticks;
+    double p50, p99, max_us;
+    uint64_t sends;
+} TickFig;
+
+/* Tick lateness between two reads of /api/stats (before may be NULL). */
+static void tick_figures(json_t *before, json_t *after, TickFig *f) {
+    uint64_t cnt[256] = {0};
+    int64_t edge[256] = {0};
+    int n = 0;
+    json_t *h = json_object_get(after, "late_us"), *e;
+    size_t i;
+    json_array_foreach(h, i, e) {
+        if (n == 256) break;
+        json_t *ed = json_array_get(e, 0);
+        edge[n] = json_is_null(ed) ? INT64_MAX : json_integer_value(ed);
+        cnt[n++] = (uint64_t)json_integer_value(json_array_get(e, 1));
+    }
+    json_array_foreach(json_object_get(before, "late_us"), i, e) {
+        json_t *ed = json_array_get(e, 0);
+        int64_t x = json_is_null(ed) ? INT64_MAX : json_integer_value(ed);
+        for (int k = 0; k < n; k++)
+            if (edge[k] == x) cnt[k] -= (uint64_t)json_integer_value(json_array_get(e, 1));
+    }
+    uint64_t total = 0;
+    for (int k = 0; k < n; k++) total += cnt[k];
+    f->ticks = total;
+    f->p50 = f->p99 = 0;
+    uint64_t acc = 0;
+    bool got50 = false, got99 = false;
+    for (int k = 0; k < n && total; k++) {
+        acc += cnt[k];
+        double upper = edge[k] == INT64_MAX ? 1e9 : (double)edge[k];
+        if (!got50 && acc * 2 >= total) f->p50 = upper, got50 = true;
+        if (!got99 && acc * 100 >= total * 99) f->p99 = upper, got99 = true;
+    }
+    f->max_us = json_real_value(json_object_get(after, "max_late_us"));
+    f->sends = (uint64_t)(json_integer_value(json_object_get(after, "game_state_sends")) -
+                          json_integer_value(json_object_get(before, "game_state_sends")));
+}
+
+/* "12.3 ms", or "> LIMIT ms" past the histogram's last edge. */
+static const char *ms_text(char *buf, size_t size, double ms, double limit) {
+    if (ms > limit)
+        snprintf(buf, size, "> %.0f ms", limit);
+    else
+        snprintf(buf, size, "%.2f ms", ms);
+    return buf;
+}
+
+static double delay_p(const uint64_t *d, uint64_t total, double q) {
+    uint64_t acc = 0;
+    for (int k = 0; k < DELAY_BUCKETS; k++) {
+        acc += d[k];
+        if ((double)acc >= q * (double)total) return (double)(k + 1) / 10.0;
+    }
+    return 1e9;
+}
+
+static json_t *stats(Bench *b) {
+    json_t *r = NULL;
+    if (rest(b, "GET", "/api/stats", NULL, NULL, &r) != 200) {
+        json_decref(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* Services the sockets for secs; players whose race ended get a new room
+ * (a soak keeps the load up). */
+static void run_for(Bench *b, double secs) {
+    double until = mono_s() + secs;
+    while (mono_s() < until) {
+        lws_service(b->ctx, 0);
+        for (int i = 0; i < b->rooms; i++) {
+            if (!b->room[i].ended) continue;
+            Conn *first = &b->conns[i * b->bots_per_room];
+            if (open_room(b, i, first->token)) continue;
+            b->races_restarted++;
+            for (int k = 0; k < b->n_conns; k++) {
+                Conn *c = &b->conns[k];
+                if (c->room != i || !c->wsi) continue;
+                if (c->kind == CONN_PLAYER) {
+                    c->ready_sent = false;
+                    conn_send(c, json_pack("{s:s,s:s,s:I,s:I}", "type", "join_race", "race_id",
+                                           b->room[i].id, "car_id", (json_int_t)c->car_id, "bot_id",
+                                           (json_int_t)c->bot_id));
+                } else {
+                    conn_send(c,
+                              json_pack("{s:s,s:s}", "type", "spectate", "race_id", b->room[i].id));
+                }
+            }
+        }
+    }
+}
+
+typedef struct {
+    json_t *stats;
+    double cpu_s, t, tree_s, self_s;
+    long rss_kb;
+    uint64_t delay[DELAY_BUCKETS], probe[DELAY_BUCKETS];
+    uint64_t states, msgs;
+} Mark;
+
+static void mark(Bench *b, Mark *m) {
+    json_decref(m->stats);
+    m->stats = stats(b);
+    proc_usage(b->server, &m->cpu_s, &m->rss_kb);
+    m->tree_s = tree_cpu(b->server);
+    m->self_s = self_cpu();
+    m->t = mono_s();
+    memcpy(m->delay, b->delay, sizeof m->delay);
+    for (int k = 0; k < DELAY_BUCKETS; k++) m->probe[k] = atomic_load(&b->probe[k]);
+    m->states = b->states;
+    m->msgs = b->msgs;
+}
+
+static void report(const Bench *b, const char *label, const Mark *a, const Mark *z) {
+    TickFig tf;
+    tick_figures(a->stats, z->stats, &tf);
+    uint64_t d[DELAY_BUCKETS], nd = z->states - a->states;
+    for (int k = 0; k < DELAY_BUCKETS; k++) d[k] = z->delay[k] - a->delay[k];
+    double secs = z->t - a->t;
+    uint64_t pr[DELAY_BUCKETS], np = 0;
+    for (int k = 0; k < DELAY_BUCKETS; k++) np += (pr[k] = z->probe[k] - a->probe[k]);
+    double cpu = z->cpu_s - a->cpu_s;
+    char t50[32], t99[32], c50[32], c99[32], d50[32], d99[32];
+    printf("%s (%.0f s): tick lateness p50 %s p99 %s (max since start %.2f ms, %llu ticks)\n",
+           label, secs, ms_text(t50, sizeof t50, tf.p50 / 1e3, 100),
+           ms_text(t99, sizeof t99, tf.p99 / 1e3, 100), tf.max_us / 1e3,
+           (unsigned long long)tf.ticks);
+    printf(
+        "%s: control (an idle thread of the bench on a 60 Hz schedule) wake-up lateness p50 "
+        "%s p99 %s (max since start %.1f ms): the machine's own share of the above\n",
+        label, ms_text(c50, sizeof c50, np ? delay_p(pr, np, 0.5) : 0, 200),
+        ms_text(c99, sizeof c99, np ? delay_p(pr, np, 0.99) : 0, 200),
+        (double)atomic_load(&b->probe_max_us) / 1e3);
+    printf(
+        "%s: delivery p50 %s p99 %s over %llu game_states (max since start %.1f ms); %.0f "
+        "msgs/s received, %.0f game_state sends/s\n",
+        label, ms_text(d50, sizeof d50, nd ? delay_p(d, nd, 0.5) : 0, 200),
+        ms_text(d99, sizeof d99, nd ? delay_p(d, nd, 0.99) : 0, 200), (unsigned long long)nd,
+        (double)b->max_delay_us / 1e3, (double)(z->msgs - a->msgs) / secs, (double)tf.sends / secs);
+    int nc = b->n_conns ? b->n_conns : 1;
+    printf(
+        "%s: server CPU %.2f s in %.0f s (%.0f%% of a core; %.3f%% per connection; with its "
+        "zygote and bot processes %.2f s), RSS %ld -> %ld KiB (idle %ld; %.1f KiB per "
+        "connection above idle); the bench itself %.2f s CPU\n",
+        label, cpu, secs, 100 * cpu / secs, 100 * cpu / secs / nc, z->tree_s - a->tree_s, a->rss_kb,
+        z->rss_kb, b->base_rss_kb, (double)(z->rss_kb - b->base_rss_kb) / nc,
+        z->self_s - a->self_s);
+}
+
+static int parse(Bench *b, int argc, char **argv) {
+    b->rooms = 2;
+    b->bots_per_room = 1;
+    b->spectators = 10;
+    b->logins = 2;
+    b->seconds = 10;
+    b->ladder = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = cli_value(CMD, argc, argv, &i);
+        if (!v) return -1;
+        long long lo = 0, hi = 100000, *dst = NULL;
+        if (!strcmp(a, "--rooms"))
+            dst = &b->rooms, lo = 1, hi = 250;
+        else if (!strcmp(a, "--bots"))
+            dst = &b->bots_per_room, lo = 0, hi = 8;
+        else if (!strcmp(a, "--spectators"))
+            dst = &b->spectators, hi = 20000;
+        else if (!strcmp(a, "--logins"))
+            dst = &b->logins;
+        else if (!strcmp(a, "--seconds"))
+            dst = &b->seconds, lo = 1;
+        else if (!strcmp(a, "--soak"))
+            dst = &b->soak, lo = 120;
+        else if (!strcmp(a, "--ladder")) {
+            char *end;
+            b->ladder = strtod(v, &end);
+            if (*end || !(b->ladder >= 0 && b->ladder <= 1)) {
+                cli_error(CMD, "--ladder wants a CPU share 0..1, got '%s'", v);
+                return -1;
+            }
+            continue;
+        } else {
+            cli_error(CMD,
+                      "usage: coderally bench server [--rooms N] [--bots N] [--spectators N] "
+                      "[--logins N] [--seconds N] [--soak SECONDS] [--ladder SHARE]");
+            return -1;
+        }
+        if (cli_parse_int(CMD, a, v, lo, hi, dst)) return -1;
+    }
+    if (b->bots_per_room < 1) {
+        cli_error(CMD, "--bots: every room needs one player (a bot) to start its race");
+        return -1;
+    }
+    return 0;
+}
+
+int bench_server(int argc, char **argv) {
+    static Bench bench;
+    Bench *b = &bench;
+    memset(b, 0, sizeof *b);
+    if (parse(b, argc, argv)) return 2;
+    int status = 1;
+    char dir[] = "/tmp/coderally-bench-server-XXXXXX";
+    pthread_t logins, probe;
+    bool have_logins = false, have_probe = false, soak_ok = true;
+    Mark m0 = {0}, m1 = {0}, m2 = {0}, m3 = {0};
+    if (!mkdtemp(dir)) {
+        cli_error(CMD, "cannot make a temporary folder: %s", strerror(errno));
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    lws_set_log_level(LLL_ERR, NULL);
+    if (start_server(b, dir)) {
+        cli_error(CMD, "the server did not start (see %s/server.log)", dir);
+        goto out;
+    }
+    {
+        double ignore;
+        proc_usage(b->server, &ignore, &b->base_rss_kb);
+    }
+    int players = (int)(b->rooms * b->bots_per_room);
+    b->n_conns = players + (int)b->spectators;
+    b->conns = calloc((size_t)b->n_conns, sizeof *b->conns);
+    b->room = calloc((size_t)b->rooms, sizeof *b->room);
+    b->users = calloc((size_t)players, sizeof *b->users);
+    if (!b->conns || !b->room || !b->users) goto out;
+    double t0 = mono_s();
+    for (int i = 0; i < players; i++) {
+        Conn *c = &b->conns[i];
+        c->b = b;
+        c->kind = CONN_PLAYER;
+        c->room = i / (int)b->bots_per_room;
+        if (make_player(b, i, c)) goto out;
+    }
+    for (int i = 0; i < b->rooms; i++)
+        if (open_room(b, i, b->conns[i * b->bots_per_room].token)) goto out;
+    for (int i = players; i < b->n_conns; i++) {
+        b->conns[i].b = b;
+        b->conns[i].kind = CONN_SPECTATOR;
+        b->conns[i].room = (i - players) % (int)b->rooms;
+    }
+    printf(
+        "bench server: %lld rooms x (%lld bots + AI fill to 8 cars), %lld spectators, %lld "
+        "logins, ladder %g; set-up (registrations, bot saves, rooms) %.1f s\n",
+        b->rooms, b->bots_per_room, b->spectators, b->logins, b->ladder, mono_s() - t0);
+    fflush(stdout);
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = PROTOCOLS;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (!(b->ctx = lws_create_context(&info))) {
+        cli_error(CMD, "cannot create the WebSocket client context");
+        goto out;
+    }
+    for (int i = 0; i < b->n_conns; i++) conn_connect(b, &b->conns[i]);
+    /* Until every race has started (bots load, countdown). */
+    double until = mono_s() + 60;
+    for (;;) {
+        run_for(b, 0.2);
+        int racing = 0;
+        for (int i = 0; i < players; i++) racing += b->conns[i].in_race;
+        if (racing == players) break;
+        if (mono_s() > until) {
+            cli_error(CMD, "only %d of %d players' races started in 60 s (first error: %s)", racing,
+                      players, b->first_error);
+            goto out;
+        }
+    }
+    run_for(b, 3); /* past the countdown's start */
+    if (pthread_create(&logins, NULL, login_thread, b) == 0) have_logins = true;
+    if (pthread_create(&probe, NULL, probe_thread, b) == 0) have_probe = true;
+    mark(b, &m0);
+    if (!m0.stats) {
+        cli_error(CMD, "GET /api/stats failed");
+        goto out;
+    }
+    if (b->soak) {
+        /* A line a minute, so growth shows where it happens. */
+        long long minutes = b->soak / 60;
+        Mark prev = {0}, cur = {0};
+        mark(b, &prev);
+        for (long long k = 1; k <= minutes; k++) {
+            run_for(b, 60);
+            mark(b, &cur);
+            TickFig f;
+            tick_figures(prev.stats, cur.stats, &f);
+            char t99[32];
+            printf(
+                "minute %lld: tick p99 %s, server RSS %ld KiB, server CPU %.1f s, races ended "
+                "%d\n",
+                k, ms_text(t99, sizeof t99, f.p99 / 1e3, 100), cur.rss_kb, cur.cpu_s - prev.cpu_s,
+                b->races_ended);
+            fflush(stdout);
+            if (k == 1) mark(b, &m1);
+            if (k == minutes - 1) mark(b, &m2);
+            json_decref(prev.stats);
+            prev = cur;
+            cur.stats = NULL;
+        }
+        json_decref(prev.stats);
+        mark(b, &m3);
+        report(b, "first minute", &m0, &m1);
+        report(b, "last minute", &m2, &m3);
+        report(b, "whole soak", &m0, &m3);
+        TickFig f1, f2;
+        tick_figures(m0.stats, m1.stats, &f1);
+        tick_figures(m2.stats, m3.stats, &f2);
+        double dp = f1.p99 > 0 ? (f2.p99 - f1.p99) / f1.p99 * 100 : 0;
+        double dr = m1.rss_kb ? (double)(m3.rss_kb - m1.rss_kb) / (double)m1.rss_kb * 100 : 0;
+        bool capped = f1.p99 > 100000 || f2.p99 > 100000;
+        bool within = !capped && (dp <= 10 || f2.p99 - f1.p99 <= 20) && dr <= 10;
+        printf("soak: tick p99 last vs first minute %s, server RSS %+.1f%%: %s\n",
+               capped ? "past the histogram (> 100 ms), not comparable" : (dp >= 0 ? "up" : "down"),
+               dr, within ? "within 10%" : "NOT within 10%");
+        if (!capped) printf("soak: tick p99 change %+.0f%%\n", dp);
+        soak_ok = within;
+    } else {
+        run_for(b, (double)b->seconds);
+        mark(b, &m3);
+        report(b, "run", &m0, &m3);
+    }
+    atomic_store(&b->stop_logins, true);
+    if (have_logins) pthread_join(logins, NULL);
+    have_logins = false;
+    int open = 0;
+    for (int i = 0; i < b->n_conns; i++) open += b->conns[i].open && !b->conns[i].closed;
+    printf(
+        "connections open %d/%d, logins %d ok %d failed, races ended %d (new rooms %d), "
+        "errors %llu%s%s\n",
+        open, b->n_conns, atomic_load(&b->logins_ok), atomic_load(&b->logins_failed),
+        b->races_ended, b->races_restarted, (unsigned long long)b->errors,
+        b->errors ? ", first: " : "", b->first_error);
+    status = soak_ok && open == b->n_conns && b->errors == 0 && b->states > 0 &&
+                     atomic_load(&b->logins_failed) == 0
+                 ? 0
+                 : 1;
+out:
+    atomic_store(&b->stop_logins, true);
+    if (have_logins) pthread_join(logins, NULL);
+    if (have_probe) pthread_join(probe, NULL);
+    if (b->ctx) lws_context_destroy(b->ctx);
+    if (b->server > 0) {
+        kill(b->server, SIGTERM);
+        int ws = 0;
+        waitpid(b->server, &ws, 0);
+        if (!WIFEXITED(ws) || WEXITSTATUS(ws)) {
+            fprintf(stderr, "bench server: the server exited badly (status %d), see %s\n", ws, dir);
+            status = 1;
+        }
+    }
+    if (status == 0) {
+        char cmd[200];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd)) fprintf(stderr, "bench server: could not remove %s\n", dir);
+    } else {
+        fprintf(stderr, "bench server: kept %s (server.log)\n", dir);
+    }
+    json_decref(m0.stats);
+    json_decref(m1.stats);
+    json_decref(m2.stats);
+    json_decref(m3.stats);
+    for (int i = 0; b->conns && i < b->n_conns; i++) free(b->conns[i].msg);
+    for (int i = 0; i < b->n_users; i++) free(b->users[i]);
+    free(b->users);
+    free(b->conns);
+    free(b->room);
+    return status;
+}

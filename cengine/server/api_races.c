@@ -1,0 +1,299 @@
+/* api_races.c - races as stored: the list (open rooms, live and finished
+ * races), one race, its results, its replay file. No login needed: races
+ * are public, like a results board. Rooms themselves (creating, joining)
+ * come with the shared race runner. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "rooms.h"
+
+#define RACES_LIST_MAX 100
+
+/* Race ids are short tokens; anything else is not one. */
+static bool race_id_ok(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n > STORE_RACE_ID_MAX) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+static json_t *race_json(const StoreRace *r) {
+    json_error_t jerr;
+    json_t *params = json_loads(r->params_json, 0, &jerr);
+    if (!params) params = json_object();
+    json_t *o =
+        json_pack("{s:s,s:s,s:I,s:o,s:s,s:s,s:b,s:I,s:i,s:b}", "id", r->id, "generator",
+                  r->generator, "seed", (json_int_t)r->seed, "params", params, "rules", r->rules,
+                  "status", r->status, "ladder", r->ladder, "created_at", (json_int_t)r->created_at,
+                  "results", r->n_results, "replay", r->replay_bytes > 0);
+    json_object_set_new(o, "started_at", r->started_at ? json_integer(r->started_at) : json_null());
+    json_object_set_new(o, "finished_at",
+                        r->finished_at ? json_integer(r->finished_at) : json_null());
+    return o;
+}
+
+void api_races_list(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
+    char status[16];
+    const char *want = NULL;
+    if (api_query(req, "status", status, sizeof status)) {
+        if (strcmp(status, "open") && strcmp(status, "running") && strcmp(status, "finished") &&
+            strcmp(status, "aborted")) {
+            api_error(res, 400, "bad_field", "'status' must be open, running, finished or aborted");
+            return;
+        }
+        want = status;
+    }
+    StoreRace *races = calloc(RACES_LIST_MAX, sizeof *races);
+    size_t n = 0;
+    CrError err = {{0}};
+    if (!races || store_races_list(ctx->store, want, races, RACES_LIST_MAX, &n, &err)) {
+        free(races);
+        api_internal(res, "list races", &err);
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(arr, race_json(&races[i]));
+    free(races);
+    api_json(res, 200, json_pack("{s:o}", "races", arr));
+}
+
+/* The race named by the route, or false with a 404 in res. */
+static bool find_race(ApiCtx *ctx, ApiRequest *req, ApiResponse *res, StoreRace *out) {
+    CrError err = {{0}};
+    if (!race_id_ok(req->params[0])) {
+        api_error(res, 404, "not_found", "no such race");
+        return false;
+    }
+    int r = store_race_get(ctx->store, req->params[0], out, &err);
+    if (r == CR_ENOTFOUND) {
+        api_error(res, 404, "not_found", "no such race");
+        return false;
+    }
+    if (r) {
+        api_internal(res, "get race", &err);
+        return false;
+    }
+    return true;
+}
+
+static json_t *results_json(ApiCtx *ctx, const char *race_id, CrError *err, int *rc) {
+    StoreRaceResult rows[CR_MAX_CARS * 2];
+    size_t n = 0;
+    *rc = store_race_results(ctx->store, race_id, rows, CR_MAX_CARS * 2, &n, err);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n && !*rc; i++) {
+        const StoreRaceResult *x = &rows[i];
+        json_t *o = json_pack("{s:i,s:s,s:b,s:i}", "position", x->position, "driver", x->driver,
+                              "dnf", x->dnf, "points", x->points);
+        json_object_set_new(o, "time", x->dnf ? json_null() : json_real(x->stage_time));
+        json_object_set_new(o, "user",
+                            x->user_id ? json_pack("{s:I,s:s}", "id", (json_int_t)x->user_id,
+                                                   "username", x->username)
+                                       : json_null());
+        json_object_set_new(o, "car_id", x->car_id ? json_integer(x->car_id) : json_null());
+        json_object_set_new(o, "bot",
+                            x->bot_id ? json_pack("{s:I,s:i}", "id", (json_int_t)x->bot_id,
+                                                  "version", x->bot_version)
+                                      : json_null());
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+void api_races_get(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
+    StoreRace r;
+    if (!find_race(ctx, req, res, &r)) return;
+    CrError err = {{0}};
+    int rc;
+    json_t *results = results_json(ctx, r.id, &err, &rc);
+    if (rc) {
+        json_decref(results);
+        api_internal(res, "race results", &err);
+        return;
+    }
+    json_t *o = race_json(&r);
+    json_object_set_new(o, "results", results);
+    api_json(res, 200, json_pack("{s:o}", "race", o));
+}
+
+void api_races_results(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
+    StoreRace r;
+    if (!find_race(ctx, req, res, &r)) return;
+    CrError err = {{0}};
+    int rc;
+    json_t *results = results_json(ctx, r.id, &err, &rc);
+    if (rc) {
+        json_decref(results);
+        api_internal(res, "race results", &err);
+        return;
+    }
+    api_json(res, 200,
+             json_pack("{s:s,s:s,s:o}", "race_id", r.id, "status", r.status, "results", results));
+}
+
+void api_races_replay(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
+    StoreRace r;
+    if (!find_race(ctx, req, res, &r)) return;
+    void *data = NULL;
+    size_t len = 0;
+    CrError err = {{0}};
+    int rc = store_race_replay(ctx->store, r.id, &data, &len, &err);
+    if (rc == CR_ENOTFOUND) {
+        api_error(res, 404, "not_found", "this race has no replay (not finished?)");
+        return;
+    }
+    if (rc) {
+        api_internal(res, "replay", &err);
+        return;
+    }
+    free(res->body);
+    res->body = data;
+    res->len = len;
+    res->status = 200;
+    res->content_type = "application/octet-stream";
+    char disp[96];
+    snprintf(disp, sizeof disp, "attachment; filename=\"race-%s.replay\"", r.id);
+    api_header(res, "Content-Disposition", disp);
+}
+
+#define ROOM_PARAMS_MAX 16
+
+/* The rules name must be a file rules/NAME.lua of these scripts. */
+static bool rules_exist(ApiCtx *ctx, const char *name) {
+    size_t n = strlen(name);
+    if (n == 0 || n >= CR_NAME_MAX) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789_", name[i])) return false;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/rules/%s.lua", scripts_dir(ctx->scripts), name);
+    return access(path, R_OK) == 0;
+}
+
+void api_races_create(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
+    if (!api_authenticate(ctx, req, res)) return;
+    CrError err = {{0}};
+    const char *gen, *rules;
+    if (!api_get_string(req, res, "generator", true, 1, CR_NAME_MAX - 1, &gen)) return;
+    const GeneratorInfo *gi;
+    if (scripts_find_generator(ctx->scripts, gen, &gi, &err)) {
+        api_error(res, 400, "bad_field", "'generator': %s", err.msg);
+        return;
+    }
+    if (!api_get_string(req, res, "rules", false, 1, CR_NAME_MAX - 1, &rules)) return;
+    if (!rules && scripts_config_string(ctx->scripts, "DEFAULT_RULES", &rules)) rules = "standard";
+    if (!rules_exist(ctx, rules)) {
+        api_error(res, 400, "bad_field", "'rules': no rules/%s.lua", rules);
+        return;
+    }
+    uint64_t seed;
+    json_t *js = json_object_get(req->body, "seed");
+    if (!js || json_is_null(js)) {
+        seed = randombytes_random();
+    } else if (json_is_integer(js) && json_integer_value(js) >= 0) {
+        seed = (uint64_t)json_integer_value(js);
+    } else {
+        api_error(res, 400, "bad_field", "'seed' must be a whole number >= 0, or null for random");
+        return;
+    }
+    double max_players = 8;
+    scripts_config_number(ctx->scripts, "MAX_CONCURRENT_PLAYERS", &max_players);
+    int max_cars = (int)max_players;
+    json_t *jm = json_object_get(req->body, "max_cars");
+    if (jm && !json_is_null(jm)) {
+        if (!json_is_integer(jm) || json_integer_value(jm) < 1 ||
+            json_integer_value(jm) > (json_int_t)max_players) {
+            api_error(res, 400, "bad_field", "'max_cars' must be 1 to %d", (int)max_players);
+            return;
+        }
+        max_cars = (int)json_integer_value(jm);
+    }
+    bool ai_fill = true;
+    json_t *ja = json_object_get(req->body, "ai_fill");
+    if (ja && !json_is_null(ja)) {
+        if (!json_is_boolean(ja)) {
+            api_error(res, 400, "bad_field", "'ai_fill' must be true or false");
+            return;
+        }
+        ai_fill = json_is_true(ja);
+    }
+    /* params: numbers for the generator's declared parameters; the stage is
+     * generated now so a bad one is refused before the room exists. */
+    json_t *jp = json_object_get(req->body, "params");
+    char keys[ROOM_PARAMS_MAX][CR_NAME_MAX], vals[ROOM_PARAMS_MAX][40];
+    ConfigOverride params[ROOM_PARAMS_MAX];
+    size_t np = 0;
+    if (jp && !json_is_null(jp)) {
+        const char *k;
+        json_t *v;
+        if (!json_is_object(jp) || json_object_size(jp) > ROOM_PARAMS_MAX) {
+            api_error(res, 400, "bad_field", "'params' must be an object of at most %d numbers",
+                      ROOM_PARAMS_MAX);
+            return;
+        }
+        json_object_foreach(jp, k, v) {
+            if (!json_is_number(v) || strlen(k) >= CR_NAME_MAX) {
+                api_error(res, 400, "bad_field", "'params.%.40s' must be a number", k);
+                return;
+            }
+            snprintf(keys[np], sizeof keys[np], "%s", k);
+            snprintf(vals[np], sizeof vals[np], "%.17g", json_number_value(v));
+            params[np].key = keys[np];
+            params[np].value = vals[np];
+            np++;
+        }
+    }
+    Stage *st = NULL;
+    int r = scripts_generate_stage(ctx->scripts, gen, seed, params, np, &st, &err);
+    stage_destroy(st);
+    if (r == CR_EINVAL) {
+        api_error(res, 400, "bad_field", "%s", err.msg);
+        return;
+    }
+    if (r) {
+        api_error(res, 500, "stage_failed", "%s", err.msg);
+        return;
+    }
+    RoomSpec *spec = calloc(1, sizeof *spec);
+    if (!spec) {
+        api_error(res, 503, "busy", "out of memory");
+        return;
+    }
+    uint8_t rnd[6];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(spec->id, sizeof spec->id, rnd, sizeof rnd);
+    snprintf(spec->generator, sizeof spec->generator, "%s", gi->name);
+    spec->seed = seed;
+    snprintf(spec->rules, sizeof spec->rules, "%s", rules);
+    spec->max_cars = max_cars;
+    spec->ai_fill = ai_fill;
+    spec->owner_id = req->user.id;
+    char *pj = jp && json_is_object(jp) ? json_dumps(jp, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    snprintf(spec->params_json, sizeof spec->params_json, "%s", pj ? pj : "{}");
+    free(pj);
+    StoreRace race = {0};
+    snprintf(race.id, sizeof race.id, "%s", spec->id);
+    snprintf(race.generator, sizeof race.generator, "%s", spec->generator);
+    race.seed = seed;
+    snprintf(race.params_json, sizeof race.params_json, "%s", spec->params_json);
+    snprintf(race.rules, sizeof race.rules, "%s", rules);
+    if ((r = store_race_create(ctx->store, &race, &err)) ||
+        (r = store_race_get(ctx->store, race.id, &race, &err))) {
+        free(spec);
+        api_internal(res, "create race", &err);
+        return;
+    }
+    json_t *o = race_json(&race);
+    json_object_set_new(o, "max_cars", json_integer(max_cars));
+    json_object_set_new(o, "ai_fill", json_boolean(ai_fill));
+    api_json(res, 201, json_pack("{s:o}", "race", o));
+    res->open_room = spec;
+}

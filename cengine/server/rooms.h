@@ -1,0 +1,66 @@
+/*
+ * rooms.h - live race rooms on the event loop: the lobby (players take grid
+ * slots with their own car and bot, ready up, leave; spectators watch) and,
+ * once the shared race runner is merged, the race itself. Loop thread only.
+ * A room's lobby state is broadcast to everyone in it as one shared message.
+ */
+#ifndef CR_SERVER_ROOMS_H
+#define CR_SERVER_ROOMS_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+
+#include "store.h"
+
+typedef struct Rooms Rooms;
+typedef struct Room Room;
+typedef struct Seat Seat;
+struct Server;
+
+#define ROOMS_MAX 256
+#define ROOM_SPECTATORS_MAX 1024
+
+typedef struct RoomSpec {
+    char id[STORE_RACE_ID_MAX + 1];
+    char generator[CR_NAME_MAX];
+    uint64_t seed;
+    char params_json[512];
+    char rules[CR_NAME_MAX];
+    int max_cars; /* 1..MAX_CONCURRENT_PLAYERS */
+    bool ai_fill; /* empty grid slots get AI drivers at the start */
+    int64_t owner_id;
+} RoomSpec;
+
+Rooms *rooms_create(struct Server *srv);
+/* Closes every room (their sockets stay open; they just leave). */
+void rooms_destroy(Rooms *rs);
+/* A new open room. CR_ENOMEM when ROOMS_MAX are open. */
+int rooms_open(Rooms *rs, const RoomSpec *spec, CrError *err);
+Room *rooms_find(Rooms *rs, const char *id);
+const RoomSpec *room_spec(const Room *r);
+
+/* The socket's user takes a grid slot with seat (taken over: the room owns
+ * it now, even on failure). A user already in the room gets their slot back
+ * with the new seat and socket (a reconnect). "room_full", "race_started"
+ * as CR_EINVAL with the code in err. */
+int room_join(Room *r, struct lws *wsi, Seat *seat, CrError *err);
+/* Sets the socket's player's ready flag. CR_ENOTFOUND if it has no slot. */
+int room_ready(Room *r, struct lws *wsi, bool ready);
+/* The socket leaves the room (its slot or its spectator place); in a race
+ * its car is retired. */
+void room_leave(Room *r, struct lws *wsi);
+/* The socket is gone (closed): as room_leave, but in a race the car only
+ * coasts, and the player can take it back by joining again. */
+void room_detach(Room *r, struct lws *wsi);
+/* The socket watches; CR_ENOMEM when the room has ROOM_SPECTATORS_MAX. */
+int room_spectate(Room *r, struct lws *wsi);
+/* Everyone in the room gets the lobby state now. */
+void room_broadcast_lobby(Room *r);
+/* A human player's keyboard input for their car, held until the next.
+ * CR_ENOTFOUND: no slot; CR_EINVAL: the race is not running or a bot drives
+ * that car. */
+int room_input(Room *r, struct lws *wsi, const CarInput *in);
+/* Whether the room's race is running (inputs are taken). */
+bool room_running(const Room *r);
+
+#endif

@@ -1,0 +1,385 @@
+/* server.c - start-up, the event loop and shutdown of `coderally serve`. */
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bot_link.h"
+#include "ladder.h"
+#include "server_internal.h"
+
+#define QUEUE_FAST 256
+#define QUEUE_SLOW 32
+#define DRAIN_S 5
+
+static volatile sig_atomic_t stop_requested;
+static struct lws_context *signal_ctx;
+
+static void on_signal(int sig) {
+    (void)sig;
+    stop_requested = 1;
+    /* Writes one byte to lws's wake-up pipe: safe in a signal handler. */
+    if (signal_ctx) lws_cancel_service(signal_ctx);
+}
+
+Server *server_of(struct lws *wsi) {
+    struct lws_context *ctx = lws_get_context(wsi);
+    return ctx ? lws_context_user(ctx) : NULL;
+}
+
+static void wake_loop(void *ud) {
+    lws_cancel_service(((Server *)ud)->lws);
+}
+
+static struct lws_protocols protocols[3];
+
+#define WATCH_US 1000000
+
+/* Reading and checking the scripts again costs tens of ms of Lua: a job on
+ * the slow lane, never the loop. While it runs it owns the loop's snapshot
+ * (the loop does not touch srv->scripts until it is back). */
+typedef struct {
+    Job job;
+    Server *srv;
+    Scripts *base, *next;
+    Scripts *workers[2][SERVER_MAX_WORKERS];
+    Scripts *races; /* the loop's copy for starting races */
+    int rc;
+    CrError err;
+    double ms;
+} ReloadJob;
+
+static void reload_run(Job *job, void *thread_ctx) {
+    (void)thread_ctx;
+    ReloadJob *j = (ReloadJob *)job;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    j->rc = scripts_reload(j->base, &j->next, &j->err);
+    /* The same folder once more per worker, right away, so all of them
+     * move to this version together. */
+    for (int l = 0; l < 2 && !j->rc; l++)
+        for (int i = 0; i < j->srv->n_workers; i++) {
+            CrError ignore;
+            if (scripts_reload(j->next, &j->workers[l][i], &ignore)) j->workers[l][i] = NULL;
+        }
+    if (!j->rc) {
+        CrError ignore;
+        if (scripts_reload(j->next, &j->races, &ignore)) j->races = NULL;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    j->ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+}
+
+static void reload_done(Job *job, void *loop_ud) {
+    ReloadJob *j = (ReloadJob *)job;
+    Server *srv = j->srv;
+    if (!loop_ud) { /* shutdown: keep the base as the loop's */
+        srv->scripts = j->base;
+        scripts_close(j->next);
+        scripts_close(j->races);
+        for (int l = 0; l < 2; l++)
+            for (int i = 0; i < SERVER_MAX_WORKERS; i++) scripts_close(j->workers[l][i]);
+    } else if (j->rc) {
+        srv->scripts = j->base;
+        if (strcmp(j->err.msg, srv->scripts_broken)) {
+            fprintf(stderr,
+                    "[server] scripts: the edit is broken, keeping the last good version: %s\n",
+                    j->err.msg);
+            snprintf(srv->scripts_broken, sizeof srv->scripts_broken, "%s", j->err.msg);
+        }
+    } else {
+        scripts_close(j->base);
+        srv->scripts = j->next;
+        /* Races running hold their own reference to the scripts they
+         * started with; new races take this version. */
+        if (j->races) {
+            scripts_close(srv->loop_scripts);
+            srv->loop_scripts = j->races;
+        }
+        srv->scripts_broken[0] = 0;
+        for (int l = 0; l < 2; l++)
+            for (int i = 0; i < SERVER_MAX_WORKERS; i++)
+                if (j->workers[l][i])
+                    scripts_close(
+                        atomic_exchange(&srv->ctxs[l][i].pending_scripts, j->workers[l][i]));
+        fprintf(stderr, "[server] scripts: reloaded %s (%.1f ms on a worker)\n",
+                scripts_dir(j->next), j->ms);
+    }
+    srv->reloading = false;
+    free(j);
+}
+
+/* Once a second: if anything under scripts/ changed (a stat per file), read
+ * it again on a worker. A good new version is taken (new requests and new
+ * races use it; races running keep theirs); a broken one is reported once
+ * with its file and line and the last good version stays. */
+static void watch_scripts(lws_sorted_usec_list_t *sul) {
+    Server *srv = lws_container_of(sul, Server, scripts_watch);
+    if (!srv->reloading && !srv->stopping && scripts_changed(srv->scripts)) {
+        ReloadJob *j = calloc(1, sizeof *j);
+        if (j) {
+            j->job.run = reload_run;
+            j->job.done = reload_done;
+            j->srv = srv;
+            j->base = srv->scripts;
+            srv->scripts = NULL;
+            srv->reloading = true;
+            if (workers_submit(srv->lanes[LANE_SLOW], &j->job)) {
+                srv->scripts = j->base;
+                srv->reloading = false;
+                free(j);
+            }
+        }
+    }
+    lws_sul_schedule(srv->lws, 0, &srv->scripts_watch, watch_scripts, WATCH_US);
+}
+
+static void fini_ctxs(Server *srv) {
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < SERVER_MAX_WORKERS; i++) {
+            store_close(srv->ctxs[l][i].store);
+            scripts_close(srv->ctxs[l][i].scripts);
+            scripts_close(atomic_exchange(&srv->ctxs[l][i].pending_scripts, NULL));
+            srv->ctxs[l][i].store = NULL;
+            srv->ctxs[l][i].scripts = NULL;
+        }
+}
+
+/* Each worker thread gets its own database connection and its own scripts
+ * (a Lua state is single-threaded). */
+static int init_ctxs(Server *srv, int n, CrError *err) {
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < n; i++) {
+            ApiCtx *c = &srv->ctxs[l][i];
+            c->settings = &srv->settings;
+            c->bots = srv->bots;
+            int r = store_open(srv->cfg->db_path, NULL, &c->store, err);
+            if (!r)
+                r = scripts_open(srv->cfg->scripts_dir, srv->cfg->sets, srv->cfg->n_sets,
+                                 &c->scripts, err);
+            if (r) return r;
+        }
+    return 0;
+}
+
+static int read_settings(Server *srv, Scripts *sc, CrError *err) {
+    double points = 1000;
+    const char *car = "hatch";
+    int r = scripts_config_number(sc, "STARTING_POINTS", &points);
+    if (r && r != CR_ENOTFOUND) {
+        snprintf(err->msg, sizeof err->msg, "STARTING_POINTS must be a number");
+        return r;
+    }
+    if (points < 0 || points > 1e12) {
+        snprintf(err->msg, sizeof err->msg, "STARTING_POINTS must be 0 or more");
+        return CR_EINVAL;
+    }
+    r = scripts_config_string(sc, "DEFAULT_CAR", &car);
+    if (r && r != CR_ENOTFOUND) {
+        snprintf(err->msg, sizeof err->msg, "DEFAULT_CAR must be a string");
+        return r;
+    }
+    srv->settings.starting_points = (int64_t)points;
+    snprintf(srv->settings.starter_car, sizeof srv->settings.starter_car, "%s", car);
+    CarStats stats;
+    if ((r = scripts_car_stats(sc, car, NULL, 0, &stats, err))) return r;
+    return 0;
+}
+
+/* The ladder (ladder.h) on its own thread, if LADDER_CPU_SHARE > 0. */
+static int start_ladder(Server *srv, Ladder **out, CrError *err) {
+    double share = 0.25;
+    int r = scripts_config_number(srv->scripts, "LADDER_CPU_SHARE", &share);
+    if (r && r != CR_ENOTFOUND) {
+        snprintf(err->msg, sizeof err->msg, "LADDER_CPU_SHARE must be a number");
+        return r;
+    }
+    if (share < 0 || share > 1) {
+        snprintf(err->msg, sizeof err->msg, "LADDER_CPU_SHARE must be in 0..1 (0 = off), got %g",
+                 share);
+        return CR_EINVAL;
+    }
+    if (share == 0) return 0;
+    const ServerConfig *cfg = srv->cfg;
+    LadderConfig lc = {cfg->db_path, cfg->scripts_dir, cfg->sets,
+                       cfg->n_sets,  cfg->botd_path,   share};
+    if ((r = ladder_create(&lc, out, err)) || (r = ladder_start(*out, err))) return r;
+    fprintf(stderr, "[server] ladder: racing saved bots on %.0f%% of a core\n", share * 100);
+    return 0;
+}
+
+int server_run(const ServerConfig *cfg, CrError *err) {
+    Server srv;
+    memset(&srv, 0, sizeof srv);
+    srv.cfg = cfg;
+    int n = cfg->workers > 0 ? cfg->workers : 2;
+    if (n > SERVER_MAX_WORKERS) n = SERVER_MAX_WORKERS;
+    int status = 1, r;
+    char *dummy = NULL;
+    Scripts *sc = NULL;
+    Store *st = NULL;
+    Ladder *ladder = NULL;
+
+    if (sodium_init() < 0) {
+        snprintf(err->msg, sizeof err->msg, "libsodium failed to initialise");
+        return CR_EINVAL;
+    }
+    /* Migrations once, before any worker opens the database. */
+    if ((r = store_open(cfg->db_path, cfg->migrations_dir, &st, err))) return r;
+    /* Races a crash or a kill left open or running can never finish now. */
+    int stale = 0;
+    r = store_races_abort_unfinished(st, time(NULL), &stale, err);
+    store_close(st);
+    if (r) return r;
+    if (stale)
+        fprintf(stderr, "[server] %d unfinished race(s) from the last run marked aborted\n", stale);
+    if ((r = scripts_open(cfg->scripts_dir, cfg->sets, cfg->n_sets, &sc, err))) return r;
+    r = read_settings(&srv, sc, err);
+    scripts_close(sc);
+    if (r) return r;
+
+    /* A hash of a random password, verified at logins of unknown users so
+     * they take as long as real ones. */
+    dummy = malloc(crypto_pwhash_STRBYTES);
+    uint8_t rnd[16];
+    randombytes_buf(rnd, sizeof rnd);
+    if (!dummy ||
+        crypto_pwhash_str(dummy, (const char *)rnd, sizeof rnd, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE)) {
+        snprintf(err->msg, sizeof err->msg, "cannot hash (out of memory?)");
+        r = CR_ENOMEM;
+        goto out;
+    }
+    srv.settings.dummy_hash = dummy;
+
+    CrError berr = {{0}};
+    if (bot_checker_create(cfg->botd_path, &srv.bots, &berr))
+        fprintf(stderr, "[server] bot sandbox unavailable, bot saves will fail: %s\n", berr.msg);
+
+    if (cfg->web_dir && realpath(cfg->web_dir, srv.web_root)) srv.have_web = true;
+    if (!(srv.rooms = rooms_create(&srv))) {
+        r = CR_ENOMEM;
+        goto out;
+    }
+    if (!(srv.rl = ratelimit_create(4096))) {
+        r = CR_ENOMEM;
+        goto out;
+    }
+    srv.n_workers = n;
+    if ((r = init_ctxs(&srv, n, err))) goto out;
+    if ((r = scripts_open(cfg->scripts_dir, cfg->sets, cfg->n_sets, &srv.scripts, err))) goto out;
+    if ((r = scripts_open(cfg->scripts_dir, cfg->sets, cfg->n_sets, &srv.loop_scripts, err)))
+        goto out;
+    /* The races' bots get a zygote of their own: the checker's is used from
+     * the worker threads. */
+    if (bot_host_start(cfg->botd_path, &srv.race_host, &berr))
+        fprintf(stderr, "[server] no sandbox for races, bot cars will be retired: %s\n", berr.msg);
+
+    protocols[0] = (struct lws_protocols){"http", http_callback, http_conn_size(), 0, 0, NULL, 0};
+    protocols[1] =
+        (struct lws_protocols){WS_PROTOCOL, ws_callback, ws_conn_size(), WS_MSG_MAX, 0, NULL, 0};
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = cfg->port;
+    info.iface = cfg->host && strcmp(cfg->host, "0.0.0.0") ? cfg->host : NULL;
+    info.protocols = protocols;
+    info.user = &srv;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.timeout_secs = 30;
+    info.max_http_header_data = 4096;
+    lws_set_log_level(LLL_ERR, NULL);
+    srv.lws = lws_create_context(&info);
+    if (!srv.lws) {
+        snprintf(err->msg, sizeof err->msg, "cannot listen on port %d (in use?)", cfg->port);
+        r = CR_EIO;
+        goto out;
+    }
+    void *fast[SERVER_MAX_WORKERS], *slow[SERVER_MAX_WORKERS];
+    for (int i = 0; i < n; i++) {
+        fast[i] = &srv.ctxs[LANE_FAST][i];
+        slow[i] = &srv.ctxs[LANE_SLOW][i];
+    }
+    if ((r = workers_create("fast", n, QUEUE_FAST, fast, wake_loop, &srv, &srv.lanes[LANE_FAST],
+                            err)) ||
+        (r = workers_create("slow", n, QUEUE_SLOW, slow, wake_loop, &srv, &srv.lanes[LANE_SLOW],
+                            err)))
+        goto out;
+
+    struct lws_vhost *vh = lws_get_vhost_by_name(srv.lws, "default");
+    srv.port = vh ? lws_get_vhost_listen_port(vh) : cfg->port;
+    printf("CodeRally server: open http://localhost:%d/  (database %s, %s)\n", srv.port,
+           cfg->db_path, srv.have_web ? srv.web_root : "web client not built");
+    fflush(stdout);
+
+    if ((r = start_ladder(&srv, &ladder, err))) goto out;
+    lws_sul_schedule(srv.lws, 0, &srv.scripts_watch, watch_scripts, WATCH_US);
+    signal_ctx = srv.lws;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    while (!stop_requested)
+        if (lws_service(srv.lws, 0) < 0) break;
+
+    /* Shutdown: refuse new work, let queued and running jobs finish and
+     * their answers go out, then close. */
+    srv.stopping = true;
+    fprintf(stderr, "[server] stopping: finishing work in flight\n");
+    ladder_destroy(ladder); /* its race in flight is recorded aborted */
+    ladder = NULL;
+    /* lws_service() waits for an event; a self-wake each round keeps the
+     * drain moving while answers are written. */
+    struct timespec pause = {0, 2 * 1000 * 1000};
+    time_t until = time(NULL) + DRAIN_S;
+    int quiet = 0;
+    while (time(NULL) < until && quiet < 50) {
+        size_t load = workers_load(srv.lanes[LANE_FAST]) + workers_load(srv.lanes[LANE_SLOW]);
+        quiet = load ? 0 : quiet + 1;
+        lws_cancel_service(srv.lws);
+        lws_service(srv.lws, 0);
+        nanosleep(&pause, NULL);
+    }
+    /* Rooms still open or racing end with this process: recorded as
+     * aborted now rather than at the next start. */
+    {
+        Store *fin = NULL;
+        CrError ferr = {{0}};
+        int n_aborted = 0;
+        if (store_open(cfg->db_path, NULL, &fin, &ferr) ||
+            store_races_abort_unfinished(fin, time(NULL), &n_aborted, &ferr))
+            fprintf(stderr, "[server] could not record unfinished races: %s\n", ferr.msg);
+        else if (n_aborted)
+            fprintf(stderr, "[server] %d unfinished race(s) recorded as aborted\n", n_aborted);
+        store_close(fin);
+    }
+    status = 0;
+out:
+    signal_ctx = NULL;
+    ladder_destroy(ladder);
+    /* Pools first: their jobs may still hold connections' answers. */
+    for (int l = 0; l < 2; l++) {
+        if (srv.lanes[l]) {
+            workers_destroy(srv.lanes[l]);
+            srv.lanes[l] = NULL;
+        }
+    }
+    /* Rooms before the context: they point at its sockets. */
+    rooms_destroy(srv.rooms);
+    if (srv.lws) lws_sul_cancel(&srv.scripts_watch);
+    lws_context_destroy(srv.lws);
+    bot_host_stop(srv.race_host);
+    scripts_close(srv.loop_scripts);
+    fini_ctxs(&srv);
+    scripts_close(srv.scripts);
+    bot_checker_destroy(srv.bots);
+    ratelimit_destroy(srv.rl);
+    free(dummy);
+    return status == 0 ? 0 : (r ? r : CR_EIO);
+}

@@ -1,0 +1,94 @@
+/* server_internal.h - the server's state shared by its event-loop modules
+ * (server.c, http.c, ws.c). Only the loop thread touches it. */
+#ifndef CR_SERVER_INTERNAL_H
+#define CR_SERVER_INTERNAL_H
+
+#include <libwebsockets.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+
+#include "api.h"
+#include "ratelimit.h"
+#include "rooms.h"
+#include "server.h"
+#include "workers.h"
+
+#define SERVER_MAX_WORKERS 4
+#define WS_PROTOCOL "coderally.v1"
+#define WS_PROTOCOL_VERSION 1
+#define WS_MSG_MAX 4096
+
+typedef struct Server {
+    const ServerConfig *cfg;
+    struct lws_context *lws;
+    WorkerPool *lanes[2]; /* LANE_FAST, LANE_SLOW */
+    ApiCtx ctxs[2][SERVER_MAX_WORKERS];
+    ApiSettings settings;
+    BotChecker *bots;
+    RateLimit *rl;
+    Rooms *rooms;
+    /* The scripts as the loop last read them well, watched for changes. */
+    Scripts *scripts;
+    int n_workers;  /* per lane */
+    bool reloading; /* a ReloadJob holds the scripts */
+    lws_sorted_usec_list_t scripts_watch;
+    char scripts_broken[1024]; /* the last reload error reported, to say it once */
+    Scripts *loop_scripts;     /* the loop thread's own, for starting races */
+    BotHost *race_host;        /* the sandbox zygote the races' bots come from */
+    char web_root[PATH_MAX];
+    bool have_web;
+    bool stopping;
+    int port;
+} Server;
+
+Server *server_of(struct lws *wsi);
+
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len);
+/* Takes finished jobs from every lane and runs their done() on the loop. */
+void server_take_done(Server *srv);
+/* The session token from "Authorization: Bearer X" or the cr_session
+ * cookie, into out ("" if none or too long). */
+void http_read_token(struct lws *wsi, char *out, size_t size);
+size_t http_conn_size(void);
+
+/* A player's grid slot as a join resolves it on a worker: their own car with
+ * its upgraded stats, and their own bot's latest code and memory. */
+typedef struct Seat {
+    int64_t user_id;
+    char username[STORE_USERNAME_MAX + 1];
+    int64_t car_id;
+    CarEntry car;
+    int64_t bot_id; /* 0: driven by keyboard */
+    int bot_version;
+    char *bot_code;   /* malloc'd */
+    char *bot_memory; /* malloc'd JSON or NULL */
+} Seat;
+void seat_fini(Seat *s);
+/* Fills seat for user from car_id and bot_id (0 = none) with ctx's store
+ * and scripts. CR_ENOTFOUND (which one in err) unless both are theirs. */
+int seat_resolve(ApiCtx *ctx, const StoreUser *user, int64_t car_id, int64_t bot_id, Seat *seat,
+                 CrError *err);
+
+/* A WebSocket text message encoded once and shared by every receiver
+ * (snapshots): each queue holds a reference. Loop thread only. */
+typedef struct {
+    int refs;
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE bytes, then the text */
+} WsMsg;
+WsMsg *ws_msg_create(const char *text, size_t len); /* one reference */
+void ws_msg_unref(WsMsg *m);
+/* Queues a reference to m on a coderally.v1 socket. */
+void ws_send_shared(struct lws *wsi, WsMsg *m);
+/* Records which room a socket is in (NULL: none); rooms call it. */
+void ws_set_room(struct lws *wsi, Room *room);
+/* An error message to one socket. */
+void ws_send_error(struct lws *wsi, const char *code, const char *msg);
+
+int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                size_t len);
+size_t ws_conn_size(void);
+
+#endif

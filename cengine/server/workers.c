@@ -1,0 +1,145 @@
+/* workers.c - the pool: one mutex, two condition-free lists (queued, done),
+ * threads sleeping on one condition variable. */
+#include "workers.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WORKERS_MAX 16
+
+typedef struct {
+    WorkerPool *pool;
+    int index;
+} ThreadArg;
+
+struct WorkerPool {
+    ThreadArg args[WORKERS_MAX];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    Job *head, *tail;           /* queued */
+    Job *done_head, *done_tail; /* finished, not taken */
+    size_t queued, running, cap;
+    int stopping;
+    int n;
+    pthread_t threads[WORKERS_MAX];
+    void *ctxs[WORKERS_MAX];
+    void (*notify)(void *);
+    void *notify_ud;
+};
+
+static void *worker_main(void *p) {
+    ThreadArg *a = p;
+    WorkerPool *pool = a->pool;
+    void *ctx = pool->ctxs[a->index];
+    pthread_mutex_lock(&pool->mu);
+    for (;;) {
+        while (!pool->head && !pool->stopping) pthread_cond_wait(&pool->cv, &pool->mu);
+        if (!pool->head) break; /* stopping and drained */
+        Job *job = pool->head;
+        pool->head = job->next;
+        if (!pool->head) pool->tail = NULL;
+        pool->queued--;
+        pool->running++;
+        pthread_mutex_unlock(&pool->mu);
+
+        job->run(job, ctx);
+
+        pthread_mutex_lock(&pool->mu);
+        pool->running--;
+        job->next = NULL;
+        if (pool->done_tail)
+            pool->done_tail->next = job;
+        else
+            pool->done_head = job;
+        pool->done_tail = job;
+        if (pool->notify) {
+            /* Outside the lock: notify may take the loop's own locks. */
+            pthread_mutex_unlock(&pool->mu);
+            pool->notify(pool->notify_ud);
+            pthread_mutex_lock(&pool->mu);
+        }
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return NULL;
+}
+
+int workers_create(const char *name, int n_threads, size_t queue_cap, void *const *ctxs,
+                   void (*notify)(void *), void *notify_ud, WorkerPool **out, CrError *err) {
+    *out = NULL;
+    if (n_threads < 1 || n_threads > WORKERS_MAX || queue_cap < 1) {
+        snprintf(err->msg, sizeof err->msg, "workers %s: bad size", name);
+        return CR_EINVAL;
+    }
+    WorkerPool *pool = calloc(1, sizeof *pool);
+    if (!pool) return CR_ENOMEM;
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_cond_init(&pool->cv, NULL);
+    pool->cap = queue_cap;
+    pool->notify = notify;
+    pool->notify_ud = notify_ud;
+    ThreadArg *args = pool->args;
+    for (int i = 0; i < n_threads; i++) {
+        pool->ctxs[i] = ctxs ? ctxs[i] : NULL;
+        args[i].pool = pool;
+        args[i].index = i;
+        if (pthread_create(&pool->threads[i], NULL, worker_main, &args[i])) {
+            snprintf(err->msg, sizeof err->msg, "workers %s: cannot start a thread", name);
+            workers_destroy(pool);
+            return CR_ENOMEM;
+        }
+        pool->n++;
+    }
+    *out = pool;
+    return 0;
+}
+
+void workers_destroy(WorkerPool *pool) {
+    if (!pool) return;
+    pthread_mutex_lock(&pool->mu);
+    pool->stopping = 1;
+    pthread_cond_broadcast(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    for (int i = 0; i < pool->n; i++) pthread_join(pool->threads[i], NULL);
+    for (Job *j = pool->done_head, *next; j; j = next) {
+        next = j->next;
+        j->done(j, NULL);
+    }
+    pthread_cond_destroy(&pool->cv);
+    pthread_mutex_destroy(&pool->mu);
+    free(pool);
+}
+
+int workers_submit(WorkerPool *pool, Job *job) {
+    pthread_mutex_lock(&pool->mu);
+    if (pool->queued >= pool->cap || pool->stopping) {
+        pthread_mutex_unlock(&pool->mu);
+        return 1;
+    }
+    job->next = NULL;
+    if (pool->tail)
+        pool->tail->next = job;
+    else
+        pool->head = job;
+    pool->tail = job;
+    pool->queued++;
+    pthread_cond_signal(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    return 0;
+}
+
+Job *workers_take_done(WorkerPool *pool) {
+    pthread_mutex_lock(&pool->mu);
+    Job *list = pool->done_head;
+    pool->done_head = pool->done_tail = NULL;
+    pthread_mutex_unlock(&pool->mu);
+    return list;
+}
+
+size_t workers_load(WorkerPool *pool) {
+    pthread_mutex_lock(&pool->mu);
+    size_t n = pool->queued + pool->running;
+    pthread_mutex_unlock(&pool->mu);
+    return n;
+}

@@ -1,0 +1,1125 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `coderally serve`: a real server on a free port with a
+fresh database, driven through a real HTTP client (httpx) and a real
+WebSocket client (websockets), both pinned in tests/server/requirements.txt.
+
+usage: test_server.py CODERALLY_BINARY [TEST_NAME ...]
+"""
+import asyncio
+import http.cookiejar
+import json
+import os
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, ".deps", "server-tests"))
+
+import httpx  # noqa: E402
+import websockets  # noqa: E402
+import websockets.exceptions  # noqa: E402
+
+BIN = None
+TEMPLATE = open(os.path.join(ROOT, "botsandbox", "templates", "checkpoint_follower.py")).read()
+BAD_BOT = "import os\nclass Bot:\n    def on_tick(self, s):\n        return {}\n"
+
+
+class Server:
+    """A `coderally serve` process on a free port with its own database."""
+
+    def __init__(self, tmp, db=None, web=None, extra=("--register-limit", "40", "--set", "LADDER_CPU_SHARE=0")):
+        self.tmp = tmp
+        self.db = db or os.path.join(tmp, "coderally.db")
+        web = web or os.path.join(tmp, "no-web")
+        self.log = open(os.path.join(tmp, "server.log"), "a")
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--port", "0", "--db", self.db, "--web", web, *extra],
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = self.proc.stdout.readline()
+        if "localhost:" not in line:
+            self.proc.kill()
+            raise RuntimeError("server did not start: %r (see %s/server.log)" % (line, tmp))
+        self.port = int(line.split("localhost:")[1].split("/")[0])
+        self.url = "http://127.0.0.1:%d" % self.port
+        # No cookie jar: every request says explicitly how it authenticates.
+        jar = http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        self.http = httpx.Client(base_url=self.url, timeout=30, cookies=jar)
+
+    def stop(self, sig=signal.SIGTERM):
+        self.http.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout=30)
+        self.proc.stdout.close()
+        self.log.close()
+        return rc
+
+    def db_query(self, sql, *args):
+        con = sqlite3.connect(self.db)
+        try:
+            return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
+
+
+# ---- helpers --------------------------------------------------------------
+
+def check(cond, msg="check failed"):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def expect(r, status, code=None):
+    body = r.text
+    check(r.status_code == status, "%s %s: want %d, got %d: %s" % (
+        r.request.method, r.request.url.path, status, r.status_code, body[:300]))
+    if code is not None:
+        err = r.json().get("error", {})
+        check(err.get("code") == code, "want error code %s, got %s" % (code, body[:300]))
+        check(isinstance(err.get("message"), str) and err["message"], "error without message")
+    return r.json() if r.headers.get("content-type", "").startswith("application/json") and body else None
+
+
+NAMES = iter("user%d" % i for i in range(1000))
+
+
+def register(srv, name=None, password="correct horse"):
+    name = name or next(NAMES)
+    j = expect(srv.http.post("/api/auth/register", json={"username": name, "password": password}), 201)
+    return name, j["token"]
+
+
+def auth(token):
+    return {"Authorization": "Bearer " + token}
+
+
+def raw_request(srv, text):
+    """Sends bytes exactly as given (no client normalisation); returns the reply."""
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+        s.sendall(text.encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            if b"\r\n\r\n" in data:
+                head, _, rest = data.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                if len(rest) >= length:
+                    break
+        return data.decode("latin-1")
+
+
+# ---- tests ------------------------------------------------------------------
+
+def test_health_and_unknown_routes(srv):
+    j = expect(srv.http.get("/api/health"), 200)
+    check(j["ok"] is True and j["protocol"] == 1 and j["schema"] >= 1)
+    expect(srv.http.get("/api/nope"), 404, "not_found")
+    expect(srv.http.delete("/api/health"), 405, "method_not_allowed")
+    expect(srv.http.get("/api/auth/login"), 405, "method_not_allowed")
+
+
+def test_static_files_mime_and_no_traversal(srv):
+    r = srv.http.get("/")
+    check(r.status_code == 200 and "text/html" in r.headers["content-type"])
+    check("index page" in r.text, r.text[:200])
+    r = srv.http.get("/assets/app.js")
+    check(r.status_code == 200 and r.headers["content-type"].startswith("text/javascript"))
+    r = srv.http.get("/assets/app.wasm")
+    check(r.status_code == 200 and r.headers["content-type"] == "application/wasm")
+    r = srv.http.get("/style.css")
+    check(r.status_code == 200 and r.headers["content-type"].startswith("text/css"))
+    # a client-side route falls back to index.html; a missing asset is a 404
+    check("index page" in srv.http.get("/garage").text)
+    expect(srv.http.get("/assets/missing.js"), 404)
+    for path in ["/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt",
+                 "/..%2fsecret.txt", "/assets/%2e%2e/%2e%2e/secret.txt", "/link-out/secret.txt"]:
+        reply = raw_request(srv, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path)
+        check("TOP SECRET" not in reply, "traversal through %s: %s" % (path, reply[:200]))
+
+
+def test_register_login_me_logout(srv):
+    name = "Ada_" + secrets.token_hex(3)
+    r = srv.http.post("/api/auth/register", json={"username": name, "password": "correct horse"})
+    j = expect(r, 201)
+    check(j["user"]["username"] == name and j["user"]["points"] == 1000)
+    cookie = r.headers["set-cookie"]
+    for part in ["cr_session=", "HttpOnly", "SameSite=Lax", "Path=/"]:
+        check(part in cookie, "cookie lacks %s: %s" % (part, cookie))
+    # the same name in another case is taken
+    expect(srv.http.post("/api/auth/register", json={"username": name.lower(), "password": "x" * 9}),
+           409, "username_taken")
+    # login: right, then the same answer for a wrong password and an unknown user
+    j = expect(srv.http.post("/api/auth/login", json={"username": name, "password": "correct horse"}), 200)
+    token = j["token"]
+    check(len(token) == 96 and j["expires_at"] > time.time())
+    wrong = srv.http.post("/api/auth/login", json={"username": name, "password": "wrong horse"})
+    unknown = srv.http.post("/api/auth/login", json={"username": "nobody_here", "password": "wrong horse"})
+    expect(wrong, 401, "bad_credentials")
+    expect(unknown, 401, "bad_credentials")
+    check(wrong.text == unknown.text, "login errors differ: %s vs %s" % (wrong.text, unknown.text))
+    # me by bearer and by cookie (a fresh client, only the cookie)
+    j = expect(srv.http.get("/api/me", headers=auth(token)), 200)
+    check(j["user"]["username"] == name)
+    with httpx.Client(base_url=srv.url, cookies={"cr_session": token}) as c:
+        check(expect(c.get("/api/me"), 200)["user"]["username"] == name)
+    # logout ends that session only
+    r = srv.http.post("/api/auth/logout", headers=auth(token))
+    check(r.status_code == 204 and "Max-Age=0" in r.headers.get("set-cookie", ""))
+    expect(srv.http.get("/api/me", headers=auth(token)), 401, "unauthorized")
+    expect(srv.http.post("/api/auth/logout", headers=auth(token)), 401, "unauthorized")
+
+
+def test_bad_registrations_change_nothing(srv):
+    before = srv.db_query("SELECT COUNT(*) FROM users")[0][0]
+    bad = [
+        {"username": "ab", "password": "long enough"},
+        {"username": "has space", "password": "long enough"},
+        {"username": "_lead", "password": "long enough"},
+        {"username": "émile", "password": "long enough"},
+        {"username": "x" * 25, "password": "long enough"},
+        {"username": 12345, "password": "long enough"},
+        {"username": ["a"], "password": "long enough"},
+        {"username": "okname"},
+        {"username": "okname", "password": "short"},
+        {"username": "okname", "password": "x" * 129},
+        {"username": "okname", "password": 12345678},
+        {},
+    ]
+    for body in bad:
+        expect(srv.http.post("/api/auth/register", json=body), 400, "bad_field")
+    for raw in [b"{", b"not json", b"[1,2]", b"\"str\"", b"{\"username\": \"a\", \"username\": \"b\"}",
+                b"\xff\xfe{}",
+                b"{\"username\": \"okname\\u0000x\", \"password\": \"long enough\"}"]:
+        expect(srv.http.post("/api/auth/register", content=raw,
+                             headers={"Content-Type": "application/json"}), 400, "bad_json")
+    r = srv.http.post("/api/auth/register", content=b"{\"username\": \"" + b"a" * 10000 + b"\"}",
+                      headers={"Content-Type": "application/json"})
+    expect(r, 413, "body_too_large")
+    def chunks():
+        yield b'{"username": "chunky", '
+        yield b'"password": "long enough"}'
+    expect(srv.http.post("/api/auth/register", content=chunks(),
+                         headers={"Content-Type": "application/json"}), 411, "length_required")
+    after = srv.db_query("SELECT COUNT(*) FROM users")[0][0]
+    check(before == after, "a rejected registration added a user")
+
+
+def test_forged_malformed_and_expired_tokens(srv):
+    name, token = register(srv)
+    forged = token[:32] + secrets.token_hex(32)   # a real selector, a wrong secret
+    for t in [forged, secrets.token_hex(48), "short", "z" * 96, token + "00", token[:95] + "g"]:
+        expect(srv.http.get("/api/me", headers=auth(t)), 401, "unauthorized")
+    expect(srv.http.get("/api/me"), 401, "unauthorized")
+    expect(srv.http.get("/api/me", headers={"Authorization": "Basic " + token}), 401, "unauthorized")
+    expect(srv.http.get("/api/me", headers=auth(token)), 200)
+    con = sqlite3.connect(srv.db)
+    con.execute("UPDATE sessions SET expires_at = 1 WHERE selector = ?", (token[:32],))
+    con.commit()
+    con.close()
+    j = expect(srv.http.get("/api/me", headers=auth(token)), 401, "unauthorized")
+    check("expired" in j["error"]["message"])
+
+
+def test_bots_versions_checks_and_ownership(srv):
+    _, token = register(srv)
+    _, other = register(srv)
+    h, ho = auth(token), auth(other)
+    j = expect(srv.http.post("/api/bots", headers=h, json={"name": "follower", "code": TEMPLATE}), 201)
+    bot = j["bot"]
+    check(bot["version"] == 1 and "code" not in bot)
+    bid = bot["id"]
+    # a bad bot is not saved, and its problems come with lines
+    before = srv.db_query("SELECT COUNT(*) FROM bots")[0][0]
+    j = expect(srv.http.post("/api/bots", headers=h, json={"name": "bad", "code": BAD_BOT}), 422, "bot_rejected")
+    probs = j["error"]["problems"]
+    check(probs and probs[0]["line"] == 1 and "os" in probs[0]["message"], str(probs))
+    check(srv.db_query("SELECT COUNT(*) FROM bots")[0][0] == before)
+    # list / read
+    bots = expect(srv.http.get("/api/bots", headers=h), 200)["bots"]
+    check([b["id"] for b in bots] == [bid])
+    j = expect(srv.http.get("/api/bots/%d" % bid, headers=h), 200)
+    check(j["bot"]["code"] == TEMPLATE)
+    # update: a new version; a bad update changes nothing
+    v2 = TEMPLATE + "\n# v2\n"
+    j = expect(srv.http.put("/api/bots/%d" % bid, headers=h, json={"code": v2}), 200)
+    check(j["bot"]["version"] == 2 and j["bot"]["name"] == "follower")
+    j = expect(srv.http.put("/api/bots/%d" % bid, headers=h, json={"code": BAD_BOT, "name": "zzz"}),
+               422, "bot_rejected")
+    j = expect(srv.http.get("/api/bots/%d" % bid, headers=h), 200)["bot"]
+    check(j["version"] == 2 and j["code"] == v2 and j["name"] == "follower")
+    vs = expect(srv.http.get("/api/bots/%d/versions" % bid, headers=h), 200)["versions"]
+    check([v["version"] for v in vs] == [1, 2])
+    j = expect(srv.http.get("/api/bots/%d/versions/1" % bid, headers=h), 200)["version"]
+    check(j["code"] == TEMPLATE and j["version"] == 1)
+    expect(srv.http.get("/api/bots/%d/versions/3" % bid, headers=h), 404, "not_found")
+    # someone else: every route is a 404 and nothing changes
+    for r in [srv.http.get("/api/bots/%d" % bid, headers=ho),
+              srv.http.put("/api/bots/%d" % bid, headers=ho, json={"code": TEMPLATE}),
+              srv.http.delete("/api/bots/%d" % bid, headers=ho),
+              srv.http.get("/api/bots/%d/versions" % bid, headers=ho),
+              srv.http.get("/api/bots/%d/versions/1" % bid, headers=ho)]:
+        expect(r, 404, "not_found")
+    check(expect(srv.http.get("/api/bots", headers=ho), 200)["bots"] == [])
+    # no login, bad ids, bad fields, huge code
+    expect(srv.http.get("/api/bots"), 401, "unauthorized")
+    for path in ["/api/bots/abc", "/api/bots/-1", "/api/bots/0", "/api/bots/99999999999999999999"]:
+        expect(srv.http.get(path, headers=h), 404, "not_found")
+    for body in [{"name": "", "code": TEMPLATE}, {"name": "n", "code": ""}, {"name": "n"},
+                 {"name": 5, "code": TEMPLATE}, {"name": "n", "code": ["x"]}, {"name": "x" * 41, "code": "x"}]:
+        expect(srv.http.post("/api/bots", headers=h, json=body), 400, "bad_field")
+    expect(srv.http.post("/api/bots", headers=h, json={"name": "big", "code": "#" * (300 * 1024)}),
+           413, "body_too_large")
+    expect(srv.http.post("/api/bots", headers=h, json={"name": "big", "code": "#" * (210 * 1024)}),
+           400, "bad_field")
+    check(expect(srv.http.get("/api/bots/%d" % bid, headers=h), 200)["bot"]["version"] == 2)
+    # delete
+    r = srv.http.delete("/api/bots/%d" % bid, headers=h)
+    check(r.status_code == 204)
+    expect(srv.http.get("/api/bots/%d" % bid, headers=h), 404, "not_found")
+    check(srv.db_query("SELECT COUNT(*) FROM bot_versions WHERE bot_id = ?", bid)[0][0] == 0)
+
+
+def test_stages_generators_geometry_and_svg(srv):
+    gens = expect(srv.http.get("/api/stages/generators"), 200)["generators"]
+    names = [g["name"] for g in gens]
+    check({"coast", "forest", "mountain"} <= set(names), str(names))
+    for g in gens:
+        check(g["error"] is None and g["description"] and g["params"], str(g))
+        for p in g["params"]:
+            check(set(p) == {"name", "default", "min", "max", "description"}, str(p))
+            check(p["min"] <= p["default"] <= p["max"], str(p))
+    mountain = {p["name"]: p for p in next(g for g in gens if g["name"] == "mountain")["params"]}
+    check(mountain["hairpins"]["min"] == 2 and mountain["hairpins"]["max"] == 8, str(mountain))
+    j = expect(srv.http.get("/api/stages/mountain", params={"seed": 7}), 200)
+    n = len(j["centre"])
+    check(n > 10 and j["generator"] == "mountain" and j["seed"] == 7 and len(j["hash"]) == 16)
+    check(len(j["left"]) == n and len(j["right"]) == n and len(j["width"]) == n)
+    check(len(j["walls"]["left"]) == n and len(j["walls"]["right"]) == n)
+    check(len(j["surfaces"]) == n - 1 and set(j["surfaces"]) <= {"asphalt", "gravel", "ice"})
+    # the centre line is exact (a client compiles the same stage from it),
+    # not rounded to millimetres
+    check(any(abs(x * 1000 - round(x * 1000)) > 1e-6 for x, _ in j["centre"]), "centre points rounded")
+    check(j["checkpoints"] and all(len(c["left"]) == 2 and len(c["right"]) == 2 for c in j["checkpoints"]))
+    check([c["index"] for c in j["checkpoints"]] == list(range(len(j["checkpoints"]))))
+    check(len(j["start"]["grid"]) == 8, "grid of MAX_CONCURRENT_PLAYERS cars")
+    check(j["finish"]["point"] == n - 1)
+    # each road edge is half the width from the centre line
+    for i in range(0, n, 7):
+        cx, cy = j["centre"][i]
+        lx, ly = j["left"][i]
+        d = ((lx - cx) ** 2 + (ly - cy) ** 2) ** 0.5
+        check(abs(d - j["width"][i] / 2) < 0.01, "edge %d at %.3f from centre, width %.3f" % (i, d, j["width"][i]))
+    # the same seed gives the same stage; another seed another
+    check(expect(srv.http.get("/api/stages/mountain?seed=7"), 200)["hash"] == j["hash"])
+    check(expect(srv.http.get("/api/stages/mountain?seed=8"), 200)["hash"] != j["hash"])
+    # a declared parameter within range is used; bad ones are 400s
+    j2 = expect(srv.http.get("/api/stages/mountain?seed=7&hairpins=2"), 200)
+    check(j2["hash"] != j["hash"])
+    for q in ["seed=abc", "seed=-1", "seed=", "hairpins=99", "hairpins=x", "nosuch=1"]:
+        expect(srv.http.get("/api/stages/mountain?" + q), 400, "bad_field")
+    expect(srv.http.get("/api/stages/nosuch"), 404, "not_found")
+    r = srv.http.get("/api/stages/mountain.svg?seed=7")
+    check(r.status_code == 200 and r.headers["content-type"] == "image/svg+xml")
+    check("<svg" in r.text[:500])
+
+
+def test_concurrent_purchases_never_overspend(srv):
+    _, token = register(srv)
+    h = auth(token)
+    g = expect(srv.http.get("/api/garage", headers=h), 200)
+    car, up = g["cars"][0]["id"], g["upgrades"]
+    stats = ["top_speed", "acceleration", "grip", "braking", "handling"]
+    answers = []
+
+    def buy(stat):
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            for _ in range(3):
+                r = c.post("/api/garage/cars/%d/upgrade" % car, headers=h, json={"stat": stat})
+                answers.append((stat, r.status_code, r.json()))
+
+    threads = [threading.Thread(target=buy, args=(s,)) for s in stats for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(all(code in (200, 402, 409) for _, code, _ in answers), str([a[:2] for a in answers]))
+    final = expect(srv.http.get("/api/garage", headers=h), 200)
+    levels = final["cars"][0]["levels"]
+    spent = sum(sum(up[s]["costs"][:lv]) for s, lv in levels.items())
+    check(final["points"] == 1000 - spent >= 0, "points %d, spent %d" % (final["points"], spent))
+    bought = sum(1 for _, code, _ in answers if code == 200)
+    check(bought == sum(levels.values()), "%d purchases acknowledged, %d levels" % (bought, sum(levels.values())))
+    # no two acknowledged purchases left the same balance: each paid once
+    balances = [j["points"] for _, code, j in answers if code == 200]
+    check(len(balances) == len(set(balances)), "balances repeat: %s" % balances)
+
+
+def test_leaderboard_players(srv):
+    rows = expect(srv.http.get("/api/leaderboard/players"), 200)["players"]
+    check(rows and [r["rank"] for r in rows] == list(range(1, len(rows) + 1)))
+    pts = [r["points"] for r in rows]
+    check(pts == sorted(pts, reverse=True))
+    check(all(set(r) == {"rank", "username", "points", "races", "wins"} for r in rows))
+    check(len(expect(srv.http.get("/api/leaderboard/players?limit=1"), 200)["players"]) == 1)
+    for q in ["0", "101", "x", "", "-5"]:
+        expect(srv.http.get("/api/leaderboard/players?limit=" + q), 400, "bad_field")
+
+
+def test_garage(srv):
+    _, token = register(srv)
+    _, other = register(srv)
+    h = auth(token)
+    g = expect(srv.http.get("/api/garage", headers=h), 200)
+    check(g["points"] == 1000 and len(g["cars"]) == 1)
+    car = g["cars"][0]
+    check(car["car_type"] == "hatch" and all(v == 0 for v in car["levels"].values()))
+    up = g["upgrades"]
+    check(up["grip"]["max_level"] == len(up["grip"]["costs"]) >= 1)
+    check(car["next_costs"]["grip"] == up["grip"]["costs"][0])
+    types = {t["car_type"]: t for t in g["car_types"]}
+    check(types["hatch"]["owned"] and not types["coupe"]["owned"])
+    # buy one grip level: the level and the points move together
+    cost = up["grip"]["costs"][0]
+    j = expect(srv.http.post("/api/garage/cars/%d/upgrade" % car["id"], headers=h, json={"stat": "grip"}), 200)
+    check(j["points"] == 1000 - cost and j["car"]["levels"]["grip"] == 1)
+    check(j["car"]["stats"]["grip"] > car["stats"]["grip"])
+    # refused: bad stat, someone else's car, not enough points, max level
+    for body in [{"stat": "wings"}, {"stat": 3}, {}]:
+        expect(srv.http.post("/api/garage/cars/%d/upgrade" % car["id"], headers=h, json=body), 400, "bad_field")
+    other_car = expect(srv.http.get("/api/garage", headers=auth(other)), 200)["cars"][0]["id"]
+    expect(srv.http.post("/api/garage/cars/%d/upgrade" % other_car, headers=h, json={"stat": "grip"}),
+           404, "not_found")
+    expect(srv.http.post("/api/garage/unlock", headers=h, json={"car_type": "raider"}), 402, "not_enough_points")
+    expect(srv.http.post("/api/garage/unlock", headers=h, json={"car_type": "hatch"}), 409, "already_unlocked")
+    expect(srv.http.post("/api/garage/unlock", headers=h, json={"car_type": "nosuch"}), 400, "bad_field")
+    g2 = expect(srv.http.get("/api/garage", headers=h), 200)
+    check(g2["points"] == 1000 - cost and len(g2["cars"]) == 1 and g2["cars"][0]["levels"]["grip"] == 1)
+    check(expect(srv.http.get("/api/garage", headers=auth(other)), 200)["cars"][0]["levels"]["grip"] == 0)
+    # spend down to the max level of the cheapest stat, or until points run out
+    stat = min(up, key=lambda s: sum(up[s]["costs"]))
+    points = g2["points"]
+    while True:
+        lvl = expect(srv.http.get("/api/garage", headers=h), 200)["cars"][0]["levels"][stat]
+        r = srv.http.post("/api/garage/cars/%d/upgrade" % car["id"], headers=h, json={"stat": stat})
+        if lvl == up[stat]["max_level"]:
+            expect(r, 409, "max_level")
+            break
+        if points < up[stat]["costs"][lvl]:
+            expect(r, 402, "not_enough_points")
+            break
+        points = expect(r, 200)["points"]
+    final = expect(srv.http.get("/api/garage", headers=h), 200)
+    check(final["points"] == points)
+    spent = sum(sum(up[s]["costs"][:lv]) for s, lv in final["cars"][0]["levels"].items())
+    check(final["points"] == 1000 - spent, "points and levels disagree")
+
+
+def test_races_read_routes(srv):
+    # Rooms are not built yet, so the races are put in the database as the
+    # race end will write them; the routes read them back.
+    name, token = register(srv)
+    uid = expect(srv.http.get("/api/me", headers=auth(token)), 200)["user"]["id"]
+    con = sqlite3.connect(srv.db)
+    con.execute("INSERT INTO races(id, generator, seed, params_json, rules, status, started_at, "
+                "finished_at, replay) VALUES ('fin1', 'forest', 3, '{\"length\": 1500}', "
+                "'standard', 'finished', 10, 20, ?)", (b"CRRP\x00\x01binary",))
+    con.execute("INSERT INTO races(id, generator, seed, rules, status) VALUES "
+                "('open1', 'coast', 4, 'standard', 'open')")
+    con.execute("INSERT INTO race_results(race_id, user_id, driver, position, stage_time, "
+                "dnf, points_earned) VALUES ('fin1', ?, 'human', 1, 61.5, 0, 25)", (uid,))
+    con.execute("INSERT INTO race_results(race_id, driver, position, dnf, points_earned) "
+                "VALUES ('fin1', 'ai', 2, 1, 0)")
+    con.commit()
+    con.close()
+    races = expect(srv.http.get("/api/races"), 200)["races"]
+    ids = [r["id"] for r in races]
+    check("fin1" in ids and "open1" in ids, str(ids))
+    only = expect(srv.http.get("/api/races?status=open"), 200)["races"]
+    check([r["id"] for r in only] == ["open1"])
+    expect(srv.http.get("/api/races?status=weird"), 400, "bad_field")
+    r = expect(srv.http.get("/api/races/fin1"), 200)["race"]
+    check(r["status"] == "finished" and r["params"] == {"length": 1500} and r["replay"] is True)
+    check(r["started_at"] == 10 and r["finished_at"] == 20 and len(r["results"]) == 2)
+    res = expect(srv.http.get("/api/races/fin1/results"), 200)["results"]
+    check(res[0]["user"] == {"id": uid, "username": name} and res[0]["time"] == 61.5)
+    check(res[1]["user"] is None and res[1]["dnf"] is True and res[1]["time"] is None)
+    rp = srv.http.get("/api/races/fin1/replay")
+    check(rp.status_code == 200 and rp.content == b"CRRP\x00\x01binary")
+    check(rp.headers["content-type"] == "application/octet-stream")
+    check("race-fin1.replay" in rp.headers["content-disposition"])
+    expect(srv.http.get("/api/races/open1/replay"), 404, "not_found")
+    for bad in ["nosuch", "x" * 40, "a%20b", "..", "fin1'--"]:
+        expect(srv.http.get("/api/races/" + bad), 404)
+    lb = {p["username"]: p for p in expect(srv.http.get("/api/leaderboard/players?limit=100"), 200)["players"]}
+    check(lb[name]["races"] == 1 and lb[name]["wins"] == 1)
+    # bot ratings as a race end writes them (sorted by mu - 3 sigma)
+    bid = expect(srv.http.post("/api/bots", headers=auth(token), json={"name": "rated", "code": TEMPLATE}), 201)["bot"]["id"]
+    con = sqlite3.connect(srv.db)
+    con.execute("INSERT INTO bot_ratings(bot_id, version, mu, sigma, races) VALUES (?, 1, 30, 2, 5)", (bid,))
+    con.execute("INSERT INTO bot_ratings(bot_id, version, mu, sigma, races) VALUES (?, 2, 35, 8, 1)", (bid,))
+    con.commit()
+    con.close()
+    bots = expect(srv.http.get("/api/leaderboard/bots"), 200)["bots"]
+    mine = [b for b in bots if b["bot_id"] == bid]
+    check([b["version"] for b in mine] == [1, 2], str(mine))
+    check(mine[0]["rating"] == 24 and mine[0]["owner"] == name and mine[0]["name"] == "rated" and mine[0]["races"] == 5)
+    check([b["rank"] for b in bots] == list(range(1, len(bots) + 1)))
+    for q in ["0", "101", "x"]:
+        expect(srv.http.get("/api/leaderboard/bots?limit=" + q), 400, "bad_field")
+
+
+def test_websocket_handshake_and_errors(srv):
+    url = "ws://127.0.0.1:%d/ws" % srv.port
+    name, token = register(srv)
+    uid = expect(srv.http.get("/api/me", headers=auth(token)), 200)["user"]["id"]
+    _, other = register(srv)
+    my_car = expect(srv.http.get("/api/garage", headers=auth(token)), 200)["cars"][0]["id"]
+    other_car = expect(srv.http.get("/api/garage", headers=auth(other)), 200)["cars"][0]["id"]
+    my_bot = expect(srv.http.post("/api/bots", headers=auth(token),
+                                  json={"name": "b", "code": TEMPLATE}), 201)["bot"]["id"]
+    other_bot = expect(srv.http.post("/api/bots", headers=auth(other),
+                                     json={"name": "b", "code": TEMPLATE}), 201)["bot"]["id"]
+
+    async def run():
+        async with websockets.connect(url, subprotocols=["coderally.v1"]) as ws:
+            hello = json.loads(await ws.recv())
+            check(hello == {"type": "hello", "protocol": 1, "user": None}, str(hello))
+            for msg, code in [({"type": "warp"}, "unknown_type"), ("not json", "bad_json"),
+                              ([1], "bad_json"), ({"type": 5}, "bad_field"),
+                              ({"type": "join_race", "race_id": "x", "car_id": 1, "bot_id": None},
+                               "unauthorized"),
+                              ({"type": "input", "actions": {"accelerate": True}}, "not_in_race"),
+                              ({"type": "ready"}, "not_in_race"), ({"type": "leave"}, "not_in_race"),
+                              ({"type": "spectate", "race_id": "nope"}, "not_found"),
+                              ({"type": "spectate", "race_id": 5}, "bad_field")]:
+                await ws.send(msg if isinstance(msg, str) else json.dumps(msg))
+                e = json.loads(await ws.recv())
+                check(e["type"] == "error" and e["code"] == code and e["message"], str(e))
+        # a message over 4 KiB closes the socket with 1009
+        async with websockets.connect(url, subprotocols=["coderally.v1"], max_size=None) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "input", "pad": "x" * 5000}))
+            try:
+                while True:
+                    await ws.recv()
+            except websockets.exceptions.ConnectionClosed as e:
+                check(e.rcvd and e.rcvd.code == 1009, "closed with %s" % e.rcvd)
+        # more than 60 messages in a second closes with 1008
+        async with websockets.connect(url, subprotocols=["coderally.v1"]) as ws:
+            await ws.recv()
+            codes = []
+            try:
+                # a burst well over the limit
+                for _ in range(100):
+                    await ws.send(json.dumps({"type": "ready"}))
+                while True:
+                    codes.append(json.loads(await ws.recv()).get("code"))
+            except websockets.exceptions.ConnectionClosed as e:
+                # the server waits for the burst to end before it closes, so
+                # the error and the close frame both arrive
+                check(e.rcvd and e.rcvd.code == 1008 and "rate_limited" in codes,
+                      "closed with %s after %s" % (e.rcvd, codes))
+            check(codes.count("not_available") < 100, "every message of the burst answered")
+        # refused at the handshake: no protocol, another protocol, a foreign Origin, another path
+        for kw, u in [({}, url), ({"subprotocols": ["coderally.v0"]}, url),
+                      ({"subprotocols": ["coderally.v1"], "origin": "http://evil.example"}, url),
+                      ({"subprotocols": ["coderally.v1"]}, url.replace("/ws", "/other"))]:
+            try:
+                async with websockets.connect(u, **kw) as ws:
+                    await ws.recv()
+                raise AssertionError("handshake accepted with %s %s" % (kw, u))
+            except (websockets.exceptions.InvalidHandshake, websockets.exceptions.ConnectionClosed):
+                pass
+        # the right Origin is fine
+        async with websockets.connect(url, subprotocols=["coderally.v1"],
+                                      origin="http://127.0.0.1:%d" % srv.port) as ws:
+            check(json.loads(await ws.recv())["type"] == "hello")
+        # the session cookie at the upgrade names the user in the hello
+        async with websockets.connect(url, subprotocols=["coderally.v1"],
+                                      extra_headers={"Cookie": "cr_session=" + token}) as ws:
+            hello = json.loads(await ws.recv())
+            check(hello["user"] == {"id": uid, "username": name}, str(hello))
+        # a forged cookie is no user; an auth message with a token is
+        async with websockets.connect(url, subprotocols=["coderally.v1"],
+                                      extra_headers={"Cookie": "cr_session=" + "ab" * 48}) as ws:
+            check(json.loads(await ws.recv())["user"] is None)
+            await ws.send(json.dumps({"type": "auth", "token": "ab" * 48}))
+            e = json.loads(await ws.recv())
+            check(e["type"] == "error" and e["code"] == "unauthorized", str(e))
+            await ws.send(json.dumps({"type": "auth", "token": 5}))
+            check(json.loads(await ws.recv())["code"] == "bad_field")
+            await ws.send(json.dumps({"type": "auth", "token": token}))
+            a = json.loads(await ws.recv())
+            check(a == {"type": "auth", "user": {"id": uid, "username": name}}, str(a))
+            # joins: only your own car and bot; ids are checked before the race
+            for msg, code, text in [
+                ({"car_id": my_car}, "not_found", "no such race"),
+                ({"car_id": my_car, "bot_id": my_bot}, "not_found", "no such race"),
+                ({"car_id": other_car}, "not_found", "not one of yours"),
+                ({"car_id": my_car, "bot_id": other_bot}, "not_found", "not one of yours"),
+                ({"car_id": "1"}, "bad_field", "car_id"),
+                ({"car_id": -3}, "bad_field", "car_id"),
+                ({"car_id": my_car, "bot_id": 1.5}, "bad_field", "bot_id"),
+                ({"car_id": my_car, "race_id": "../x"}, "bad_field", "race_id"),
+                ({"car_id": my_car, "race_id": "x" * 33}, "bad_field", "race_id")]:
+                body = {"type": "join_race", "race_id": "r1", "bot_id": None}
+                body.update(msg)
+                await ws.send(json.dumps(body))
+                e = json.loads(await ws.recv())
+                check(e["type"] == "error" and e["code"] == code and text in e["message"],
+                      "%s -> %s" % (msg, e))
+            # inputs: the six actions as booleans, nothing else (never positions)
+            for msg in [{"actions": {"accelerate": 1}}, {"actions": {"fly": True}},
+                        {"actions": [True]}, {"actions": {"accelerate": True}, "x": 10.0},
+                        {"actions": {}, "position": [1, 2]}, {"actions": {}, "tick": -1}]:
+                body = {"type": "input"}
+                body.update(msg)
+                await ws.send(json.dumps(body))
+                e = json.loads(await ws.recv())
+                check(e["type"] == "error" and e["code"] == "bad_field", "%s -> %s" % (msg, e))
+
+    asyncio.run(run())
+
+
+def test_rooms_create_and_lobby(srv):
+    name_a, ta = register(srv)
+    name_b, tb = register(srv)
+    ha, hb = auth(ta), auth(tb)
+    car_a = expect(srv.http.get("/api/garage", headers=ha), 200)["cars"][0]["id"]
+    car_b = expect(srv.http.get("/api/garage", headers=hb), 200)["cars"][0]["id"]
+    bot_b = expect(srv.http.post("/api/bots", headers=hb, json={"name": "b", "code": TEMPLATE}), 201)["bot"]["id"]
+    open_before = len(expect(srv.http.get("/api/races?status=open"), 200)["races"])
+    for body in [{"generator": "nosuch"}, {"generator": "forest", "seed": -1},
+                 {"generator": "forest", "seed": "7"}, {"generator": "forest", "max_cars": 0},
+                 {"generator": "forest", "max_cars": 9}, {"generator": "forest", "ai_fill": "yes"},
+                 {"generator": "forest", "params": {"length": 99999}},
+                 {"generator": "forest", "params": {"nosuch": 1}},
+                 {"generator": "forest", "params": {"length": "long"}},
+                 {"generator": "forest", "rules": "../../etc/passwd"},
+                 {"generator": "forest", "rules": "nosuch"}, {}]:
+        expect(srv.http.post("/api/races", headers=ha, json=body), 400, "bad_field")
+    expect(srv.http.post("/api/races", json={"generator": "forest"}), 401, "unauthorized")
+    check(len(expect(srv.http.get("/api/races?status=open"), 200)["races"]) == open_before,
+          "a refused room was stored")
+    race = expect(srv.http.post("/api/races", headers=ha, json={"generator": "forest", "seed": 3,
+                                                               "max_cars": 2, "ai_fill": True}), 201)["race"]
+    rid = race["id"]
+    check(race["status"] == "open" and race["seed"] == 3 and race["max_cars"] == 2)
+    check(rid in [r["id"] for r in expect(srv.http.get("/api/races?status=open"), 200)["races"]])
+    small = expect(srv.http.post("/api/races", headers=ha, json={"generator": "coast", "max_cars": 1}), 201)["race"]
+    check(isinstance(small["seed"], int))
+    url = "ws://127.0.0.1:%d/ws" % srv.port
+
+    async def lobby(ws):
+        while True:
+            m = json.loads(await ws.recv())
+            if m["type"] == "lobby":
+                return m
+            raise AssertionError("expected lobby, got %s" % m)
+
+    async def run():
+        conn = lambda t: websockets.connect(url, subprotocols=["coderally.v1"],
+                                            extra_headers={"Cookie": "cr_session=" + t})
+        async with conn(ta) as wa, conn(tb) as wb, websockets.connect(url, subprotocols=["coderally.v1"]) as ws_spec:
+            for w in (wa, wb, ws_spec):
+                check(json.loads(await w.recv())["type"] == "hello")
+            await ws_spec.send(json.dumps({"type": "spectate", "race_id": rid}))
+            lb = await lobby(ws_spec)
+            check(lb["race_id"] == rid and lb["state"] == "open" and lb["players"] == [] and lb["spectators"] == 1)
+            await wa.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_a, "bot_id": None}))
+            la = await lobby(wa)
+            check(await lobby(ws_spec) == la)
+            check([p["user"]["username"] for p in la["players"]] == [name_a] and la["players"][0]["kind"] == "human")
+            # b may not use a's car; b joins with own car and bot
+            await wb.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_a, "bot_id": None}))
+            e = json.loads(await wb.recv())
+            check(e["code"] == "not_found", str(e))
+            await wb.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_b, "bot_id": bot_b}))
+            lb = await lobby(wb)
+            check(await lobby(wa) == lb and await lobby(ws_spec) == lb)
+            check([p["kind"] for p in lb["players"]] == ["human", "bot"] and lb["players"][1]["bot_id"] == bot_b)
+            # ready flags are shared; a leave frees the slot
+            await wa.send(json.dumps({"type": "ready"}))
+            lb = await lobby(wb)
+            check(lb["players"][0]["ready"] is True and lb["players"][1]["ready"] is False)
+            await lobby(wa)
+            await lobby(ws_spec)
+            await wa.send(json.dumps({"type": "ready", "ready": "yes"}))
+            check(json.loads(await wa.recv())["code"] == "bad_field")
+            await wa.send(json.dumps({"type": "input", "actions": {"accelerate": True}}))
+            check(json.loads(await wa.recv())["code"] == "not_running")
+            await wa.send(json.dumps({"type": "leave"}))
+            lb = await lobby(wb)
+            check([p["user"]["username"] for p in lb["players"]] == [name_b])
+            await lobby(ws_spec)
+            await wa.send(json.dumps({"type": "leave"}))
+            check(json.loads(await wa.recv())["code"] == "not_in_race")
+            # a full room
+            await wa.send(json.dumps({"type": "join_race", "race_id": small["id"], "car_id": car_a}))
+            check((await lobby(wa))["players"][0]["user"]["username"] == name_a)
+            await wb.send(json.dumps({"type": "join_race", "race_id": small["id"], "car_id": car_b}))
+            m = json.loads(await wb.recv())
+            check(m["type"] == "error" and m["code"] == "room_full", str(m))
+            # refused, b is still in its first room
+            await wb.send(json.dumps({"type": "ready"}))
+            lb = await lobby(wb)
+            check(lb["race_id"] == rid and lb["players"][0]["ready"] is True)
+            check(await lobby(ws_spec) == lb)
+            # closing a socket takes its player out of an open room
+        async with websockets.connect(url, subprotocols=["coderally.v1"]) as ws_spec:
+            await ws_spec.recv()
+            await ws_spec.send(json.dumps({"type": "spectate", "race_id": small["id"]}))
+            check((await lobby(ws_spec))["players"] == [])
+
+    asyncio.run(run())
+
+
+def test_login_rate_limit_per_account(srv):
+    name, _ = register(srv)
+    for _ in range(10):
+        expect(srv.http.post("/api/auth/login", json={"username": name, "password": "wrong horse"}),
+               401, "bad_credentials")
+    r = srv.http.post("/api/auth/login", json={"username": name, "password": "correct horse"})
+    expect(r, 429, "rate_limited")
+    check(int(r.headers["retry-after"]) > 0)
+    # other accounts are not locked by it
+    other, _ = register(srv)
+    expect(srv.http.post("/api/auth/login", json={"username": other, "password": "correct horse"}), 200)
+
+
+def test_registration_rate_limit_per_address(srv):
+    # must run last against this server: it uses up the address's allowance
+    # (40 per 10 minutes here; every attempt counts, even a rejected one)
+    seen = None
+    for i in range(41):
+        r = srv.http.post("/api/auth/register", json={"username": "x", "password": "x" * 10})
+        if r.status_code == 429:
+            seen = r
+            break
+        expect(r, 400, "bad_field")
+    check(seen is not None, "no 429 after 41 registrations")
+    expect(seen, 429, "rate_limited")
+    check(int(seen.headers["retry-after"]) > 0)
+    r = srv.http.post("/api/auth/register", json={"username": "validname", "password": "x" * 10})
+    expect(r, 429, "rate_limited")
+    check(srv.db_query("SELECT COUNT(*) FROM users WHERE username = 'validname'")[0][0] == 0)
+
+
+# ---- crash and shutdown tests (their own servers) ---------------------------
+
+def test_no_web_build_page_and_sigterm(tmp):
+    srv = Server(tmp)
+    try:
+        r = srv.http.get("/")
+        check(r.status_code == 200 and "text/html" in r.headers["content-type"])
+        check("npm run build" in r.text, r.text[:300])
+        _, token = register(srv)
+        rid = expect(srv.http.post("/api/races", headers=auth(token), json={"generator": "forest"}), 201)["race"]["id"]
+    finally:
+        check(srv.stop() == 0, "serve did not exit 0 on SIGTERM")
+    # the open room ended with the server and says so; the database is whole
+    check(srv.db_query("SELECT status FROM races WHERE id = ?", rid) == [("aborted",)])
+    check(srv.db_query("PRAGMA integrity_check") == [("ok",)])
+    check(srv.db_query("SELECT COUNT(*) FROM users")[0][0] == 1)
+
+
+def test_kill9_during_bot_saves_and_purchases(tmp):
+    db = os.path.join(tmp, "crash.db")
+    srv = Server(tmp, db=db)
+    _, token = register(srv)
+    h = auth(token)
+    bid = expect(srv.http.post("/api/bots", headers=h, json={"name": "b", "code": TEMPLATE}), 201)["bot"]["id"]
+    garage = srv.http.get("/api/garage", headers=h)
+    has_garage = garage.status_code == 200
+    car = garage.json()["cars"][0]["id"] if has_garage else None
+    acked = {"versions": [], "purchases": 0}
+    stop = threading.Event()
+
+    def saver():
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                try:
+                    r = c.put("/api/bots/%d" % bid, headers=h, json={"code": TEMPLATE + "\n# save %d\n" % i})
+                except httpx.HTTPError:
+                    return
+                if r.status_code == 200:
+                    acked["versions"].append((r.json()["bot"]["version"], i))
+
+    def buyer():
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            while not stop.is_set():
+                for stat in ["braking", "handling", "grip", "top_speed"]:
+                    try:
+                        r = c.post("/api/garage/cars/%d/upgrade" % car, headers=h, json={"stat": stat})
+                    except httpx.HTTPError:
+                        return
+                    if r.status_code == 200:
+                        acked["purchases"] += 1
+
+    threads = [threading.Thread(target=saver), threading.Thread(target=saver)]
+    if has_garage:
+        threads.append(threading.Thread(target=buyer))
+    for t in threads:
+        t.start()
+    deadline = time.time() + 20
+    while len(acked["versions"]) < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    srv.proc.kill()  # SIGKILL mid-stream
+    srv.proc.wait()
+    stop.set()
+    for t in threads:
+        t.join()
+    check(len(acked["versions"]) >= 3, "too few saves before the kill")
+    srv.http.close()
+    srv.proc.stdout.close()
+    srv.log.close()
+
+    con = sqlite3.connect(db)
+    check(con.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+    con.close()
+    srv2 = Server(tmp, db=db)   # starts cleanly on the crashed database
+    try:
+        bot = expect(srv2.http.get("/api/bots/%d" % bid, headers=h), 200)["bot"]
+        vs = [v["version"] for v in expect(srv2.http.get("/api/bots/%d/versions" % bid, headers=h), 200)["versions"]]
+        # every acknowledged save is there, versions have no holes, and the
+        # bot's code is its latest version's
+        check(vs == list(range(1, len(vs) + 1)), "versions with holes: %s" % vs)
+        for v, i in acked["versions"]:
+            code = expect(srv2.http.get("/api/bots/%d/versions/%d" % (bid, v), headers=h), 200)["version"]["code"]
+            check(code.endswith("# save %d\n" % i), "acknowledged save %d lost" % i)
+        check(bot["version"] == vs[-1])
+        latest = expect(srv2.http.get("/api/bots/%d/versions/%d" % (bid, vs[-1]), headers=h), 200)["version"]["code"]
+        check(bot["code"] == latest)
+        if has_garage:
+            g = expect(srv2.http.get("/api/garage", headers=h), 200)
+            up = g["upgrades"]
+            spent = sum(sum(up[s]["costs"][:lv]) for s, lv in g["cars"][0]["levels"].items())
+            check(g["points"] == 1000 - spent, "a purchase is half there: points %d, spent %d" % (g["points"], spent))
+            check(sum(g["cars"][0]["levels"].values()) >= acked["purchases"], "an acknowledged purchase was lost")
+    finally:
+        check(srv2.stop() == 0)
+
+
+def test_docs_curl_examples(tmp):
+    """Every curl example in docs/API.md, in order, against a fresh server
+    (ids 1 are the first user's car and bot there): each answers 2xx, but
+    for the one the docs say answers 402."""
+    text = open(os.path.join(ROOT, "docs", "API.md")).read()
+    blocks = []
+    for part in text.split("```sh\n")[1:]:
+        blocks.append(part.split("```")[0])
+    check(blocks and "make run" in blocks[0])
+    srv = Server(tmp)
+    try:
+        os.symlink(os.path.join(ROOT, "botsandbox"), os.path.join(tmp, "botsandbox"))
+        script = ["set -e", "H=http://localhost:%d" % srv.port,
+                  "curl() { command curl -w '%{stderr}HTTP %{http_code} %{url_effective}\\n' \"$@\"; }"]
+        script += blocks[1:]
+        r = subprocess.run(["bash", "-c", "\n".join(script)], cwd=tmp, capture_output=True,
+                           text=True, timeout=120)
+        check(r.returncode == 0, "examples failed: %s %s" % (r.stdout[-500:], r.stderr[-500:]))
+        codes = [l.split() for l in r.stderr.splitlines() if l.startswith("HTTP ")]
+        # calls guarded by `[ -z "$RACE" ] ||` run only when there is a race
+        n_curl = sum(b.count("curl ") - b.count("] || curl ") for b in blocks[1:])
+        check(len(codes) >= n_curl, "%d curl calls, %d answers: %s" % (n_curl, len(codes), r.stderr))
+        for _, code, url in codes:
+            ok = code.startswith("2") or (code == "402" and url.endswith("/api/garage/unlock"))
+            check(ok, "%s answered %s (%s)" % (url, code, r.stdout[-300:]))
+        check(os.path.getsize(os.path.join(tmp, "stage.svg")) > 1000)
+    finally:
+        check(srv.stop() == 0)
+
+
+def test_scripts_reload_good_and_broken_edits(tmp):
+    """Edits under scripts/ are picked up while serving; a broken one is
+    reported with its file and line and the last good version stays."""
+    scripts = os.path.join(tmp, "scripts")
+    subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
+    up = os.path.join(scripts, "upgrades.lua")
+    original = open(up).read()
+    check("costs = { 250, 400, 600, 900 }" in original, "upgrades.lua changed shape")
+    srv = Server(tmp, extra=("--scripts", scripts))
+    try:
+        _, token = register(srv)
+        h = auth(token)
+
+        def grip_costs():
+            return expect(srv.http.get("/api/garage", headers=h), 200)["upgrades"]["grip"]["costs"]
+
+        def wait_for(pred, what):
+            deadline = time.time() + 15
+            while time.time() < deadline:
+                if pred():
+                    return
+                time.sleep(0.2)
+            raise AssertionError("timed out waiting for " + what)
+
+        check(grip_costs() == [250, 400, 600, 900])
+        time.sleep(1.1)  # a new mtime second, so the change is seen
+        open(up, "w").write(original.replace("costs = { 250, 400, 600, 900 }", "costs = { 111, 400, 600, 900 }"))
+        wait_for(lambda: grip_costs()[0] == 111, "the good edit")
+        time.sleep(1.1)
+        open(up, "w").write(original.replace("local upgrades = {", "local upgrades = {{ broken", 1))
+        log = os.path.join(tmp, "server.log")
+        wait_for(lambda: "upgrades.lua:" in open(log).read(), "the broken edit to be reported")
+        check(grip_costs()[0] == 111, "a broken edit replaced the last good scripts")
+        time.sleep(1.1)
+        open(up, "w").write(original)
+        wait_for(lambda: grip_costs()[0] == 250, "the fix")
+        check(open(log).read().count("keeping the last good version") == 1, "the broken edit was reported more than once")
+    finally:
+        check(srv.stop() == 0)
+
+
+QUICK_RULES = '''-- A short race for the tests: 1 s countdown, 10 s limit (the shortest allowed).
+return {
+    name = "quick",
+    countdown_s = 1,
+    time_limit_s = function(stage) return 10 end,
+    stall_limit_s = 0,
+    points = function(results)
+        local out = {}
+        for i, r in ipairs(results) do out[i] = r.finished and 10 or (r.position == 1 and 3 or 1) end
+        return out
+    end,
+}
+'''
+
+
+def test_live_race_keyboard_bot_ai_and_spectator(tmp):
+    """A room with a keyboard car, a bot and AI fill, watched by a spectator:
+    countdown, game_state at about 20 Hz, inputs move only your own car,
+    race_end, then results, points, bot memory, replay and ratings in the
+    API and the database."""
+    scripts = os.path.join(tmp, "scripts")
+    subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
+    open(os.path.join(scripts, "rules", "quick.lua"), "w").write(QUICK_RULES)
+    srv = Server(tmp, extra=("--scripts", scripts))
+    try:
+        name_a, ta = register(srv)
+        name_b, tb = register(srv)
+        car_a = expect(srv.http.get("/api/garage", headers=auth(ta)), 200)["cars"][0]["id"]
+        car_b = expect(srv.http.get("/api/garage", headers=auth(tb)), 200)["cars"][0]["id"]
+        bot_b = expect(srv.http.post("/api/bots", headers=auth(tb), json={"name": "f", "code": TEMPLATE}), 201)["bot"]["id"]
+        rid = expect(srv.http.post("/api/races", headers=auth(ta), json={
+            "generator": "forest", "seed": 5, "rules": "quick", "max_cars": 4, "ai_fill": True}), 201)["race"]["id"]
+        url = "ws://127.0.0.1:%d/ws" % srv.port
+        conn = lambda t: websockets.connect(url, subprotocols=["coderally.v1"],
+                                            extra_headers={"Cookie": "cr_session=" + t} if t else None)
+        seen = {"states": [], "end": None, "start": None}
+
+        async def drain_until(ws, kind, timeout=30):
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                m = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.time()))
+                if m["type"] == kind:
+                    return m
+                if m["type"] == "error" and m["code"] == "race_failed":
+                    raise AssertionError("race_failed: %s" % m["message"])
+            raise AssertionError("no %s" % kind)
+
+        async def spectator(ws):
+            t0 = None
+            while True:
+                m = json.loads(await ws.recv())
+                if m["type"] == "race_start":
+                    seen["start"] = m
+                elif m["type"] == "game_state":
+                    seen["states"].append((time.time(), m))
+                elif m["type"] == "race_end":
+                    seen["end"] = m
+                    return
+
+        async def run():
+            async with conn(ta) as wa, conn(tb) as wb, conn(None) as ws:
+                for w in (wa, wb, ws):
+                    await w.recv()
+                await ws.send(json.dumps({"type": "spectate", "race_id": rid}))
+                await drain_until(ws, "lobby")
+                watcher = asyncio.ensure_future(spectator(ws))
+                await wa.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_a, "bot_id": None}))
+                await drain_until(wa, "lobby")
+                await wb.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_b, "bot_id": bot_b}))
+                await drain_until(wb, "lobby")
+                await wa.send(json.dumps({"type": "ready"}))
+                await wb.send(json.dumps({"type": "ready"}))
+                start = await drain_until(wa, "race_start")
+                check(start["countdown"] > 0 and len(start["cars"]) == 4, str(start))
+                kinds = [c["kind"] for c in start["cars"]]
+                check(kinds == ["human", "bot", "ai", "ai"], str(kinds))
+                # b's car is driven by its bot: b's keyboard input is refused
+                await wb.send(json.dumps({"type": "input", "actions": {"accelerate": True}}))
+                e = await drain_until(wb, "error")
+                check(e["code"] == "not_running", str(e))
+                # a drives: full throttle, and a position from the client is refused
+                await wa.send(json.dumps({"type": "input", "actions": {"accelerate": True, "x": 1}}))
+                check((await drain_until(wa, "error"))["code"] == "bad_field")
+                await wa.send(json.dumps({"type": "input", "actions": {"accelerate": True}}))
+                end = await drain_until(wa, "race_end", timeout=60)
+                await asyncio.wait_for(watcher, 10)
+                return start, end
+
+        start, end = asyncio.run(run())
+        check(not end["aborted"] and end["saved"], str(end))
+        check(len(end["results"]) == 4 and sorted(r["position"] for r in end["results"]) == [1, 2, 3, 4])
+        # the spectator got the race at about 20 Hz
+        states = seen["states"]
+        check(len(states) > 60, "only %d game_state messages" % len(states))
+        running = [t for t, m in states if m["race_info"]["phase"] == "running"]
+        rate = (len(running) - 1) / (running[-1] - running[0])
+        check(15 < rate < 25, "game_state at %.1f Hz" % rate)
+        last = states[-1][1]
+        check(len(last["cars"]) == 4 and all("x" in c and "heading" in c for c in last["cars"]))
+        check(last["cars"][0]["progress"] > 20, "the keyboard car did not move: %s" % last["cars"][0])
+        # the record: race, results, points, replay, bot memory, rating
+        race = expect(srv.http.get("/api/races/" + rid), 200)["race"]
+        check(race["status"] == "finished" and race["replay"] and len(race["results"]) == 4)
+        users = {r["user"]["username"]: r for r in race["results"] if r["user"]}
+        check(set(users) == {name_a, name_b})
+        pts = {u: expect(srv.http.get("/api/me", headers=auth(t)), 200)["user"]["points"]
+               for u, t in [(name_a, ta), (name_b, tb)]}
+        for u in pts:
+            check(pts[u] == 1000 + users[u]["points"], "points of %s: %s" % (u, pts))
+        rp = srv.http.get("/api/races/%s/replay" % rid)
+        check(rp.status_code == 200 and len(rp.content) > 100)
+        replay = os.path.join(tmp, "race.replay")
+        open(replay, "wb").write(rp.content)
+        v = subprocess.run([BIN, "replay", "verify", replay, "--scripts", scripts], capture_output=True, text=True)
+        check(v.returncode == 0, "replay does not verify: %s %s" % (v.stdout, v.stderr))
+        mem = srv.db_query("SELECT state_json FROM bot_state WHERE bot_id = ?", bot_b)
+        check(mem and "races" in mem[0][0], "bot memory not saved: %s" % mem)
+    finally:
+        check(srv.stop() == 0)
+
+
+def test_kill9_mid_race(tmp):
+    """SIGKILL during a live race: after a restart the race is aborted, with
+    no results and no points, and the database is whole."""
+    scripts = os.path.join(tmp, "scripts")
+    subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
+    open(os.path.join(scripts, "rules", "quick.lua"), "w").write(QUICK_RULES)
+    db = os.path.join(tmp, "race.db")
+    srv = Server(tmp, db=db, extra=("--scripts", scripts))
+    name, token = register(srv)
+    car = expect(srv.http.get("/api/garage", headers=auth(token)), 200)["cars"][0]["id"]
+    rid = expect(srv.http.post("/api/races", headers=auth(token), json={
+        "generator": "forest", "rules": "quick", "max_cars": 3}), 201)["race"]["id"]
+
+    async def run():
+        async with websockets.connect("ws://127.0.0.1:%d/ws" % srv.port, subprotocols=["coderally.v1"],
+                                      extra_headers={"Cookie": "cr_session=" + token}) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car}))
+            await ws.send(json.dumps({"type": "ready"}))
+            states = 0
+            while states < 30:
+                m = json.loads(await ws.recv())
+                states += m["type"] == "game_state"
+            srv.proc.kill()
+            srv.proc.wait()
+
+    asyncio.run(run())
+    srv.http.close()
+    srv.proc.stdout.close()
+    srv.log.close()
+    srv2 = Server(tmp, db=db, extra=("--scripts", scripts))
+    try:
+        r = expect(srv2.http.get("/api/races/" + rid), 200)["race"]
+        check(r["status"] == "aborted" and r["results"] == [] and not r["replay"], str(r))
+        check(expect(srv2.http.get("/api/me", headers=auth(token)), 200)["user"]["points"] == 1000)
+        check(srv2.db_query("PRAGMA integrity_check") == [("ok",)])
+    finally:
+        check(srv2.stop() == 0)
+
+
+# ---- runner -------------------------------------------------------------------
+
+SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversal,
+          test_register_login_me_logout, test_bad_registrations_change_nothing,
+          test_forged_malformed_and_expired_tokens, test_bots_versions_checks_and_ownership,
+          test_stages_generators_geometry_and_svg, test_garage, test_concurrent_purchases_never_overspend,
+          test_leaderboard_players,
+          test_races_read_routes, test_rooms_create_and_lobby,
+          test_websocket_handshake_and_errors, test_login_rate_limit_per_account,
+          test_registration_rate_limit_per_address]
+OWN = [test_no_web_build_page_and_sigterm, test_docs_curl_examples,
+       test_scripts_reload_good_and_broken_edits, test_live_race_keyboard_bot_ai_and_spectator,
+       test_kill9_during_bot_saves_and_purchases, test_kill9_mid_race]
+
+
+def make_web(tmp):
+    web = os.path.join(tmp, "web")
+    os.makedirs(os.path.join(web, "assets"))
+    open(os.path.join(web, "index.html"), "w").write("<!doctype html><p>index page</p>")
+    open(os.path.join(web, "assets", "app.js"), "w").write("console.log(1)")
+    open(os.path.join(web, "assets", "app.wasm"), "wb").write(b"\0asm\1\0\0\0")
+    open(os.path.join(web, "style.css"), "w").write("p{}")
+    open(os.path.join(tmp, "secret.txt"), "w").write("TOP SECRET")
+    os.symlink(tmp, os.path.join(web, "link-out"))
+    return web
+
+
+def main():
+    global BIN
+    BIN = os.path.abspath(sys.argv[1])
+    only = set(sys.argv[2:])
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        srv = Server(tmp, web=make_web(tmp))
+        try:
+            for t in SHARED + OWN:
+                if only and t.__name__ not in only:
+                    continue
+                print("-- " + t.__name__, flush=True)
+                try:
+                    if t in SHARED:
+                        t(srv)
+                    else:
+                        sub = os.path.join(tmp, t.__name__)
+                        os.makedirs(sub)
+                        t(sub)
+                    passed += 1
+                    print("ok   " + t.__name__, flush=True)
+                except Exception:
+                    failed += 1
+                    traceback.print_exc()
+                    print("FAIL " + t.__name__, flush=True)
+        finally:
+            rc = srv.stop()
+            if rc != 0:
+                failed += 1
+                print("FAIL serve exited %d on SIGTERM (log below)" % rc)
+            log = open(os.path.join(tmp, "server.log")).read()
+            for d, _, files in os.walk(tmp):
+                if "server.log" not in files:
+                    continue
+                text = open(os.path.join(d, "server.log")).read()
+                if "ERROR: AddressSanitizer" in text or "runtime error" in text or "LeakSanitizer" in text:
+                    failed += 1
+                    log = text
+                    print("FAIL sanitizer report in %s/server.log" % d)
+            if failed:
+                print(log[-4000:])
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
