@@ -323,10 +323,10 @@ async function serverSteps(base, page, browser2) {
         await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 10000 });
         await shot(page, 'bot-problem-marker');
     });
+    const repDir = mkdtempSync(join(tmpdir(), 'cr-e2e-rep-'));
+    cleanups.push(() => rmSync(repDir, { recursive: true, force: true }));
+    const rep = join(repDir, 'cli.replay');
     await step('replay viewer: a CLI replay re-simulated in the browser, bit for bit', async () => {
-        const dir = mkdtempSync(join(tmpdir(), 'cr-e2e-rep-'));
-        cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-        const rep = join(dir, 'cli.replay');
         const r = spawnSync(
             join(buildDir, 'coderally'),
             ['race', '--generator', 'forest', '--seed', '3', '--ai', '4', '--replay', rep],
@@ -351,6 +351,50 @@ async function serverSteps(base, page, browser2) {
         assert(px && px.colours >= 12 && px.road > 50, 'the replay viewer shows no stage');
         await shot(page, 'replay-viewer');
     });
+    await step('coderally replay view FILE: a local replay in the same viewer', async () => {
+        assert(existsSync(rep), 'no CLI replay to view (the previous step failed)');
+        const child = spawn(join(buildDir, 'coderally'), ['replay', 'view', rep, '--web', dist], {
+            cwd: root,
+            stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        child.stdout.on('data', (d) => {
+            out += d;
+        });
+        child.stderr.on('data', (d) => {
+            out += d;
+        });
+        const exited = new Promise((r) => child.once('exit', (code) => r(code)));
+        cleanups.push(() => {
+            if (child.exitCode === null) child.kill('SIGKILL');
+        });
+        let url = null;
+        for (let i = 0; i < 150 && !url; i++) {
+            url = /open (http:\/\/\S+)/.exec(out)?.[1] ?? null;
+            if (child.exitCode !== null) break;
+            if (!url) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert(url, `replay view printed no URL:\n${out}`);
+        assert(/#\/replays\?src=local$/.test(url), `replay view printed ${url}`);
+        await page.goto(url);
+        await page.waitForFunction(() => window.__coderally?.lastFrame?.cars?.length === 4, null, { timeout: 20000 });
+        const warn = await page.locator('.side .form-error').allTextContents();
+        assert(warn.length === 0, `the viewer warns: ${warn.join('; ')}`);
+        await page.selectOption('select[aria-label="speed"]', '16');
+        await page.waitForTimeout(2500);
+        const text = await page.getByTestId('replay-verify').textContent();
+        assert(/matches the recorded hashes/.test(text), `replay check says: ${text}`);
+        const px = await canvasPixels(page, '[data-testid="replay-canvas"]');
+        assert(px && px.colours >= 12 && px.road > 50, 'the local replay shows no stage');
+        await shot(page, 'replay-view-cli');
+        child.kill('SIGINT');
+        const code = await exited;
+        assert(code === 0, `replay view exited ${code} on SIGINT:\n${out}`);
+        const db = /database ([^\s,]+)/.exec(out)?.[1];
+        assert(db && !existsSync(dirname(db)), `replay view left its temporary database behind (${db})`);
+    });
+    // Back to the game server: the steps below fetch relative to the page.
+    await page.goto(`${base}/#/`);
     const later = [
         'test-run the bot',
         'join a race with the bot, a keyboard car and AI; a second browser spectates',
