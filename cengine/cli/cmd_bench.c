@@ -12,13 +12,21 @@
 
 #include "cli.h"
 #include "common.h"
-#include "lua/session.h"
+#include "match/match.h"
 
 static const char *const CMD = "bench";
 
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* CPU time of this thread: on a machine shared with other work it moves far
+ * less than wall time, and the simulation is single-threaded. */
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -50,83 +58,72 @@ static void machine(void) {
     if (uname(&u) == 0) printf("machine: %s, %s %s\n", model, u.sysname, u.release);
 }
 
-#define BENCH_RACES 8
+#define BENCH_STAGES 8
 
-typedef struct {
-    Session s[BENCH_RACES];
-    int n;
-} RaceSet;
-
-/* Prepares n races of n_cars AI cars on pre-generated stages (not timed). */
-static int prepare(Scripts *sc, Stage **stages, int n_stages, int n_cars, RaceSet *rs) {
-    CarEntry cars[CR_MAX_CARS];
-    memset(cars, 0, sizeof cars);
-    for (int i = 0; i < n_cars; i++) {
-        CrError err;
-        if (scripts_car_stats(sc, "hatch", NULL, 0, &cars[i].stats, &err)) {
-            cli_error(CMD, "%s", err.msg);
-            return -1;
-        }
-        snprintf(cars[i].name, sizeof cars[i].name, "AI %d", i + 1);
-        snprintf(cars[i].car_type, sizeof cars[i].car_type, "hatch");
-        cars[i].kind = CAR_AI;
-    }
-    rs->n = n_stages;
-    for (int k = 0; k < n_stages; k++) {
-        CrError err;
-        if (session_start_on(sc, stages[k], NULL, cars, n_cars, &rs->s[k], &err)) {
-            cli_error(CMD, "%s", err.msg);
-            return -1;
-        }
-        for (int i = 0; i < n_cars; i++) rs->s[k].ai_skill[i] = session_ai_skill((uint64_t)k, i);
-    }
-    return 0;
-}
-
-static void release(RaceSet *rs) {
-    for (int k = 0; k < rs->n; k++) session_end(&rs->s[k]);
-}
-
-/* Steps `ticks` ticks over races back to back. With tape == NULL... the AI
- * drives (sensors at 20 Hz) and inputs are recorded into tape_out; with a
- * tape the recorded inputs are replayed (physics and rules only). Returns
- * the wall time; *hash combines every race's final hash. */
-static double run_ticks(RaceSet *rs, long ticks, int n_cars, PackedInput *tape_out,
-                        const PackedInput *tape, uint64_t *hash, int *races) {
-    int k = 0;
+/* Races back to back, race j on stage j % BENCH_STAGES with AI skills
+ * seeded by j, until exactly `ticks` ticks have been stepped; a finished
+ * race is replaced by a fresh one, never stepped again. With tape == NULL
+ * the AI drives (sensors at 20 Hz) and the inputs are recorded into
+ * tape_out; with a tape every car replays the recorded inputs (physics and
+ * rules only). Only the stepping is timed, not setting races up. Returns
+ * the wall time, *cpu the thread's CPU time; *hash combines every race's
+ * final hash. */
+static double run_ticks(Scripts *sc, Stage *const *stages, const CarEntry *cars, int n_cars,
+                        long ticks, PackedInput *tape_out, const PackedInput *tape, uint64_t *hash,
+                        int *races, int *partial, double *cpu) {
     uint64_t h = 0;
-    double t0 = now_s();
-    for (long t = 0; t < ticks; t++) {
-        Session *s = &rs->s[k];
-        if (race_phase(s->room) == PHASE_FINISHED) {
-            h = h * 31 + race_hash(s->room);
-            k = (k + 1) % rs->n;
-            s = &rs->s[k];
+    *cpu = 0;
+    double total = 0;
+    long t = 0;
+    int j = 0;
+    *partial = 0;
+    for (; t < ticks; j++) {
+        CrError err;
+        Match *m;
+        MatchConfig cfg = {.scripts = sc,
+                           .stage = stages[j % BENCH_STAGES],
+                           .seed = (uint64_t)j,
+                           .cars = cars,
+                           .n_cars = n_cars,
+                           .external_inputs = tape != NULL};
+        if (match_create(&cfg, &m, &err)) {
+            cli_error(CMD, "%s", err.msg);
+            return -1;
         }
-        /* Inputs change only on bot ticks; the tape is written and read
-         * there only, so neither variant pays for bookkeeping the other
-         * does not. */
-        if (race_tick(s->room) % CR_BOT_TICK_EVERY == 0) {
+        const RaceRoom *room = match_room(m);
+        double t0 = now_s(), c0 = cpu_s();
+        for (; t < ticks && match_phase(m) < MATCH_FINISHING; t++) {
+            uint32_t tick = race_tick(room);
+            /* Inputs change only on bot ticks; the tape is written and read
+             * there only, so neither variant pays for bookkeeping the other
+             * does not. */
+            bool bot_tick = tick % CR_BOT_TICK_EVERY == 0;
             PackedInput *row = (tape ? (PackedInput *)tape : tape_out) + (size_t)t * (size_t)n_cars;
-            if (tape) {
-                for (int i = 0; i < n_cars; i++) race_set_packed_input(s->room, i, row[i]);
-            } else {
-                session_drive_ai(s);
-                for (int i = 0; i < n_cars; i++) row[i] = race_input(s->room, i);
+            if (tape && bot_tick)
+                for (int i = 0; i < n_cars; i++) match_set_packed_input(m, i, row[i]);
+            if (match_step(m, 0, &err)) {
+                cli_error(CMD, "%s", err.msg);
+                match_destroy(m);
+                return -1;
             }
+            if (!tape && bot_tick)
+                for (int i = 0; i < n_cars; i++) row[i] = race_input(room, i);
         }
-        race_step(s->room, NULL);
+        total += now_s() - t0;
+        *cpu += cpu_s() - c0;
+        if (match_phase(m) < MATCH_FINISHING) *partial = 1;
+        h = h * 31 + race_hash(room);
+        match_destroy(m);
     }
-    double dt = now_s() - t0;
-    *hash = h * 31 + race_hash(rs->s[k].room);
-    *races = k + 1;
-    return dt;
+    *hash = h;
+    *races = j;
+    return total;
 }
 
 static int bench_sim(int argc, char **argv) {
     CommonOpts common;
     cli_common_init(&common);
-    long long runs = 7, ticks = 10800, n_cars = 8;
+    long long runs = 7, ticks = 36000, n_cars = 8;
     const char *generator = NULL;
     for (int i = 2; i < argc; i++) {
         int c = cli_common_opt(CMD, argc, argv, &i, &common);
@@ -153,10 +150,22 @@ static int bench_sim(int argc, char **argv) {
     Scripts *sc;
     if (cli_open_scripts(CMD, &common, &sc)) return 1;
     int status = 1;
-    Stage *stages[BENCH_RACES] = {0};
-    int n_stages = 0;
+    Stage *stages[BENCH_STAGES] = {0};
+    CarEntry cars[CR_MAX_CARS];
+    memset(cars, 0, sizeof cars);
+    for (int i = 0; i < n_cars; i++) {
+        CrError err;
+        if (scripts_car_stats(sc, "hatch", NULL, 0, &cars[i].stats, &err)) {
+            cli_error(CMD, "%s", err.msg);
+            goto out;
+        }
+        snprintf(cars[i].name, sizeof cars[i].name, "AI %d", i + 1);
+        snprintf(cars[i].car_type, sizeof cars[i].car_type, "hatch");
+        cars[i].kind = CAR_AI;
+    }
     size_t ng = scripts_generator_count(sc);
-    for (int k = 0; k < BENCH_RACES; k++) {
+    char covered[BENCH_STAGES * (CR_NAME_MAX + 8)] = "";
+    for (int k = 0; k < BENCH_STAGES; k++) {
         const char *g =
             generator ? generator : scripts_generator(sc, (size_t)k % (ng ? ng : 1))->name;
         CrError err;
@@ -164,37 +173,44 @@ static int bench_sim(int argc, char **argv) {
             cli_error(CMD, "%s", err.msg);
             goto out;
         }
-        n_stages++;
+        size_t o = strlen(covered);
+        snprintf(covered + o, sizeof covered - o, "%s%s %d", k ? ", " : "", g, k + 1);
     }
     PackedInput *tape = malloc((size_t)ticks * (size_t)n_cars * sizeof *tape);
-    double *full = malloc((size_t)runs * sizeof *full), *phys = malloc((size_t)runs * sizeof *phys);
-    if (!tape || !full || !phys) {
+    double *full = malloc((size_t)runs * 4 * sizeof *full);
+    double *phys = full + runs, *full_cpu = full + 2 * runs, *phys_cpu = full + 3 * runs;
+    if (!tape || !full) {
         cli_error(CMD, "out of memory");
-        free(tape), free(full), free(phys);
+        free(tape), free(full);
         goto out;
     }
     machine();
     printf("bench sim: %lld cars, %lld ticks (%.0f s simulated) per run, %lld runs\n", n_cars,
            ticks, ticks / (double)CR_TICK_RATE, runs);
+    printf("stages, raced in turn: %s\n", covered);
     uint64_t ref = 0;
     bool ok = true;
     for (int r = 0; r < runs && ok; r++) {
-        RaceSet a, b;
         uint64_t ha, hb;
-        int races;
-        if (prepare(sc, stages, n_stages, (int)n_cars, &a) ||
-            prepare(sc, stages, n_stages, (int)n_cars, &b)) {
+        int races, partial;
+        double ca, cb;
+        double fa =
+            run_ticks(sc, stages, cars, (int)n_cars, ticks, tape, NULL, &ha, &races, &partial, &ca);
+        double fb =
+            run_ticks(sc, stages, cars, (int)n_cars, ticks, NULL, tape, &hb, &races, &partial, &cb);
+        if (fa < 0 || fb < 0) {
             ok = false;
             break;
         }
-        full[r] = run_ticks(&a, ticks, (int)n_cars, tape, NULL, &ha, &races) / ticks * 1e6;
-        phys[r] = run_ticks(&b, ticks, (int)n_cars, NULL, tape, &hb, &races) / ticks * 1e6;
-        release(&a);
-        release(&b);
+        full[r] = fa / ticks * 1e6;
+        phys[r] = fb / ticks * 1e6;
+        full_cpu[r] = ca / ticks * 1e6;
+        phys_cpu[r] = cb / ticks * 1e6;
         printf(
-            "run %d: full %.3f us/tick, physics+rules only %.3f us/tick, %d race(s), hash "
-            "%016" PRIx64 "\n",
-            r + 1, full[r], phys[r], races, ha);
+            "run %d: full %.3f us/tick (CPU %.3f), physics+rules only %.3f us/tick (CPU %.3f), "
+            "%d race(s)%s, hash %016" PRIx64 "\n",
+            r + 1, full[r], full_cpu[r], phys[r], phys_cpu[r], races,
+            partial ? " (the last cut short)" : "", ha);
         /* The replayed run must land on the same state, and every run on
          * the same hash: otherwise the build is wrong, however fast. */
         if (ha != hb || (r > 0 && ha != ref)) {
@@ -208,16 +224,21 @@ static int bench_sim(int argc, char **argv) {
     }
     if (ok) {
         double mf = median(full, (int)runs), mp = median(phys, (int)runs);
+        double cf = median(full_cpu, (int)runs), cp = median(phys_cpu, (int)runs);
         printf(
-            "median: full %.3f us/tick (%.0fx real time), physics+rules only %.3f us/tick; "
+            "median wall: full %.3f us/tick (%.0fx real time), physics+rules only %.3f us/tick; "
             "sensors+AI %.3f us/tick\n",
             mf, 1e6 / CR_TICK_RATE / mf, mp, mf - mp);
+        printf(
+            "median CPU:  full %.3f us/tick, physics+rules only %.3f us/tick; sensors+AI "
+            "%.3f us/tick\n",
+            cf, cp, cf - cp);
         printf("verification hash: %016" PRIx64 "\n", ref);
         status = 0;
     }
-    free(tape), free(full), free(phys);
+    free(tape), free(full);
 out:
-    for (int k = 0; k < n_stages; k++) stage_destroy(stages[k]);
+    for (int k = 0; k < BENCH_STAGES; k++) stage_destroy(stages[k]);
     scripts_close(sc);
     return status;
 }

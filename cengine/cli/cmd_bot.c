@@ -14,7 +14,7 @@
 #include "bot_link.h"
 #include "cli.h"
 #include "common.h"
-#include "race_bots.h"
+#include "match/match.h"
 #include "util/file.h"
 
 static const char *const CMD = "bot";
@@ -174,7 +174,7 @@ static double mono_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-#define BENCH_RUNS 3
+#define BENCH_RUNS 5
 #define BENCH_CALLS 4000
 
 /* Pins process pid (0 = this one) to CPU 0, or back to every CPU. */
@@ -262,82 +262,79 @@ static int bench_link(BotHost *host, double *rt_med, double *rt_p99, double *pin
 }
 
 /* Three minutes (10,800 ticks) of racing eight checkpoint-follower bots on
- * forest seed 1; returns the wall time and a hash of the final states. */
-static int bench_race(const CommonOpts *common, const char *botd, double *wall_s, uint64_t *hash,
+ * forest seed 1 through the race runner, flat out; returns the wall time
+ * and a hash of the final states. */
+static int bench_race(const CommonOpts *common, BotHost *host, double *wall_s, uint64_t *hash,
                       long *calls) {
     Scripts *sc = NULL;
     Stage *stage = NULL;
-    Rules *rules = NULL;
-    RaceRoom *room = NULL;
-    RaceBots *rb = NULL;
+    Match *m = NULL;
     CrError err = {{0}};
     int rc = -1;
+    size_t len;
+    char *src = template_source("checkpoint_follower.py", &len);
+    if (!src) {
+        snprintf(err.msg, sizeof err.msg, "cannot read checkpoint_follower.py");
+        goto out;
+    }
     if (scripts_open(common->scripts, common->sets, common->n_sets, &sc, &err) ||
-        scripts_generate_stage(sc, "forest", 1, NULL, 0, &stage, &err) ||
-        rules_load(sc, "standard", stage, &rules, &err))
+        scripts_generate_stage(sc, "forest", 1, NULL, 0, &stage, &err))
         goto out;
     CarEntry cars[8];
+    MatchBot bots[8];
     memset(cars, 0, sizeof cars);
-    char path[1200];
-    snprintf(path, sizeof path, "%s/checkpoint_follower.py", g_templates);
-    const char *files[8];
-    int idx[8];
     for (int i = 0; i < 8; i++) {
         if (scripts_car_stats(sc, "hatch", NULL, 0, &cars[i].stats, &err)) goto out;
         snprintf(cars[i].name, sizeof cars[i].name, "bot%d", i + 1);
         snprintf(cars[i].car_type, sizeof cars[i].car_type, "hatch");
         cars[i].kind = CAR_BOT;
-        files[i] = path;
-        idx[i] = i;
+        bots[i] = (MatchBot){.name = "checkpoint_follower.py", .source = src, .source_len = len};
     }
-    RaceRules rr = *rules_race(rules);
-    RaceBotsConfig cfg = {botd, 50, 10, cars, stage_surfaces(stage)};
-    CarInput inputs[CR_MAX_CARS] = {{0}};
+    MatchConfig cfg = {.scripts = sc,
+                       .stage = stage,
+                       .generator = "forest",
+                       .seed = 1,
+                       .rules = "standard",
+                       .cars = cars,
+                       .n_cars = 8,
+                       .bots = bots,
+                       .bot_host = host};
     *calls = 0;
     *hash = 0;
     /* Stages are shorter than three minutes: races back to back (workers
-     * started anew for each, as a server would) until 10,800 ticks ran. */
+     * started anew for each from the one zygote, as a server would) until
+     * 10,800 ticks ran. */
     long ticks = 0;
     double t0 = mono_s();
     while (ticks < 10800) {
-        if (race_create(stage, cars, 8, &rr, &room, &err)) goto out;
-        if (race_bots_start(&cfg, files, idx, 8, 1, &rb, &err)) goto out;
-        for (; ticks < 10800 && race_phase(room) != PHASE_FINISHED; ticks++) {
-            if (race_tick(room) % CR_BOT_TICK_EVERY == 0) {
-                if (race_bots_tick(rb, room, inputs, &err)) goto out;
-                for (int i = 0; i < 8; i++) race_set_input(room, i, &inputs[i]);
-            }
-            if (race_step(room, &err)) goto out;
-            size_t ne;
-            const RaceEvent *ev = race_events(room, &ne);
-            race_bots_events(rb, ev, ne);
-        }
-        race_bots_finish(rb, room, &err);
-        *hash = *hash * 31 + race_hash(room);
+        if (match_create(&cfg, &m, &err)) goto out;
+        for (; ticks < 10800 && match_phase(m) < MATCH_FINISHING; ticks++)
+            if (match_wait(m, &err) || match_step(m, bot_now_ns(), &err)) goto out;
+        match_finish(m);
+        while (match_phase(m) == MATCH_FINISHING)
+            if (match_wait(m, &err) || match_step(m, bot_now_ns(), &err)) goto out;
+        *hash = *hash * 31 + race_hash(match_room(m));
         for (int i = 0; i < 8; i++) {
-            BotStats st;
-            race_bots_stats(rb, i, &st);
+            MatchBotStats st;
+            match_bot_stats(m, i, &st);
             *calls += st.calls;
-            if (st.errors || st.timeouts) {
-                snprintf(err.msg, sizeof err.msg, "bot %d had %ld errors, %ld timeouts", i + 1,
-                         st.errors, st.timeouts);
+            if (st.errors || st.timeouts || st.late) {
+                snprintf(err.msg, sizeof err.msg, "bot %d had %ld errors, %ld timeouts, %ld late",
+                         i + 1, st.errors, st.timeouts, st.late);
                 goto out;
             }
         }
-        race_bots_destroy(rb);
-        rb = NULL;
-        race_destroy(room);
-        room = NULL;
+        match_destroy(m);
+        m = NULL;
     }
     *wall_s = mono_s() - t0;
     rc = 0;
 out:
     if (rc) cli_error("bench", "bots race: %s", err.msg);
-    race_bots_destroy(rb);
-    race_destroy(room);
-    rules_destroy(rules);
+    match_destroy(m);
     stage_destroy(stage);
     scripts_close(sc);
+    free(src);
     return rc;
 }
 
@@ -455,8 +452,8 @@ int bench_bots(int argc, char **argv) {
     double pcall = 0, ptick = 0;
     int rc = bench_link(host, &med, &p99, &pmed, &pp99, &start_ms, &priv);
     int prc = rc ? 0 : bench_predict(host, &car, &pcall, &ptick);
-    bot_host_stop(host);
     if (rc || prc) {
+        bot_host_stop(host);
         cli_error("bench", rc ? "bot link benchmark failed" : "predict benchmark failed");
         return 1;
     }
@@ -476,14 +473,18 @@ int bench_bots(int argc, char **argv) {
     uint64_t hash = 0, first = 0;
     long calls = 0;
     for (int r = 0; r < BENCH_RUNS; r++) {
-        if (bench_race(&common, botd, &walls[r], &hash, &calls)) return 1;
+        rc = bench_race(&common, host, &walls[r], &hash, &calls);
+        if (rc) break;
         if (r == 0) first = hash;
         if (hash != first) {
+            bot_host_stop(host);
             cli_error("bench", "the eight-bot race did not replay: hash %016llx vs %016llx",
                       (unsigned long long)hash, (unsigned long long)first);
             return 1;
         }
     }
+    bot_host_stop(host);
+    if (rc) return 1;
     printf(
         "  3-minute race, 8 checkpoint-follower bots: %.2f s wall (median of %d), "
         "%ld bot calls, hash %016llx   (target < 2 s)\n",

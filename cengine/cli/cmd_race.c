@@ -1,17 +1,19 @@
 /*
- * cmd_race.c - `coderally race`: a headless race run flat out. Bots and AI
- * drivers are called on bot ticks; the replay records every input change
- * and a state hash every second.
+ * cmd_race.c - `coderally race`: a headless race run flat out through the
+ * race runner (match.h); this file parses the options and prints results.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "bot_proto.h"
 #include "cli.h"
 #include "common.h"
-#include "lua/session.h"
-#include "race_bots.h"
+#include "match/match.h"
 #include "sim/replay.h"
+#include "util/file.h"
 #include "util/json.h"
 
 #define MAX_BOTS CR_MAX_CARS
@@ -168,18 +170,24 @@ static int build_cars(Scripts *sc, const RaceOpts *o, CarEntry *cars, int *n) {
     return 0;
 }
 
-static void print_table(const RaceOpts *o, const Session *s, const RaceResult *res,
-                        const int *points, RaceBots *bots) {
-    int n = race_car_count(s->room);
+/* Bot i's figures if car is a bot car. */
+static bool bot_stats(const Match *m, int car, MatchBotStats *st) {
+    return match_bot_stats(m, car, st) == CR_OK;
+}
+
+static void print_table(const RaceOpts *o, const Match *m, const RaceResult *res,
+                        const int *points) {
+    const RaceRoom *room = match_room(m);
+    const Stage *stage = match_stage(m);
+    int n = race_car_count(room);
     printf("Stage: %s (seed %llu), %.0f u, %zu checkpoints; %u ticks (%.1f s simulated)\n\n",
-           o->generator, (unsigned long long)o->seed, stage_length(s->stage),
-           stage_checkpoint_count(s->stage), race_tick(s->room),
-           race_tick(s->room) / (double)CR_TICK_RATE);
+           o->generator, (unsigned long long)o->seed, stage_length(stage),
+           stage_checkpoint_count(stage), race_tick(room), race_tick(room) / (double)CR_TICK_RATE);
     printf("%-4s %-20s %-5s %-8s %10s %8s %6s %6s\n", "Pos", "Name", "Kind", "Car", "Time",
            "Penalty", "CPs", "Points");
     for (int i = 0; i < n; i++) {
         const RaceResult *r = &res[i];
-        const CarEntry *c = race_car(s->room, r->car);
+        const CarEntry *c = race_car(room, r->car);
         char t[32];
         if (r->finished)
             snprintf(t, sizeof t, "%d:%06.3f", (int)(r->time_s / 60),
@@ -188,35 +196,36 @@ static void print_table(const RaceOpts *o, const Session *s, const RaceResult *r
             snprintf(t, sizeof t, "DNF");
         printf("%-4d %-20s %-5s %-8s %10s %8.1f %3d/%-2zu %6d\n", r->position, c->name,
                car_kind_name(c->kind), c->car_type, t, r->penalty_s, r->checkpoints,
-               stage_checkpoint_count(s->stage), points[i]);
+               stage_checkpoint_count(stage), points[i]);
     }
-    if (bots && race_bots_count(bots) > 0) {
-        printf("\n%-20s %7s %8s %7s %9s %10s %10s\n", "Bot", "Calls", "Timeouts", "Errors",
-               "Restarts", "Mean us", "Worst us");
-        for (int b = 0; b < race_bots_count(bots); b++) {
-            BotStats st;
-            race_bots_stats(bots, b, &st);
-            printf("%-20s %7ld %8ld %7ld %9ld %10.1f %10.1f\n",
-                   race_car(s->room, race_bots_car(bots, b))->name, st.calls, st.timeouts,
-                   st.errors, st.restarts, st.mean_us, st.worst_us);
+    if (o->n_bots > 0) {
+        printf("\n%-20s %7s %8s %7s %9s %6s %10s %10s\n", "Bot", "Calls", "Timeouts", "Errors",
+               "Restarts", "Late", "Mean us", "Worst us");
+        for (int car = 0; car < n; car++) {
+            MatchBotStats st;
+            if (!bot_stats(m, car, &st)) continue;
+            printf("%-20s %7ld %8ld %7ld %9ld %6ld %10.1f %10.1f\n", race_car(room, car)->name,
+                   st.calls, st.timeouts, st.errors, st.restarts, st.late, st.mean_us, st.worst_us);
         }
     }
 }
 
-static void print_json(const RaceOpts *o, const Session *s, const RaceResult *res,
-                       const int *points, RaceBots *bots) {
-    int n = race_car_count(s->room);
+static void print_json(const RaceOpts *o, const Match *m, const RaceResult *res,
+                       const int *points) {
+    const RaceRoom *room = match_room(m);
+    const Stage *stage = match_stage(m);
+    int n = race_car_count(room);
     fputs("{\"generator\": ", stdout);
     json_write_string(stdout, o->generator);
     printf(", \"seed\": %llu, \"ticks\": %u, \"stage_length\": ", (unsigned long long)o->seed,
-           race_tick(s->room));
-    json_write_number(stdout, stage_length(s->stage));
-    printf(", \"checkpoints\": %zu, \"rules\": ", stage_checkpoint_count(s->stage));
-    json_write_string(stdout, rules_name(s->rules));
-    printf(", \"hash\": \"%016llx\", \"results\": [", (unsigned long long)race_hash(s->room));
+           race_tick(room));
+    json_write_number(stdout, stage_length(stage));
+    printf(", \"checkpoints\": %zu, \"rules\": ", stage_checkpoint_count(stage));
+    json_write_string(stdout, match_rules_name(m));
+    printf(", \"hash\": \"%016llx\", \"results\": [", (unsigned long long)race_hash(room));
     for (int i = 0; i < n; i++) {
         const RaceResult *r = &res[i];
-        const CarEntry *c = race_car(s->room, r->car);
+        const CarEntry *c = race_car(room, r->car);
         printf("%s{\"position\": %d, \"name\": ", i ? ", " : "", r->position);
         json_write_string(stdout, c->name);
         printf(", \"kind\": \"%s\", \"car\": ", car_kind_name(c->kind));
@@ -229,21 +238,17 @@ static void print_json(const RaceOpts *o, const Session *s, const RaceResult *re
         printf(", \"dnf\": %s, \"penalty_s\": ", r->dnf ? "true" : "false");
         json_write_number(stdout, r->penalty_s);
         printf(", \"checkpoints\": %d, \"points\": %d", r->checkpoints, points[i]);
-        int bot = -1;
-        for (int b = 0; bots && b < race_bots_count(bots); b++)
-            if (race_bots_car(bots, b) == r->car) bot = b;
-        if (bot >= 0) {
-            BotStats st;
-            race_bots_stats(bots, bot, &st);
+        MatchBotStats st;
+        if (bot_stats(m, r->car, &st)) {
             printf(
                 ", \"bot\": {\"calls\": %ld, \"timeouts\": %ld, \"errors\": %ld, "
-                "\"restarts\": %ld, \"mean_us\": ",
-                st.calls, st.timeouts, st.errors, st.restarts);
+                "\"restarts\": %ld, \"late\": %ld, \"mean_us\": ",
+                st.calls, st.timeouts, st.errors, st.restarts, st.late);
             json_write_number(stdout, st.mean_us);
             fputs(", \"worst_us\": ", stdout);
             json_write_number(stdout, st.worst_us);
             fputs(", \"memory\": ", stdout);
-            const char *mem = race_bots_memory(bots, bot);
+            const char *mem = match_bot_memory(m, r->car);
             fputs(mem ? mem : "null", stdout);
             fputs("}", stdout);
         }
@@ -252,55 +257,33 @@ static void print_json(const RaceOpts *o, const Session *s, const RaceResult *re
     fputs("]}\n", stdout);
 }
 
-/* The debug drawings each bot returned this tick, into the replay. */
-static int record_drawings(ReplayWriter *rw, const RaceBots *bots, uint32_t tick) {
-    for (int b = 0; b < race_bots_count(bots); b++) {
-        int n;
-        const BotDrawing *d = race_bots_drawings(bots, b, &n);
-        ReplayDrawing out[REPLAY_MAX_DRAWINGS];
-        if (n > REPLAY_MAX_DRAWINGS) n = REPLAY_MAX_DRAWINGS;
-        for (int i = 0; i < n; i++) {
-            out[i] = (ReplayDrawing){d[i].kind, d[i].rgb, d[i].a, d[i].b, d[i].c, d[i].d, ""};
-            snprintf(out[i].text, sizeof out[i].text, "%s", d[i].text);
-        }
-        if (replay_writer_drawings(rw, tick, race_bots_car(bots, b), out, n)) return -1;
+/* Writes DIR/<car name>.log for every bot car. */
+static int write_bot_logs(const Match *m, const char *dir, CrError *err) {
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        snprintf(err->msg, sizeof err->msg, "%.900s: %s", dir, strerror(errno));
+        return CR_EIO;
     }
-    return 0;
-}
-
-/* Runs the race to the end, driving AI and bots, recording the replay. */
-static int run(Session *s, RaceBots *bots, ReplayWriter *rw, CrError *err) {
-    RaceRoom *room = s->room;
-    int n = race_car_count(room);
-    CarInput inputs[CR_MAX_CARS];
-    memset(inputs, 0, sizeof inputs);
-    while (race_phase(room) != PHASE_FINISHED) {
-        uint32_t tick = race_tick(room);
-        if (session_drive_ai(s) && bots) {
-            int rc = race_bots_tick(bots, room, inputs, err);
-            if (rc) return rc;
-            for (int i = 0; i < n; i++)
-                if (race_car(room, i)->kind == CAR_BOT) race_set_input(room, i, &inputs[i]);
-            if (rw && record_drawings(rw, bots, tick)) {
-                snprintf(err->msg, sizeof err->msg, "cannot write the replay");
-                return CR_EIO;
-            }
+    const RaceRoom *room = match_room(m);
+    for (int car = 0; car < race_car_count(room); car++) {
+        size_t len;
+        const char *log = match_bot_log(m, car, &len);
+        if (!log) continue;
+        /* Car names come from the race setup; keep them to safe characters. */
+        char name[CR_NAME_MAX];
+        snprintf(name, sizeof name, "%s", race_car(room, car)->name);
+        for (char *p = name; *p; p++) {
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+                *p = '_';
         }
-        /* Every tick, not only bot ticks: the writer keeps changes only. */
-        for (int i = 0; rw && i < n; i++) {
-            if (replay_writer_input(rw, tick, i, race_input(room, i))) {
-                snprintf(err->msg, sizeof err->msg, "cannot write the replay");
-                return CR_EIO;
-            }
-        }
-        int rc = race_step(room, err);
-        if (rc) return rc;
-        size_t ne;
-        const RaceEvent *ev = race_events(room, &ne);
-        if (bots && ne) race_bots_events(bots, ev, ne);
-        uint32_t now = race_tick(room);
-        if (rw && now % REPLAY_HASH_EVERY == 0 && replay_writer_hash(rw, now, race_hash(room))) {
-            snprintf(err->msg, sizeof err->msg, "cannot write the replay");
+        if (name[0] == '.' || !name[0]) name[0] = '_';
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.log", dir, name);
+        FILE *f = fopen(path, "w");
+        bool ok = f && fwrite(log, 1, len, f) == len;
+        if (f && fclose(f) != 0) ok = false;
+        if (!ok) {
+            snprintf(err->msg, sizeof err->msg, "%.900s: cannot write", path);
             return CR_EIO;
         }
     }
@@ -315,88 +298,53 @@ int cmd_race(int argc, char **argv) {
     if (cli_open_scripts(CMD, &o.common, &sc)) return 1;
     int status = 1;
     CrError err = {{0}};
-    Session s = {0};
-    RaceBots *bots = NULL;
-    ReplayWriter *rw = NULL;
+    Match *m = NULL;
     CarEntry cars[CR_MAX_CARS];
+    MatchBot bots[CR_MAX_CARS];
+    char *sources[CR_MAX_CARS] = {0};
+    memset(bots, 0, sizeof bots);
     int n;
     if (build_cars(sc, &o, cars, &n)) goto out;
-    if (session_start(sc, o.generator, o.seed, o.params, (size_t)o.n_params, o.rules, cars, n, &s,
-                      &err)) {
-        cli_error(CMD, "%s", err.msg);
-        goto out;
-    }
-    if (o.n_bots) {
-        RaceBotsConfig cfg = {NULL, 50, 10, cars, stage_surfaces(s.stage)};
-        scripts_config_number(sc, "BOT_MEMORY_LIMIT_MB", &cfg.memory_limit_mb);
-        scripts_config_number(sc, "BOT_EXECUTION_TIMEOUT_MS", &cfg.timeout_ms);
-        int idx[MAX_BOTS];
-        for (int i = 0; i < o.n_bots; i++) idx[i] = i;
-        if (race_bots_start(&cfg, o.bots, idx, o.n_bots, o.seed, &bots, &err)) {
+    for (int i = 0; i < o.n_bots; i++) {
+        size_t len;
+        if (file_read(o.bots[i], BOT_SOURCE_MAX, &sources[i], &len, &err)) {
             cli_error(CMD, "%s", err.msg);
             goto out;
         }
+        bots[i] = (MatchBot){.name = o.bots[i], .source = sources[i], .source_len = len};
     }
-    if (o.replay) {
-        ReplayHeader h;
-        memset(&h, 0, sizeof h);
-        const GeneratorInfo *gi;
-        scripts_find_generator(sc, o.generator, &gi, &err);
-        snprintf(h.generator, sizeof h.generator, "%s", gi->name);
-        snprintf(h.generator_version, sizeof h.generator_version, "%s", gi->version);
-        h.seed = o.seed;
-        h.surfaces_hash = stage_surfaces(s.stage)->hash;
-        h.n_params = o.n_params;
-        for (int i = 0; i < o.n_params; i++) {
-            snprintf(h.param_key[i], sizeof h.param_key[i], "%s", o.params[i].key);
-            snprintf(h.param_value[i], sizeof h.param_value[i], "%s", o.params[i].value);
-        }
-        snprintf(h.rules, sizeof h.rules, "%s", rules_name(s.rules));
-        h.rules_hash = rules_hash(s.rules);
-        h.stage_hash = stage_hash(s.stage);
-        h.n_cars = n;
-        memcpy(h.cars, cars, (size_t)n * sizeof *cars);
-        if (replay_writer_open(o.replay, &h, &rw, &err)) {
-            cli_error(CMD, "%s", err.msg);
-            goto out;
-        }
-    }
-    if (run(&s, bots, rw, &err)) {
+    MatchConfig cfg = {.scripts = sc,
+                       .generator = o.generator,
+                       .seed = o.seed,
+                       .params = o.params,
+                       .n_params = (size_t)o.n_params,
+                       .rules = o.rules,
+                       .cars = cars,
+                       .n_cars = n,
+                       .bots = bots,
+                       .replay_path = o.replay};
+    if (match_create(&cfg, &m, &err) || match_run(m, &err)) {
         cli_error(CMD, "%s", err.msg);
         goto out;
-    }
-    if (bots && race_bots_finish(bots, s.room, &err)) {
-        cli_error(CMD, "%s", err.msg);
-        goto out;
-    }
-    if (rw) {
-        int rc = replay_writer_close(rw, race_tick(s.room), race_hash(s.room), &err);
-        rw = NULL;
-        if (rc) {
-            cli_error(CMD, "%s", err.msg);
-            goto out;
-        }
     }
     RaceResult res[CR_MAX_CARS];
     int points[CR_MAX_CARS];
-    race_results(s.room, res);
-    if (rules_points(s.rules, res, n, points, &err)) {
-        cli_error(CMD, "%s", err.msg);
+    if (match_results(m, res, points)) {
+        cli_error(CMD, "%s", match_error(m) ? match_error(m) : "the race did not finish");
         goto out;
     }
-    if (bots && o.bot_log && race_bots_write_logs(bots, s.room, o.bot_log, &err)) {
+    if (o.bot_log && write_bot_logs(m, o.bot_log, &err)) {
         cli_error(CMD, "%s", err.msg);
         goto out;
     }
     if (o.json)
-        print_json(&o, &s, res, points, bots);
+        print_json(&o, m, res, points);
     else
-        print_table(&o, &s, res, points, bots);
+        print_table(&o, m, res, points);
     status = 0;
 out:
-    replay_writer_abort(rw);
-    race_bots_destroy(bots);
-    session_end(&s);
+    match_destroy(m);
+    for (int i = 0; i < CR_MAX_CARS; i++) free(sources[i]);
     scripts_close(sc);
     return status;
 }

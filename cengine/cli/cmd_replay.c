@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "common.h"
-#include "lua/session.h"
+#include "match/match.h"
 #include "sim/replay.h"
 #include "util/json.h"
 
@@ -82,7 +82,7 @@ static int resimulate(const CommonOpts *common, const Replay *r, const char *pat
     ConfigOverride params[REPLAY_MAX_PARAMS];
     for (int i = 0; i < h->n_params; i++)
         params[i] = (ConfigOverride){h->param_key[i], h->param_value[i]};
-    Session s;
+    Match *m = NULL;
     int status = 1;
     const GeneratorInfo *gi;
     if (scripts_find_generator(sc, h->generator, &gi, &err)) {
@@ -94,13 +94,22 @@ static int resimulate(const CommonOpts *common, const Replay *r, const char *pat
         fprintf(stderr,
                 "coderally replay: note: generator %s is v%s, the replay was made with v%s\n",
                 h->generator, gi->version, h->generator_version);
-    if (session_start(sc, h->generator, h->seed, params, (size_t)h->n_params, h->rules, h->cars,
-                      h->n_cars, &s, &err)) {
+    /* The recorded inputs drive every car: the runner without AI or bots. */
+    MatchConfig cfg = {.scripts = sc,
+                       .generator = h->generator,
+                       .seed = h->seed,
+                       .params = params,
+                       .n_params = (size_t)h->n_params,
+                       .rules = h->rules,
+                       .cars = h->cars,
+                       .n_cars = h->n_cars,
+                       .external_inputs = true};
+    if (match_create(&cfg, &m, &err)) {
         cli_error(CMD, "%s: %s", path, err.msg);
         scripts_close(sc);
         return 1;
     }
-    uint64_t surf_now = stage_surfaces(s.stage)->hash;
+    uint64_t surf_now = stage_surfaces(match_stage(m))->hash;
     if (h->surfaces_hash && h->surfaces_hash != surf_now) {
         cli_error(CMD,
                   "%s: surfaces.lua changed since the recording (surfaces %016" PRIx64
@@ -108,50 +117,56 @@ static int resimulate(const CommonOpts *common, const Replay *r, const char *pat
                   path, surf_now, h->surfaces_hash);
         goto out;
     }
-    if (stage_hash(s.stage) != h->stage_hash) {
+    if (stage_hash(match_stage(m)) != h->stage_hash) {
         cli_error(CMD, "%s: the stage differs from the recorded one (generator %s changed since?)",
                   path, h->generator);
         goto out;
     }
-    if (rules_hash(s.rules) != h->rules_hash)
+    if (match_rules_hash(m) != h->rules_hash)
         fprintf(stderr, "coderally replay: note: rules/%s.lua changed since the recording\n",
                 h->rules);
-    size_t in = 0, hs = 0, ds = 0;
+    size_t in = 0, hs = 0, ds = 0, rt = 0;
     RaceSnapshot snap;
-    while (race_tick(s.room) < r->final_tick) {
-        uint32_t tick = race_tick(s.room);
+    const RaceRoom *room = match_room(m);
+    while (race_tick(room) < r->final_tick) {
+        uint32_t tick = race_tick(room);
+        for (; rt < r->n_retires && r->retires[rt].tick <= tick; rt++)
+            match_retire(m, r->retires[rt].car);
         for (; in < r->n_inputs && r->inputs[in].tick <= tick; in++)
-            race_set_packed_input(s.room, r->inputs[in].car, r->inputs[in].input);
+            match_set_packed_input(m, r->inputs[in].car, r->inputs[in].input);
         for (; ds < r->n_draw_sets && r->draw_sets[ds].tick <= tick; ds++)
             if (export_every > 0) export_drawings(r, &r->draw_sets[ds]);
-        if (race_step(s.room, &err)) {
+        if (match_step(m, 0, &err)) {
             cli_error(CMD, "%s: %s", path, err.msg);
             goto out;
         }
-        uint32_t now = race_tick(s.room);
+        uint32_t now = race_tick(room);
         if (export_every > 0 && now % (uint32_t)export_every == 0) {
-            race_snapshot(s.room, &snap);
+            race_snapshot(room, &snap);
             export_snapshot(&snap);
         }
         for (; hs < r->n_hashes && r->hashes[hs].tick <= now; hs++) {
-            if (r->hashes[hs].tick == now && r->hashes[hs].hash != race_hash(s.room)) {
+            if (r->hashes[hs].tick == now && r->hashes[hs].hash != race_hash(room)) {
                 cli_error(CMD,
                           "%s: MISMATCH at tick %u (%.2f s): state hash %016" PRIx64
                           ", recorded %016" PRIx64 "; the previous check at tick %u matched",
-                          path, now, now / (double)CR_TICK_RATE, race_hash(s.room),
+                          path, now, now / (double)CR_TICK_RATE, race_hash(room),
                           r->hashes[hs].hash, hs ? r->hashes[hs - 1].tick : 0);
                 status = 3;
                 goto out;
             }
         }
-        if (race_phase(s.room) == PHASE_FINISHED && race_tick(s.room) < r->final_tick) break;
+        if (match_phase(m) == MATCH_DONE || match_phase(m) == MATCH_ABORTED) break;
     }
-    if (race_tick(s.room) != r->final_tick || race_hash(s.room) != r->final_hash) {
+    /* Cars retired when the race was ended early, after its last step. */
+    for (; rt < r->n_retires && r->retires[rt].tick <= race_tick(room); rt++)
+        match_retire(m, r->retires[rt].car);
+    if (race_tick(room) != r->final_tick || race_hash(room) != r->final_hash) {
         cli_error(CMD,
                   "%s: MISMATCH at the end: tick %u hash %016" PRIx64
                   ", recorded tick %u "
                   "hash %016" PRIx64,
-                  path, race_tick(s.room), race_hash(s.room), r->final_tick, r->final_hash);
+                  path, race_tick(room), race_hash(room), r->final_tick, r->final_hash);
         status = 3;
         goto out;
     }
@@ -159,7 +174,7 @@ static int resimulate(const CommonOpts *common, const Replay *r, const char *pat
         printf("%s: OK, %zu hashes over %u ticks match\n", path, r->n_hashes, r->final_tick);
     status = 0;
 out:
-    session_end(&s);
+    match_destroy(m);
     scripts_close(sc);
     return status;
 }

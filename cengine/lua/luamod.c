@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "lua/lhost.h"
-#include "lua/session.h"
+#include "match/session.h"
 
 #define SCRIPTS_META "crhost.scripts"
 

@@ -4,8 +4,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "bot_link.h"
+#include "match/match.h"
 #include "server_internal.h"
+#include "tickclock.h"
+#include "util/file.h"
+
+#define ROOM_CATCHUP_MAX 5
+#define REPLAY_MAX (64 << 20)
 
 typedef struct {
     bool used;
@@ -24,18 +33,34 @@ struct Room {
     Player players[CR_MAX_CARS];
     struct lws **spectators;
     int n_spectators;
+    /* The race, once everyone is ready. */
+    Server *srv;
+    Match *match;
+    TickClock clock;
+    lws_sorted_usec_list_t sul;
+    int n_cars;
+    int slot_of_car[CR_MAX_CARS]; /* player slot driving car i, or -1 (AI) */
+    CarEntry cars[CR_MAX_CARS];
+    char replay_path[128];
+    bool ending; /* race over, its record being written */
 };
 
 struct Rooms {
+    Server *srv;
     Room *rooms[ROOMS_MAX];
 };
 
-Rooms *rooms_create(void) {
-    return calloc(1, sizeof(Rooms));
+Rooms *rooms_create(Server *srv) {
+    Rooms *rs = calloc(1, sizeof(Rooms));
+    if (rs) rs->srv = srv;
+    return rs;
 }
 
 static void room_free(Room *r) {
     if (!r) return;
+    lws_sul_cancel(&r->sul);
+    match_destroy(r->match);
+    if (r->replay_path[0]) unlink(r->replay_path);
     for (int i = 0; i < CR_MAX_CARS; i++)
         if (r->players[i].used) {
             if (r->players[i].wsi) ws_set_room(r->players[i].wsi, NULL);
@@ -58,6 +83,7 @@ int rooms_open(Rooms *rs, const RoomSpec *spec, CrError *err) {
         Room *r = calloc(1, sizeof *r);
         if (!r) break;
         r->spec = *spec;
+        r->srv = rs->srv;
         if (r->spec.max_cars < 1) r->spec.max_cars = 1;
         if (r->spec.max_cars > CR_MAX_CARS) r->spec.max_cars = CR_MAX_CARS;
         rs->rooms[i] = r;
@@ -132,6 +158,8 @@ int room_join(Room *r, struct lws *wsi, Seat *seat, CrError *err) {
     return 0;
 }
 
+static void room_start(Room *r);
+
 int room_ready(Room *r, struct lws *wsi, bool ready) {
     Player *p = player_of_socket(r, wsi);
     if (!p) return CR_ENOTFOUND;
@@ -140,32 +168,50 @@ int room_ready(Room *r, struct lws *wsi, bool ready) {
     bool all = true;
     for (int i = 0; i < CR_MAX_CARS; i++)
         if (r->players[i].used && !r->players[i].ready) all = false;
-    if (all && r->state == ROOM_OPEN) {
-        /* The countdown and the race need the shared race runner
-         * (cengine/match/), which this build does not have yet. */
-        for (int i = 0; i < CR_MAX_CARS; i++)
-            if (r->players[i].used && r->players[i].wsi)
-                ws_send_error(r->players[i].wsi, "not_available",
-                              "everyone is ready, but races cannot start on this build yet: "
-                              "the race runner is not merged");
-    }
+    if (all && r->state == ROOM_OPEN) room_start(r);
     return 0;
 }
 
-void room_leave(Room *r, struct lws *wsi) {
+/* The car a player drives in the running race, or -1. */
+static int car_of_slot(const Room *r, const Player *p) {
+    for (int i = 0; i < r->n_cars; i++)
+        if (r->slot_of_car[i] == (int)(p - r->players)) return i;
+    return -1;
+}
+
+static void room_out(Room *r, struct lws *wsi, bool for_good) {
     Player *p = player_of_socket(r, wsi);
     if (p) {
         if (r->state == ROOM_OPEN) {
             seat_fini(&p->seat);
             memset(p, 0, sizeof *p);
         } else {
-            p->wsi = NULL; /* in a race: the car stays, as lobby rules say */
+            /* In a race the car stays: a player who left is retired; one
+             * who lost the connection coasts (neutral input) and can take
+             * the car back by joining again. */
+            int car = car_of_slot(r, p);
+            if (room_running(r) && car >= 0 && !p->seat.bot_id) {
+                CarInput neutral = {0};
+                if (for_good)
+                    match_retire(r->match, car);
+                else
+                    match_set_input(r->match, car, &neutral);
+            }
+            p->wsi = NULL;
         }
     }
     for (int i = 0; i < r->n_spectators; i++)
         if (r->spectators[i] == wsi) r->spectators[i] = r->spectators[--r->n_spectators];
     ws_set_room(wsi, NULL);
     room_broadcast_lobby(r);
+}
+
+void room_leave(Room *r, struct lws *wsi) {
+    room_out(r, wsi, true);
+}
+
+void room_detach(Room *r, struct lws *wsi) {
+    room_out(r, wsi, false);
 }
 
 int room_spectate(Room *r, struct lws *wsi) {
@@ -221,4 +267,358 @@ void room_broadcast_lobby(Room *r) {
         if (r->players[i].used && r->players[i].wsi) ws_send_shared(r->players[i].wsi, m);
     for (int i = 0; i < r->n_spectators; i++) ws_send_shared(r->spectators[i], m);
     ws_msg_unref(m);
+}
+
+/* ---- the race ----------------------------------------------------------- */
+
+static int64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* o to everyone in the room, encoded once; takes the reference. */
+static void room_send_all(Room *r, json_t *o) {
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(7)) : NULL;
+    json_decref(o);
+    if (!s) return;
+    WsMsg *m = ws_msg_create(s, strlen(s));
+    free(s);
+    if (!m) return;
+    for (int i = 0; i < CR_MAX_CARS; i++)
+        if (r->players[i].used && r->players[i].wsi) ws_send_shared(r->players[i].wsi, m);
+    for (int i = 0; i < r->n_spectators; i++) ws_send_shared(r->spectators[i], m);
+    ws_msg_unref(m);
+}
+
+/* The cars as the race knows them: who drives each. */
+static json_t *cars_json(const Room *r) {
+    json_t *arr = json_array();
+    for (int i = 0; i < r->n_cars; i++) {
+        int slot = r->slot_of_car[i];
+        const Player *p = slot >= 0 ? &r->players[slot] : NULL;
+        json_t *o = json_pack("{s:i,s:s,s:s,s:s}", "id", i, "name", r->cars[i].name, "car_type",
+                              r->cars[i].car_type, "kind", car_kind_name(r->cars[i].kind));
+        json_object_set_new(o, "user",
+                            p ? json_pack("{s:I,s:s}", "id", (json_int_t)p->seat.user_id,
+                                          "username", p->seat.username)
+                              : json_null());
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+/* One snapshot for every receiver: positions, heading, velocity, flags,
+ * checkpoints, race position of every car. */
+static void room_send_state(Room *r) {
+    RaceSnapshot snap;
+    match_snapshot(r->match, &snap);
+    json_t *cars = json_array();
+    for (int i = 0; i < snap.n_cars; i++) {
+        const CarSnapshot *c = &snap.cars[i];
+        json_array_append_new(
+            cars, json_pack("{s:i,s:f,s:f,s:f,s:f,s:f,s:i,s:i,s:i,s:i,s:f}", "id", i, "x", c->x,
+                            "y", c->y, "heading", c->heading, "vx", c->vx, "vy", c->vy, "flags",
+                            c->flags, "checkpoints", c->checkpoints, "position", c->position,
+                            "nitro", c->nitro_charges, "progress", c->progress));
+    }
+    room_send_all(r, json_pack("{s:s,s:i,s:o,s:{s:s,s:f}}", "type", "game_state", "tick",
+                               (int)snap.tick, "cars", cars, "race_info", "phase",
+                               match_phase_name(match_phase(r->match)), "time", snap.time_s));
+}
+
+int room_input(Room *r, struct lws *wsi, const CarInput *in) {
+    Player *p = player_of_socket(r, wsi);
+    if (!p) return CR_ENOTFOUND;
+    if (!room_running(r) || p->seat.bot_id) return CR_EINVAL;
+    for (int i = 0; i < r->n_cars; i++)
+        if (r->slot_of_car[i] == (int)(p - r->players)) return match_set_input(r->match, i, in);
+    return CR_ENOTFOUND;
+}
+
+bool room_running(const Room *r) {
+    return r->match && !r->ending && (r->state == ROOM_COUNTDOWN || r->state == ROOM_RUNNING);
+}
+
+/* ---- race end: one transaction on a worker, then race_end ----------------- */
+
+typedef struct {
+    Job job;
+    Server *srv;
+    char race_id[STORE_RACE_ID_MAX + 1];
+    bool aborted;
+    StoreRaceResult results[CR_MAX_CARS];
+    size_t n;
+    StoreBotMemory mem[CR_MAX_CARS];
+    char *mem_json[CR_MAX_CARS];
+    size_t n_mem;
+    char *replay;
+    size_t replay_len;
+    int rc;
+    CrError err;
+} RaceEndJob;
+
+static void race_end_run(Job *job, void *thread_ctx) {
+    RaceEndJob *j = (RaceEndJob *)job;
+    ApiCtx *ctx = thread_ctx;
+    int64_t now = time(NULL);
+    if (j->aborted)
+        j->rc = store_race_abort(ctx->store, j->race_id, now, &j->err);
+    else
+        j->rc = store_race_finish(ctx->store, j->race_id, now, j->results, j->n, j->mem, j->n_mem,
+                                  j->replay, j->replay_len, &j->err);
+}
+
+static void race_end_free(RaceEndJob *j) {
+    for (size_t i = 0; i < j->n_mem; i++) free(j->mem_json[i]);
+    free(j->replay);
+    free(j);
+}
+
+static void rooms_remove(Rooms *rs, Room *r) {
+    for (int i = 0; i < ROOMS_MAX; i++)
+        if (rs->rooms[i] == r) rs->rooms[i] = NULL;
+    room_free(r);
+}
+
+static void race_end_done(Job *job, void *loop_ud) {
+    RaceEndJob *j = (RaceEndJob *)job;
+    Server *srv = loop_ud;
+    Room *r = srv ? rooms_find(srv->rooms, j->race_id) : NULL;
+    if (j->rc)
+        fprintf(stderr, "[server] race %s: could not record it: %s\n", j->race_id, j->err.msg);
+    if (r) {
+        json_t *res = json_array();
+        for (size_t i = 0; i < j->n; i++) {
+            const StoreRaceResult *x = &j->results[i];
+            json_t *o = json_pack("{s:i,s:s,s:b,s:i}", "position", x->position, "driver", x->driver,
+                                  "dnf", x->dnf, "points", x->points);
+            json_object_set_new(o, "time", x->dnf ? json_null() : json_real(x->stage_time));
+            json_object_set_new(o, "user",
+                                x->user_id ? json_pack("{s:I,s:s}", "id", (json_int_t)x->user_id,
+                                                       "username", x->username)
+                                           : json_null());
+            json_object_set_new(o, "car_id", x->car_id ? json_integer(x->car_id) : json_null());
+            json_object_set_new(o, "bot_id", x->bot_id ? json_integer(x->bot_id) : json_null());
+            json_array_append_new(res, o);
+        }
+        r->state = ROOM_FINISHED;
+        room_send_all(r,
+                      json_pack("{s:s,s:s,s:b,s:b,s:o}", "type", "race_end", "race_id", r->spec.id,
+                                "aborted", j->aborted, "saved", j->rc == 0, "results", res));
+        rooms_remove(srv->rooms, r);
+    }
+    race_end_free(j);
+}
+
+/* The race is over (or aborted): hand its record to a worker. */
+static void room_end(Room *r) {
+    r->ending = true;
+    RaceEndJob *j = calloc(1, sizeof *j);
+    if (!j) return;
+    j->job.run = race_end_run;
+    j->job.done = race_end_done;
+    j->srv = r->srv;
+    snprintf(j->race_id, sizeof j->race_id, "%s", r->spec.id);
+    RaceResult res[CR_MAX_CARS];
+    int points[CR_MAX_CARS];
+    j->aborted = match_phase(r->match) != MATCH_DONE || match_results(r->match, res, points);
+    if (!j->aborted) {
+        for (int i = 0; i < r->n_cars; i++) {
+            const RaceResult *x = &res[i];
+            StoreRaceResult *o = &j->results[j->n++];
+            int slot = r->slot_of_car[x->car];
+            const Player *p = slot >= 0 ? &r->players[slot] : NULL;
+            snprintf(o->driver, sizeof o->driver, "%s", car_kind_name(r->cars[x->car].kind));
+            if (p) {
+                o->user_id = p->seat.user_id;
+                snprintf(o->username, sizeof o->username, "%s", p->seat.username);
+                o->car_id = p->seat.car_id;
+                o->bot_id = p->seat.bot_id;
+                o->bot_version = p->seat.bot_version;
+                const char *mem = p->seat.bot_id ? match_bot_memory(r->match, x->car) : NULL;
+                if (mem && (j->mem_json[j->n_mem] = strdup(mem))) {
+                    j->mem[j->n_mem].bot_id = p->seat.bot_id;
+                    j->mem[j->n_mem].json = j->mem_json[j->n_mem];
+                    j->n_mem++;
+                }
+            }
+            o->position = x->position;
+            o->stage_time = x->time_s;
+            o->dnf = !x->finished;
+            o->points = points[i];
+        }
+        CrError err = {{0}};
+        if (file_read(r->replay_path, REPLAY_MAX, &j->replay, &j->replay_len, &err) ||
+            j->replay_len > REPLAY_MAX) {
+            fprintf(stderr, "[server] race %s: no replay: %s\n", r->spec.id, err.msg);
+            free(j->replay);
+            j->replay = NULL;
+            j->replay_len = 0;
+        }
+    }
+    if (workers_submit(r->srv->lanes[LANE_FAST], &j->job)) {
+        /* Queue full: the record waits for nothing; the next start marks
+         * the race aborted. */
+        race_end_done(&j->job, r->srv);
+    }
+}
+
+static void room_tick(lws_sorted_usec_list_t *sul);
+
+static void room_schedule(Room *r, int64_t now) {
+    lws_sul_schedule(r->srv->lws, 0, &r->sul, room_tick, tickclock_wait_ns(&r->clock, now) / 1000);
+}
+
+/* The room's 60 Hz beat: every tick that is due (a late wake-up catches
+ * up, within a cap; the clock counts any it had to drop), a snapshot to
+ * everyone at 20 Hz, the end when the match is done. */
+static void room_tick(lws_sorted_usec_list_t *sul) {
+    Room *r = lws_container_of(sul, Room, sul);
+    int64_t now = mono_ns();
+    /* The races share one zygote, which is ours to pump (a match pumps
+     * only its own workers); more often than needed is harmless. */
+    if (r->srv->race_host) bot_host_pump(r->srv->race_host);
+    match_pump(r->match, now);
+    int n = tickclock_due(&r->clock, now, ROOM_CATCHUP_MAX);
+    for (int i = 0; i < n; i++) {
+        CrError err = {{0}};
+        if (match_step(r->match, now, &err))
+            fprintf(stderr, "[server] race %s: %s\n", r->spec.id, err.msg);
+        tickclock_ran(&r->clock, now);
+        MatchPhase ph = match_phase(r->match);
+        if (ph == MATCH_RUNNING && r->state == ROOM_COUNTDOWN) {
+            r->state = ROOM_RUNNING;
+            room_broadcast_lobby(r);
+        }
+        if (ph == MATCH_DONE || ph == MATCH_ABORTED) {
+            room_send_state(r);
+            room_end(r);
+            return;
+        }
+        if (match_tick(r->match) % CR_BOT_TICK_EVERY == 0) room_send_state(r);
+    }
+    room_schedule(r, mono_ns());
+}
+
+typedef struct {
+    Job job;
+    char race_id[STORE_RACE_ID_MAX + 1];
+} RaceStartJob;
+
+static void race_start_run(Job *job, void *thread_ctx) {
+    RaceStartJob *j = (RaceStartJob *)job;
+    CrError err = {{0}};
+    if (store_race_start(((ApiCtx *)thread_ctx)->store, j->race_id, time(NULL), &err))
+        fprintf(stderr, "[server] race %s: %s\n", j->race_id, err.msg);
+}
+
+static void race_start_done(Job *job, void *loop_ud) {
+    (void)loop_ud;
+    free(job);
+}
+
+/* Everyone is ready: the grid (players in slot order, then AI drivers if
+ * the room fills), the match, the countdown. On failure the room stays open
+ * and the players are told why. */
+static void room_start(Room *r) {
+    Server *srv = r->srv;
+    MatchBot bots[CR_MAX_CARS];
+    memset(bots, 0, sizeof bots);
+    memset(r->cars, 0, sizeof r->cars);
+    int n = 0;
+    CrError err = {{0}};
+    for (int i = 0; i < CR_MAX_CARS; i++) {
+        Player *p = &r->players[i];
+        if (!p->used) continue;
+        r->cars[n] = p->seat.car;
+        r->slot_of_car[n] = i;
+        if (p->seat.bot_id) {
+            bots[n].name = p->seat.username;
+            bots[n].source = p->seat.bot_code;
+            bots[n].source_len = p->seat.bot_code ? strlen(p->seat.bot_code) : 0;
+            bots[n].memory_json = p->seat.bot_memory;
+        }
+        n++;
+    }
+    const char *starter = srv->settings.starter_car;
+    for (int ai = 1; r->spec.ai_fill && n < r->spec.max_cars; ai++, n++) {
+        CarEntry *c = &r->cars[n];
+        snprintf(c->name, sizeof c->name, "AI %d", ai);
+        snprintf(c->car_type, sizeof c->car_type, "%s", starter);
+        c->kind = CAR_AI;
+        r->slot_of_car[n] = -1;
+        if (scripts_car_stats(srv->loop_scripts, starter, NULL, 0, &c->stats, &err)) goto fail;
+    }
+    r->n_cars = n;
+    /* The room's params as the generator takes them. */
+    json_error_t jerr;
+    json_t *pj = json_loads(r->spec.params_json, 0, &jerr);
+    char keys[16][CR_NAME_MAX], vals[16][40];
+    ConfigOverride params[16];
+    size_t np = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(pj, k, v) {
+        if (np == 16) break;
+        snprintf(keys[np], sizeof keys[np], "%s", k);
+        snprintf(vals[np], sizeof vals[np], "%.17g", json_number_value(v));
+        params[np].key = keys[np];
+        params[np].value = vals[np];
+        np++;
+    }
+    snprintf(r->replay_path, sizeof r->replay_path, "/tmp/coderally-race-%s-%d.replay", r->spec.id,
+             (int)getpid());
+    MatchConfig cfg = {
+        .scripts = srv->loop_scripts,
+        .generator = r->spec.generator,
+        .seed = r->spec.seed,
+        .params = params,
+        .n_params = np,
+        .rules = r->spec.rules,
+        .cars = r->cars,
+        .n_cars = n,
+        .bots = bots,
+        .bot_host = srv->race_host,
+        .botd_path = srv->cfg->botd_path,
+        .retire_failed_bots = true,
+        .replay_path = r->replay_path,
+    };
+    /* Loading the bots waits on their workers (a few ms each) until the
+     * asynchronous bot link lands: the one wait left on this thread. */
+    int rc = match_create(&cfg, &r->match, &err);
+    json_decref(pj);
+    if (rc) goto fail;
+    r->state = ROOM_COUNTDOWN;
+    r->ending = false;
+    int64_t now = mono_ns();
+    tickclock_start(&r->clock, now, CR_TICK_RATE);
+    RaceSnapshot snap;
+    match_snapshot(r->match, &snap);
+    room_broadcast_lobby(r);
+    json_t *params_obj = json_loads(r->spec.params_json, 0, &jerr);
+    if (!params_obj) params_obj = json_object();
+    room_send_all(
+        r, json_pack("{s:s,s:s,s:f,s:i,s:o,s:{s:s,s:I,s:o}}", "type", "race_start", "race_id",
+                     r->spec.id, "countdown", snap.time_s < 0 ? -snap.time_s : 0.0, "tick",
+                     (int)snap.tick, "cars", cars_json(r), "stage", "generator", r->spec.generator,
+                     "seed", (json_int_t)r->spec.seed, "params", params_obj));
+    room_send_state(r);
+    RaceStartJob *sj = calloc(1, sizeof *sj);
+    if (sj) {
+        sj->job.run = race_start_run;
+        sj->job.done = race_start_done;
+        snprintf(sj->race_id, sizeof sj->race_id, "%s", r->spec.id);
+        if (workers_submit(srv->lanes[LANE_FAST], &sj->job)) free(sj);
+    }
+    room_schedule(r, now);
+    return;
+fail:
+    fprintf(stderr, "[server] race %s could not start: %s\n", r->spec.id, err.msg);
+    for (int i = 0; i < CR_MAX_CARS; i++) {
+        r->players[i].ready = false;
+        if (r->players[i].used && r->players[i].wsi)
+            ws_send_error(r->players[i].wsi, "race_failed", err.msg);
+    }
+    room_broadcast_lobby(r);
 }

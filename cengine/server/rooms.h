@@ -15,6 +15,7 @@
 typedef struct Rooms Rooms;
 typedef struct Room Room;
 typedef struct Seat Seat;
+struct Server;
 
 #define ROOMS_MAX 256
 #define ROOM_SPECTATORS_MAX 1024
@@ -30,7 +31,7 @@ typedef struct RoomSpec {
     int64_t owner_id;
 } RoomSpec;
 
-Rooms *rooms_create(void);
+Rooms *rooms_create(struct Server *srv);
 /* Closes every room (their sockets stay open; they just leave). */
 void rooms_destroy(Rooms *rs);
 /* A new open room. CR_ENOMEM when ROOMS_MAX are open. */
@@ -45,11 +46,21 @@ const RoomSpec *room_spec(const Room *r);
 int room_join(Room *r, struct lws *wsi, Seat *seat, CrError *err);
 /* Sets the socket's player's ready flag. CR_ENOTFOUND if it has no slot. */
 int room_ready(Room *r, struct lws *wsi, bool ready);
-/* The socket leaves the room (its slot or its spectator place). */
+/* The socket leaves the room (its slot or its spectator place); in a race
+ * its car is retired. */
 void room_leave(Room *r, struct lws *wsi);
+/* The socket is gone (closed): as room_leave, but in a race the car only
+ * coasts, and the player can take it back by joining again. */
+void room_detach(Room *r, struct lws *wsi);
 /* The socket watches; CR_ENOMEM when the room has ROOM_SPECTATORS_MAX. */
 int room_spectate(Room *r, struct lws *wsi);
 /* Everyone in the room gets the lobby state now. */
 void room_broadcast_lobby(Room *r);
+/* A human player's keyboard input for their car, held until the next.
+ * CR_ENOTFOUND: no slot; CR_EINVAL: the race is not running or a bot drives
+ * that car. */
+int room_input(Room *r, struct lws *wsi, const CarInput *in);
+/* Whether the room's race is running (inputs are taken). */
+bool room_running(const Room *r);
 
 #endif

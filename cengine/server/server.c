@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bot_link.h"
 #include "server_internal.h"
 
 #define QUEUE_FAST 256
@@ -45,6 +46,7 @@ typedef struct {
     Server *srv;
     Scripts *base, *next;
     Scripts *workers[2][SERVER_MAX_WORKERS];
+    Scripts *races; /* the loop's copy for starting races */
     int rc;
     CrError err;
     double ms;
@@ -63,6 +65,10 @@ static void reload_run(Job *job, void *thread_ctx) {
             CrError ignore;
             if (scripts_reload(j->next, &j->workers[l][i], &ignore)) j->workers[l][i] = NULL;
         }
+    if (!j->rc) {
+        CrError ignore;
+        if (scripts_reload(j->next, &j->races, &ignore)) j->races = NULL;
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     j->ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 }
@@ -73,6 +79,7 @@ static void reload_done(Job *job, void *loop_ud) {
     if (!loop_ud) { /* shutdown: keep the base as the loop's */
         srv->scripts = j->base;
         scripts_close(j->next);
+        scripts_close(j->races);
         for (int l = 0; l < 2; l++)
             for (int i = 0; i < SERVER_MAX_WORKERS; i++) scripts_close(j->workers[l][i]);
     } else if (j->rc) {
@@ -86,6 +93,12 @@ static void reload_done(Job *job, void *loop_ud) {
     } else {
         scripts_close(j->base);
         srv->scripts = j->next;
+        /* Races running hold their own reference to the scripts they
+         * started with; new races take this version. */
+        if (j->races) {
+            scripts_close(srv->loop_scripts);
+            srv->loop_scripts = j->races;
+        }
         srv->scripts_broken[0] = 0;
         for (int l = 0; l < 2; l++)
             for (int i = 0; i < SERVER_MAX_WORKERS; i++)
@@ -225,7 +238,7 @@ int server_run(const ServerConfig *cfg, CrError *err) {
         fprintf(stderr, "[server] bot sandbox unavailable, bot saves will fail: %s\n", berr.msg);
 
     if (cfg->web_dir && realpath(cfg->web_dir, srv.web_root)) srv.have_web = true;
-    if (!(srv.rooms = rooms_create())) {
+    if (!(srv.rooms = rooms_create(&srv))) {
         r = CR_ENOMEM;
         goto out;
     }
@@ -236,6 +249,12 @@ int server_run(const ServerConfig *cfg, CrError *err) {
     srv.n_workers = n;
     if ((r = init_ctxs(&srv, n, err))) goto out;
     if ((r = scripts_open(cfg->scripts_dir, cfg->sets, cfg->n_sets, &srv.scripts, err))) goto out;
+    if ((r = scripts_open(cfg->scripts_dir, cfg->sets, cfg->n_sets, &srv.loop_scripts, err)))
+        goto out;
+    /* The races' bots get a zygote of their own: the checker's is used from
+     * the worker threads. */
+    if (bot_host_start(cfg->botd_path, &srv.race_host, &berr))
+        fprintf(stderr, "[server] no sandbox for races, bot cars will be retired: %s\n", berr.msg);
 
     protocols[0] = (struct lws_protocols){"http", http_callback, http_conn_size(), 0, 0, NULL, 0};
     protocols[1] =
@@ -329,6 +348,8 @@ out:
     rooms_destroy(srv.rooms);
     if (srv.lws) lws_sul_cancel(&srv.scripts_watch);
     lws_context_destroy(srv.lws);
+    bot_host_stop(srv.race_host);
+    scripts_close(srv.loop_scripts);
     fini_ctxs(&srv);
     scripts_close(srv.scripts);
     bot_checker_destroy(srv.bots);

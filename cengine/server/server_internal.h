@@ -19,7 +19,7 @@
 #define WS_PROTOCOL_VERSION 1
 #define WS_MSG_MAX 4096
 
-typedef struct {
+typedef struct Server {
     const ServerConfig *cfg;
     struct lws_context *lws;
     WorkerPool *lanes[2]; /* LANE_FAST, LANE_SLOW */
@@ -34,6 +34,8 @@ typedef struct {
     bool reloading; /* a ReloadJob holds the scripts */
     lws_sorted_usec_list_t scripts_watch;
     char scripts_broken[1024]; /* the last reload error reported, to say it once */
+    Scripts *loop_scripts;     /* the loop thread's own, for starting races */
+    BotHost *race_host;        /* the sandbox zygote the races' bots come from */
     char web_root[PATH_MAX];
     bool have_web;
     bool stopping;

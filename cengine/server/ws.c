@@ -405,10 +405,21 @@ static void on_message(struct lws *wsi, WsConn *w) {
         on_join(wsi, w, m);
     } else if (!strcmp(type, "input")) {
         if (input_ok(wsi, w, m)) {
-            if (!w->room)
+            json_t *a = json_object_get(m, "actions");
+            CarInput in = {0};
+            bool l = json_is_true(json_object_get(a, "turn_left"));
+            bool rt = json_is_true(json_object_get(a, "turn_right"));
+            in.throttle = json_is_true(json_object_get(a, "accelerate")) ? 1.f : 0.f;
+            in.brake = json_is_true(json_object_get(a, "brake")) ? 1.f : 0.f;
+            in.steer = l == rt ? 0.f : (l ? 1.f : -1.f);
+            in.nitro = json_is_true(json_object_get(a, "nitro"));
+            in.handbrake = json_is_true(json_object_get(a, "handbrake"));
+            int rc = w->room ? room_input(w->room, wsi, &in) : CR_ENOTFOUND;
+            if (rc == CR_ENOTFOUND)
                 ws_error(wsi, w, "not_in_race", "join a race first");
-            else
-                ws_error(wsi, w, "not_running", "the race has not started");
+            else if (rc)
+                ws_error(wsi, w, "not_running",
+                         "no input taken: the race is not running, or a bot drives your car");
         }
     } else if (!strcmp(type, "ready")) {
         json_t *v = json_object_get(m, "ready");
@@ -527,7 +538,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             }
             return 0;
         case LWS_CALLBACK_CLOSED:
-            if (w->room) room_leave(w->room, wsi);
+            if (w->room) room_detach(w->room, wsi);
             ws_free(w);
             return 0;
         default:

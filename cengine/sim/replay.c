@@ -152,6 +152,14 @@ int replay_writer_hash(ReplayWriter *w, uint32_t tick, uint64_t hash) {
     return ferror(w->f) ? CR_EIO : CR_OK;
 }
 
+int replay_writer_retire(ReplayWriter *w, uint32_t tick, int car) {
+    if (car < 0 || car >= CR_MAX_CARS) return CR_EINVAL;
+    put_u8(w->f, 'R');
+    put_u32(w->f, tick);
+    put_u8(w->f, (uint8_t)car);
+    return ferror(w->f) ? CR_EIO : CR_OK;
+}
+
 static void writer_free(ReplayWriter *w) {
     free(w->path);
     free(w->tmp);
@@ -319,7 +327,7 @@ int replay_read(const char *path, Replay **out, CrError *err) {
         }
     }
     /* Records: count first so the arrays are allocated once. */
-    size_t ni = 0, nh = 0, nd = 0, ndraw = 0, start = r.off;
+    size_t ni = 0, nh = 0, nr = 0, nd = 0, ndraw = 0, start = r.off;
     bool ended = false;
     while (!ended && !r.bad) {
         uint8_t t = get_u8(&r);
@@ -327,6 +335,8 @@ int replay_read(const char *path, Replay **out, CrError *err) {
             take(&r, 9), ni++;
         } else if (t == 'H') {
             take(&r, 12), nh++;
+        } else if (t == 'R') {
+            take(&r, 5), nr++;
         } else if (t == 'E') {
             take(&r, 12), ended = true;
         } else if (t == 'D') {
@@ -351,9 +361,10 @@ int replay_read(const char *path, Replay **out, CrError *err) {
     }
     rp->inputs = malloc((ni ? ni : 1) * sizeof *rp->inputs);
     rp->hashes = malloc((nh ? nh : 1) * sizeof *rp->hashes);
+    rp->retires = malloc((nr ? nr : 1) * sizeof *rp->retires);
     rp->draw_sets = malloc((nd ? nd : 1) * sizeof *rp->draw_sets);
     rp->drawings = malloc((ndraw ? ndraw : 1) * sizeof *rp->drawings);
-    if (!rp->inputs || !rp->hashes || !rp->draw_sets || !rp->drawings) {
+    if (!rp->inputs || !rp->hashes || !rp->retires || !rp->draw_sets || !rp->drawings) {
         rc = CR_ENOMEM;
         goto out;
     }
@@ -383,6 +394,14 @@ int replay_read(const char *path, Replay **out, CrError *err) {
         } else if (t == 'H') {
             rp->hashes[rp->n_hashes].tick = tick;
             rp->hashes[rp->n_hashes++].hash = get_u64(&r);
+        } else if (t == 'R') {
+            ReplayRetire *re = &rp->retires[rp->n_retires++];
+            re->tick = tick;
+            re->car = get_u8(&r);
+            if (re->car >= h->n_cars) {
+                rc = damaged(err, path, at, "bad retire record");
+                goto out;
+            }
         } else if (t == 'D') {
             ReplayDrawSet *ds = &rp->draw_sets[rp->n_draw_sets++];
             ds->tick = tick;
@@ -430,6 +449,7 @@ void replay_free(Replay *r) {
     if (!r) return;
     free(r->inputs);
     free(r->hashes);
+    free(r->retires);
     free(r->draw_sets);
     free(r->drawings);
     free(r);

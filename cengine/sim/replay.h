@@ -16,6 +16,7 @@
  *   |  'I' u32 tick u8 car u8 throttle u8 brake i8 steer u8 flags  |
  *   |      (input in force from the step after `tick` on)          |
  *   |  'H' u32 tick u64 race_hash   (after the step reaching tick) |
+ *   |  'R' u32 tick u8 car   (car retired before the step from tick) |
  *   |  'E' u32 final tick u64 final race_hash                      |
  *   +--------------------------------------------------------------+
  *   str = u16 length + bytes (no NUL), at most 255 bytes
@@ -65,6 +66,12 @@ typedef struct {
     uint64_t hash;
 } ReplayHash;
 
+/* A car taken out of the race (race_retire) before the step from tick. */
+typedef struct {
+    uint32_t tick;
+    uint8_t car;
+} ReplayRetire;
+
 /* A debug drawing in world coordinates (u), as a bot returned it. */
 typedef struct {
     uint8_t kind; /* 0 line, 1 circle, 2 text */
@@ -86,6 +93,8 @@ typedef struct {
     size_t n_inputs;
     ReplayHash *hashes;
     size_t n_hashes;
+    ReplayRetire *retires;
+    size_t n_retires;
     ReplayDrawSet *draw_sets;
     size_t n_draw_sets;
     ReplayDrawing *drawings;
@@ -102,6 +111,8 @@ int replay_writer_open(const char *path, const ReplayHeader *h, ReplayWriter **o
 /* Records car's input if it differs from the last recorded one. */
 int replay_writer_input(ReplayWriter *w, uint32_t tick, int car, PackedInput in);
 int replay_writer_hash(ReplayWriter *w, uint32_t tick, uint64_t hash);
+/* Records that car was retired before the step from tick. */
+int replay_writer_retire(ReplayWriter *w, uint32_t tick, int car);
 /* Records car's debug drawings of tick (n <= REPLAY_MAX_DRAWINGS). */
 int replay_writer_drawings(ReplayWriter *w, uint32_t tick, int car, const ReplayDrawing *d, int n);
 /* Writes the end record, flushes, renames. Frees w either way. */

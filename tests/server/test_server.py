@@ -888,6 +888,127 @@ def test_scripts_reload_good_and_broken_edits(tmp):
         check(srv.stop() == 0)
 
 
+QUICK_RULES = '''-- A short race for the tests: 1 s countdown, 10 s limit (the shortest allowed).
+return {
+    name = "quick",
+    countdown_s = 1,
+    time_limit_s = function(stage) return 10 end,
+    stall_limit_s = 0,
+    points = function(results)
+        local out = {}
+        for i, r in ipairs(results) do out[i] = r.finished and 10 or (r.position == 1 and 3 or 1) end
+        return out
+    end,
+}
+'''
+
+
+def test_live_race_keyboard_bot_ai_and_spectator(tmp):
+    """A room with a keyboard car, a bot and AI fill, watched by a spectator:
+    countdown, game_state at about 20 Hz, inputs move only your own car,
+    race_end, then results, points, bot memory, replay and ratings in the
+    API and the database."""
+    scripts = os.path.join(tmp, "scripts")
+    subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
+    open(os.path.join(scripts, "rules", "quick.lua"), "w").write(QUICK_RULES)
+    srv = Server(tmp, extra=("--scripts", scripts))
+    try:
+        name_a, ta = register(srv)
+        name_b, tb = register(srv)
+        car_a = expect(srv.http.get("/api/garage", headers=auth(ta)), 200)["cars"][0]["id"]
+        car_b = expect(srv.http.get("/api/garage", headers=auth(tb)), 200)["cars"][0]["id"]
+        bot_b = expect(srv.http.post("/api/bots", headers=auth(tb), json={"name": "f", "code": TEMPLATE}), 201)["bot"]["id"]
+        rid = expect(srv.http.post("/api/races", headers=auth(ta), json={
+            "generator": "forest", "seed": 5, "rules": "quick", "max_cars": 4, "ai_fill": True}), 201)["race"]["id"]
+        url = "ws://127.0.0.1:%d/ws" % srv.port
+        conn = lambda t: websockets.connect(url, subprotocols=["coderally.v1"],
+                                            extra_headers={"Cookie": "cr_session=" + t} if t else None)
+        seen = {"states": [], "end": None, "start": None}
+
+        async def drain_until(ws, kind, timeout=30):
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                m = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.time()))
+                if m["type"] == kind:
+                    return m
+                if m["type"] == "error" and m["code"] == "race_failed":
+                    raise AssertionError("race_failed: %s" % m["message"])
+            raise AssertionError("no %s" % kind)
+
+        async def spectator(ws):
+            t0 = None
+            while True:
+                m = json.loads(await ws.recv())
+                if m["type"] == "race_start":
+                    seen["start"] = m
+                elif m["type"] == "game_state":
+                    seen["states"].append((time.time(), m))
+                elif m["type"] == "race_end":
+                    seen["end"] = m
+                    return
+
+        async def run():
+            async with conn(ta) as wa, conn(tb) as wb, conn(None) as ws:
+                for w in (wa, wb, ws):
+                    await w.recv()
+                await ws.send(json.dumps({"type": "spectate", "race_id": rid}))
+                await drain_until(ws, "lobby")
+                watcher = asyncio.ensure_future(spectator(ws))
+                await wa.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_a, "bot_id": None}))
+                await drain_until(wa, "lobby")
+                await wb.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_b, "bot_id": bot_b}))
+                await drain_until(wb, "lobby")
+                await wa.send(json.dumps({"type": "ready"}))
+                await wb.send(json.dumps({"type": "ready"}))
+                start = await drain_until(wa, "race_start")
+                check(start["countdown"] > 0 and len(start["cars"]) == 4, str(start))
+                kinds = [c["kind"] for c in start["cars"]]
+                check(kinds == ["human", "bot", "ai", "ai"], str(kinds))
+                # b's car is driven by its bot: b's keyboard input is refused
+                await wb.send(json.dumps({"type": "input", "actions": {"accelerate": True}}))
+                e = await drain_until(wb, "error")
+                check(e["code"] == "not_running", str(e))
+                # a drives: full throttle, and a position from the client is refused
+                await wa.send(json.dumps({"type": "input", "actions": {"accelerate": True, "x": 1}}))
+                check((await drain_until(wa, "error"))["code"] == "bad_field")
+                await wa.send(json.dumps({"type": "input", "actions": {"accelerate": True}}))
+                end = await drain_until(wa, "race_end", timeout=60)
+                await asyncio.wait_for(watcher, 10)
+                return start, end
+
+        start, end = asyncio.run(run())
+        check(not end["aborted"] and end["saved"], str(end))
+        check(len(end["results"]) == 4 and sorted(r["position"] for r in end["results"]) == [1, 2, 3, 4])
+        # the spectator got the race at about 20 Hz
+        states = seen["states"]
+        check(len(states) > 60, "only %d game_state messages" % len(states))
+        running = [t for t, m in states if m["race_info"]["phase"] == "running"]
+        rate = (len(running) - 1) / (running[-1] - running[0])
+        check(15 < rate < 25, "game_state at %.1f Hz" % rate)
+        last = states[-1][1]
+        check(len(last["cars"]) == 4 and all("x" in c and "heading" in c for c in last["cars"]))
+        check(last["cars"][0]["progress"] > 20, "the keyboard car did not move: %s" % last["cars"][0])
+        # the record: race, results, points, replay, bot memory, rating
+        race = expect(srv.http.get("/api/races/" + rid), 200)["race"]
+        check(race["status"] == "finished" and race["replay"] and len(race["results"]) == 4)
+        users = {r["user"]["username"]: r for r in race["results"] if r["user"]}
+        check(set(users) == {name_a, name_b})
+        pts = {u: expect(srv.http.get("/api/me", headers=auth(t)), 200)["user"]["points"]
+               for u, t in [(name_a, ta), (name_b, tb)]}
+        for u in pts:
+            check(pts[u] == 1000 + users[u]["points"], "points of %s: %s" % (u, pts))
+        rp = srv.http.get("/api/races/%s/replay" % rid)
+        check(rp.status_code == 200 and len(rp.content) > 100)
+        replay = os.path.join(tmp, "race.replay")
+        open(replay, "wb").write(rp.content)
+        v = subprocess.run([BIN, "replay", "verify", replay, "--scripts", scripts], capture_output=True, text=True)
+        check(v.returncode == 0, "replay does not verify: %s %s" % (v.stdout, v.stderr))
+        mem = srv.db_query("SELECT state_json FROM bot_state WHERE bot_id = ?", bot_b)
+        check(mem and "races" in mem[0][0], "bot memory not saved: %s" % mem)
+    finally:
+        check(srv.stop() == 0)
+
+
 # ---- runner -------------------------------------------------------------------
 
 SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversal,
@@ -899,7 +1020,8 @@ SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversa
           test_websocket_handshake_and_errors, test_login_rate_limit_per_account,
           test_registration_rate_limit_per_address]
 OWN = [test_no_web_build_page_and_sigterm, test_docs_curl_examples,
-       test_scripts_reload_good_and_broken_edits, test_kill9_during_bot_saves_and_purchases]
+       test_scripts_reload_good_and_broken_edits, test_live_race_keyboard_bot_ai_and_spectator,
+       test_kill9_during_bot_saves_and_purchases]
 
 
 def make_web(tmp):
@@ -945,9 +1067,14 @@ def main():
                 failed += 1
                 print("FAIL serve exited %d on SIGTERM (log below)" % rc)
             log = open(os.path.join(tmp, "server.log")).read()
-            if "ERROR: AddressSanitizer" in log or "runtime error" in log or "LeakSanitizer" in log:
-                failed += 1
-                print("FAIL sanitizer report in the server log")
+            for d, _, files in os.walk(tmp):
+                if "server.log" not in files:
+                    continue
+                text = open(os.path.join(d, "server.log")).read()
+                if "ERROR: AddressSanitizer" in text or "runtime error" in text or "LeakSanitizer" in text:
+                    failed += 1
+                    log = text
+                    print("FAIL sanitizer report in %s/server.log" % d)
             if failed:
                 print(log[-4000:])
     print("%d passed, %d failed" % (passed, failed))

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "lua/lhost.h"
-#include "lua/session.h"
+#include "match/session.h"
 #include "test.h"
 
 /* Runs code in a fresh sandbox; returns the status and fills err. */

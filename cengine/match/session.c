@@ -1,5 +1,5 @@
 /* session.c - a race built from scripts: stage, rules, room. */
-#include "lua/session.h"
+#include "match/session.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +18,7 @@ int session_start_on(Scripts *sc, const Stage *stage, const char *rules, const C
     if (!rules && scripts_config_string(sc, "DEFAULT_RULES", &rules)) rules = "standard";
     int rc = rules_load(sc, rules, stage, &out->rules, err);
     if (rc) return rc;
+    rules_set_cars(out->rules, cars, n_cars); /* points() sees who is who */
     rc = race_create(stage, cars, n_cars, rules_race(out->rules), &out->room, err);
     if (rc) {
         rules_destroy(out->rules);

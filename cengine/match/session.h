@@ -1,7 +1,8 @@
 /*
  * session.h - one race set up from scripts: the generated stage, the rules
  * loaded for it and the race room, owned together. The CLI race, replay
- * verification, the benchmark and the Lua test module all start races here.
+ * verification, the benchmark and the Lua test module all start races here
+ * (through match.c, except the Lua test module, which has no bots).
  */
 #ifndef CR_SESSION_H
 #define CR_SESSION_H
