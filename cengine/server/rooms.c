@@ -414,6 +414,9 @@ static void race_end_done(Job *job, void *loop_ud) {
 /* The race is over (or aborted): hand its record to a worker. */
 static void room_end(Room *r) {
     r->ending = true;
+    fprintf(stderr, "[server] race %s: %llu ticks, worst tick lateness %.3f ms, %llu dropped\n",
+            r->spec.id, (unsigned long long)r->clock.next, (double)r->clock.worst_late_ns / 1e6,
+            (unsigned long long)r->clock.dropped);
     RaceEndJob *j = calloc(1, sizeof *j);
     if (!j) return;
     j->job.run = race_end_run;

@@ -1009,6 +1009,46 @@ def test_live_race_keyboard_bot_ai_and_spectator(tmp):
         check(srv.stop() == 0)
 
 
+def test_kill9_mid_race(tmp):
+    """SIGKILL during a live race: after a restart the race is aborted, with
+    no results and no points, and the database is whole."""
+    scripts = os.path.join(tmp, "scripts")
+    subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
+    open(os.path.join(scripts, "rules", "quick.lua"), "w").write(QUICK_RULES)
+    db = os.path.join(tmp, "race.db")
+    srv = Server(tmp, db=db, extra=("--scripts", scripts))
+    name, token = register(srv)
+    car = expect(srv.http.get("/api/garage", headers=auth(token)), 200)["cars"][0]["id"]
+    rid = expect(srv.http.post("/api/races", headers=auth(token), json={
+        "generator": "forest", "rules": "quick", "max_cars": 3}), 201)["race"]["id"]
+
+    async def run():
+        async with websockets.connect("ws://127.0.0.1:%d/ws" % srv.port, subprotocols=["coderally.v1"],
+                                      extra_headers={"Cookie": "cr_session=" + token}) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car}))
+            await ws.send(json.dumps({"type": "ready"}))
+            states = 0
+            while states < 30:
+                m = json.loads(await ws.recv())
+                states += m["type"] == "game_state"
+            srv.proc.kill()
+            srv.proc.wait()
+
+    asyncio.run(run())
+    srv.http.close()
+    srv.proc.stdout.close()
+    srv.log.close()
+    srv2 = Server(tmp, db=db, extra=("--scripts", scripts))
+    try:
+        r = expect(srv2.http.get("/api/races/" + rid), 200)["race"]
+        check(r["status"] == "aborted" and r["results"] == [] and not r["replay"], str(r))
+        check(expect(srv2.http.get("/api/me", headers=auth(token)), 200)["user"]["points"] == 1000)
+        check(srv2.db_query("PRAGMA integrity_check") == [("ok",)])
+    finally:
+        check(srv2.stop() == 0)
+
+
 # ---- runner -------------------------------------------------------------------
 
 SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversal,
@@ -1021,7 +1061,7 @@ SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversa
           test_registration_rate_limit_per_address]
 OWN = [test_no_web_build_page_and_sigterm, test_docs_curl_examples,
        test_scripts_reload_good_and_broken_edits, test_live_race_keyboard_bot_ai_and_spectator,
-       test_kill9_during_bot_saves_and_purchases]
+       test_kill9_during_bot_saves_and_purchases, test_kill9_mid_race]
 
 
 def make_web(tmp):
