@@ -16,3 +16,6 @@ files["scripts/"] = {
 -- surfaces.lua runs in a state of its own with one builtin, surface{}.
 files["scripts/surfaces.lua"] = { std = "none", read_globals = { "surface" } }
 files["tests/lua/"] = { std = "+busted" }
+-- The newcomer test's scripts folder (tests/integration/newcomer/) is a modder's.
+files["tests/integration/newcomer/scripts/"] = files["scripts/"]
+files["tests/integration/newcomer/scripts/surfaces.lua"] = files["scripts/surfaces.lua"]

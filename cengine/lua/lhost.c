@@ -31,10 +31,12 @@ struct LuaHost {
     lua_State *L;
     size_t used, limit;
     LhostBudget budget;
-    uint64_t spent;        /* instructions (and charged work) in this call */
-    uint64_t window_spent; /* ... in this window */
-    uint64_t window_ns;    /* wall time of the calls of this window */
-    uint64_t deadline_ns;  /* the watchdog's: this call must end by then */
+    uint64_t spent;            /* instructions (and charged work) in this call */
+    uint64_t window_spent;     /* ... in this window */
+    uint64_t window_ns;        /* wall time of the calls of this window */
+    uint64_t deadline_ns;      /* the watchdog's: this call must end by then */
+    uint64_t wall_deadline_ns; /* the wall-clock backstop's (CLOCK_MONOTONIC) */
+    uint64_t wall_t0_ns;       /* when this call started, on that clock */
     unsigned hooks;
     const char *tripped; /* which limit tripped in this call, or NULL */
     size_t printed;
@@ -90,6 +92,16 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The backstop's clock: the wall. It trips only far past the CPU allowance
+ * (LHOST_WALL_FACTOR times it, plus LHOST_WALL_SLACK_MS), so a loaded machine
+ * does not trip it, but a state that stops getting anywhere for any reason
+ * the CPU clock cannot see still ends. */
+static uint64_t wall_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void lhost_where(lua_State *L, char *out, size_t n) {
     lua_Debug ar;
     out[0] = '\0';
@@ -108,7 +120,10 @@ static const char *over_limit(LuaHost *h) {
     if (h->budget.window_instructions && h->window_spent > h->budget.window_instructions)
         return "window";
     if (h->mem_tripped) return "memory";
-    if (++h->hooks % WATCH_EVERY == 0 && now_ns() > h->deadline_ns) return "clock";
+    if (++h->hooks % WATCH_EVERY == 0) {
+        if (now_ns() > h->deadline_ns) return "clock";
+        if (wall_ns() > h->wall_deadline_ns) return "wall";
+    }
     return NULL;
 }
 
@@ -131,6 +146,9 @@ static int trip(lua_State *L, LuaHost *h, const char *which) {
     else if (!strcmp(which, "memory"))
         lua_pushfstring(L, "%s memory cap of %I KiB exceeded", where,
                         (lua_Integer)(h->limit >> 10));
+    else if (!strcmp(which, "wall"))
+        lua_pushfstring(L, "%s wall-clock watchdog: the script ran for over %I ms of real time",
+                        where, (lua_Integer)((h->wall_deadline_ns - h->wall_t0_ns) / 1000000u));
     else
         lua_pushfstring(L,
                         "%s watchdog: the script ran too long (%I ms per call, %I "
@@ -908,7 +926,14 @@ int lhost_call(LuaHost *h, int nargs, int nresults, CrError *err) {
     uint64_t left = h->budget.window_ms ? (uint64_t)h->budget.window_ms * 1000000u : UINT64_MAX;
     left = left > h->window_ns ? left - h->window_ns : 0;
     uint64_t per_call = (uint64_t)h->budget.call_ms * 1000000u;
-    h->deadline_ns = t0 + (per_call < left ? per_call : left);
+    uint64_t allowance = per_call < left ? per_call : left;
+    h->deadline_ns = t0 + allowance;
+    uint64_t wall_allowance = h->budget.wall_ms ? (uint64_t)h->budget.wall_ms * 1000000u
+                              : allowance > UINT64_MAX / (2 * LHOST_WALL_FACTOR)
+                                  ? UINT64_MAX / 2
+                                  : allowance * LHOST_WALL_FACTOR + LHOST_WALL_SLACK_MS * 1000000u;
+    h->wall_t0_ns = wall_ns();
+    h->wall_deadline_ns = h->wall_t0_ns + wall_allowance;
     h->spent = 0;
     h->hooks = 0;
     h->tripped = NULL;

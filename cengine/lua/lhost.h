@@ -17,6 +17,10 @@
 #define LHOST_DEFAULT_MEMORY (64u << 20)
 #define LHOST_DEFAULT_BUDGET 200000000ULL /* VM instructions per call */
 #define LHOST_DEFAULT_WATCHDOG_MS 10000   /* CPU time per call */
+/* The wall-clock backstop allows LHOST_WALL_FACTOR times the CPU allowance
+ * plus LHOST_WALL_SLACK_MS (or LhostBudget.wall_ms when set). */
+#define LHOST_WALL_FACTOR 20u
+#define LHOST_WALL_SLACK_MS 100u
 
 /* What one use of a state may spend. Instructions are VM instructions
  * counted by the hook (every 1000), plus the work charged for C library
@@ -25,13 +29,16 @@
  * every call in it. The watchdog is the thread's CPU clock (so a loaded
  * machine does not trip it), read in the count hook every few thousand
  * instructions; it backs the counts (work they miss, such as comparing long
- * strings) and is the only limit that is not deterministic. Any limit tripped is an error pcall
+ * strings) and is the only limit that is not deterministic, with a
+ * wall-clock backstop far past it (LHOST_WALL_FACTOR) for whatever the CPU
+ * clock cannot see. Any limit tripped is an error pcall
  * cannot swallow. */
 typedef struct {
     uint64_t call_instructions;
     uint64_t window_instructions; /* 0: no window limit */
     uint32_t call_ms;             /* watchdog per call */
     uint32_t window_ms;           /* watchdog per window; 0: none */
+    uint32_t wall_ms;             /* wall-clock backstop per call; 0: from the CPU allowance */
     const char *window_name;      /* "tick": how messages call a window */
 } LhostBudget;
 

@@ -62,12 +62,10 @@ static void read_entry(lua_State *L, int t, SurfaceInfo *e, const char *where) {
  * line for the table's own checks. */
 static int lua_surface(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
-    luaL_where(L, 1);
-    char where[300];
-    snprintf(where, sizeof where, "%ssurface", lua_tostring(L, -1));
-    lua_pop(L, 1);
     SurfaceInfo e;
-    read_entry(L, 1, &e, where);
+    /* luaL_error prefixes the caller's file:line: (level 1, the line
+     * written surface { ... }), so the name alone goes in here. */
+    read_entry(L, 1, &e, "surface");
     lua_Debug ar;
     int line = lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar) ? ar.currentline : 0;
     lua_createtable(L, 0, 6);

@@ -429,6 +429,22 @@ TEST(the_watchdog_stops_what_the_counts_miss) {
     lhost_destroy(h);
 }
 
+TEST(a_wall_clock_backstop_ends_what_the_cpu_clock_allows) {
+    LuaHost *h;
+    CrError err;
+    ASSERT_EQ_INT(lhost_create(LHOST_DEFAULT_MEMORY, 1000000, &h, &err), CR_OK);
+    /* Counts and CPU clock set out of reach: only the wall can stop this. */
+    LhostBudget b = {.call_instructions = UINT64_MAX / 2,
+                     .call_ms = 600000,
+                     .wall_ms = 50,
+                     .window_name = "tick"};
+    lhost_set_budget(h, &b);
+    const char *code = "local a = 1\nwhile true do end";
+    ASSERT_EQ_INT(lhost_run_string(h, code, strlen(code), "=stuck", &err), CR_ESCRIPT);
+    ASSERT_CONTAINS(err.msg, "stuck:2: wall-clock watchdog: the script ran for over 50 ms");
+    lhost_destroy(h);
+}
+
 /* Rules that burn: every hook call runs far past its budget. */
 static const char BURN_RULES[] =
     "return { name = 'burn', countdown_s = 0, time_limit_s = 60,\n"

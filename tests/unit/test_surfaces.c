@@ -230,6 +230,10 @@ TEST(bad_tables_are_refused_with_where) {
         } else {
             ASSERT_CONTAINS(err.msg, want);
         }
+        /* The message starts with its file:line:, once. */
+        if (strncmp(want, "surfaces.lua", 12) == 0)
+            ASSERT_TRUE(strncmp(err.msg, want, strlen(want)) == 0);
+        ASSERT_TRUE(strstr(err.msg, "surfaces.lua:6: surfaces.lua") == NULL);
     }
     /* Table-wide rules. */
     write_file("surfaces.lua",
