@@ -112,6 +112,12 @@ export default function RacePage({ raceId, query }) {
                         p.car_id === mine.current.carId,
                 );
                 if (idx >= 0) mine.current.index = m.players[idx].car_index ?? idx;
+                // A test run readies once the server has the join: it checks
+                // the car and bot first, so an early ready finds no slot.
+                if (idx >= 0 && mine.current.autoReady && !m.players[idx].ready) {
+                    mine.current.autoReady = false;
+                    ws.send('ready');
+                }
             }),
             ws.on('stage', (m) => setGeometry(m)),
             ws.on('race_start', (m) => {
@@ -194,12 +200,15 @@ export default function RacePage({ raceId, query }) {
 
     const [, bump] = useState(0);
     function join(carId, botId, car, autoReady = false) {
-        mine.current = { carId, botId, stats: car ? STAT_ORDER.map((s) => car.stats[s]) : null, index: null };
+        mine.current = {
+            carId,
+            botId,
+            stats: car ? STAT_ORDER.map((s) => car.stats[s]) : null,
+            index: null,
+            autoReady,
+        };
         ws.send('join_race', { race_id: raceId, car_id: carId, bot_id: botId });
-        if (autoReady) {
-            ws.send('ready');
-            setReady(true);
-        }
+        if (autoReady) setReady(true);
         bump((n) => n + 1);
     }
 
