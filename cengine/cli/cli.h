@@ -9,6 +9,7 @@
 int cmd_race(int argc, char **argv);
 int cmd_stage(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_replay_view(int argc, char **argv); /* cmd_replay_view.c: `replay view FILE` */
 int cmd_bench(int argc, char **argv);
 int cmd_tournament(int argc, char **argv); /* cmd_tournament.c */
 int cmd_bot(int argc, char **argv);        /* cmd_bot.c: `coderally bot check FILE` */
