@@ -254,6 +254,23 @@ static void describe_error(CallOutcome *out, const char *what) {
     Py_XDECREF(tb);
 }
 
+/* Where bot code was when the budget ran out: " at line N in FUNC" (the
+ * innermost bot frame of the pending BotTimeout, by format_error), or "".
+ * Clears the pending error. */
+static void describe_timeout_site(char *out, size_t size) {
+    out[0] = 0;
+    CallOutcome oc;
+    describe_error(&oc, "");
+    /* ": line 5 in on_tick; line 9 in f: BotTimeout: ..." -> the last frame */
+    const char *p = oc.msg + 2;
+    const char *end = strstr(p, ": ");
+    if (strncmp(p, "line ", 5) || !end) return;
+    const char *last = p;
+    for (const char *q = p; q < end; q++)
+        if (q[0] == ';' && q[1] == ' ') last = q + 2;
+    snprintf(out, size, " at %.*s", (int)(end - last), last);
+}
+
 /* Calls bot.<method>(arg) (arg may be NULL) under budget_us of CPU. Returns
  * the result (new reference) or NULL with out filled. A missing optional
  * method returns None. */
@@ -279,11 +296,14 @@ static PyObject *call_bot(const char *method, PyObject *arg, uint32_t budget_us,
     if (!r && !guard_expired) describe_error(out, method);
     bool expired = budget_disarm();
     if (expired) {
+        /* With the timer off, so describing cannot be interrupted itself. */
+        char site[160] = "";
+        if (!r && PyErr_Occurred()) describe_timeout_site(site, sizeof site);
         PyErr_Clear();
         Py_CLEAR(r);
         out->status = BOT_STATUS_TIMEOUT;
-        snprintf(out->msg, sizeof out->msg, "%s: CPU budget of %.1f ms exceeded", method,
-                 budget_us / 1000.0);
+        snprintf(out->msg, sizeof out->msg, "%s: CPU budget of %.1f ms exceeded%s", method,
+                 budget_us / 1000.0, site);
     } else if (!r) {
         out->status = BOT_STATUS_ERROR;
     }
@@ -393,6 +413,13 @@ static void handle_init(BotReader *r, uint32_t seq) {
         predict_set_surfaces(&t);
         if (marshal_set_surfaces(&t) < 0 || set_surface_names(&t) < 0) _exit(72);
     }
+    /* The stage's identity (self.stage), optional after the surfaces. */
+    const char *stage = "";
+    size_t stage_len = 0;
+    if (!r->failed && r->pos < r->n) {
+        stage = bot_read_str(r, BOT_STAGE_MAX, &stage_len);
+        if (!stage) stage = "", stage_len = 0;
+    }
     if (!bot_reader_done(r) || !rays || !pace || g_memory_cap > BOT_MEMORY_MAX) _exit(72);
     guard_log_configure(log_cap);
 
@@ -408,8 +435,9 @@ static void handle_init(BotReader *r, uint32_t seq) {
 
     PyObject *source = PyUnicode_DecodeUTF8(src, (Py_ssize_t)src_len, "strict");
     PyObject *memory = PyUnicode_DecodeUTF8(mem ? mem : "", (Py_ssize_t)mem_len, "strict");
+    PyObject *stage_s = PyUnicode_DecodeUTF8(stage, (Py_ssize_t)stage_len, "strict");
     PyObject *bot = NULL, *list = NULL;
-    if (!source || !memory) {
+    if (!source || !memory || !stage_s) {
         PyErr_Clear();
         status = BOT_STATUS_COMPILE;
         PROBLEM("1: the source is not valid UTF-8\n");
@@ -425,8 +453,8 @@ static void handle_init(BotReader *r, uint32_t seq) {
     if (check_only) {
         list = PyObject_CallMethod(g_sandbox, "check", "O", source);
     } else {
-        bot = PyObject_CallMethod(g_sandbox, "load_bot", "OOKOO", source, memory,
-                                  (unsigned long long)seed, rays, pace);
+        bot = PyObject_CallMethod(g_sandbox, "load_bot", "OOKOOO", source, memory,
+                                  (unsigned long long)seed, rays, pace, stage_s);
     }
     PyObject *err = PyErr_Occurred();
     if (err && !guard_expired && PyErr_ExceptionMatches(PyExc_Exception)) {
@@ -495,6 +523,7 @@ reply:
     Py_XDECREF(list);
     Py_XDECREF(source);
     Py_XDECREF(memory);
+    Py_XDECREF(stage_s);
     Py_XDECREF(rays);
     Py_XDECREF(pace);
     send_reply();

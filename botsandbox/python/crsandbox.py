@@ -609,9 +609,9 @@ class LoadError(Exception):
     pass
 
 
-def load_bot(source, memory_json, seed, ray_angles, pace_ahead):
-    """Compiles source and instantiates its Bot with memory set before
-    __init__. Returns the instance; raises LoadError with (line, message)
+def load_bot(source, memory_json, seed, ray_angles, pace_ahead, stage_json=""):
+    """Compiles source and instantiates its Bot with memory and stage (the
+    stage's identity) set before __init__. Returns the instance; raises LoadError with (line, message)
     problems. Runs inside the locked-down worker under the start budget."""
     problems = check(source)
     if problems:
@@ -626,8 +626,12 @@ def load_bot(source, memory_json, seed, ray_angles, pace_ahead):
     memory = json.loads(memory_json) if memory_json else {}
     if type(memory) is not dict:
         memory = {}
+    stage = json.loads(stage_json) if stage_json else {}
+    if type(stage) is not dict:
+        stage = {}
     bot = cls.__new__(cls)
     object.__setattr__(bot, "memory", memory)
+    object.__setattr__(bot, "stage", stage)
     bot.__init__()
     return bot
 

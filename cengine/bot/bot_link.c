@@ -71,10 +71,11 @@ struct BotHost {
 struct BotLink {
     BotHost *host;
     BotLink *prev, *next;
-    char *name, *source, *memory_in;
+    char *name, *source, *memory_in, *stage_in;
     size_t source_len;
     BotSpec spec;
-    SurfaceTable surfaces; /* spec.surfaces points here */
+    char reply_msg[BOT_MESSAGE_MAX + 1]; /* why the last tick was not OK */
+    SurfaceTable surfaces;               /* spec.surfaces points here */
     BotLinkState state;
     Phase phase;
     int fd, pidfd;
@@ -537,6 +538,7 @@ static void link_lost(BotLink *l, const char *why, int status) {
         l->reply.status = (BotStatus)status;
         l->reply.input = (CarInput){0};
         l->n_draw = 0;
+        snprintf(l->reply_msg, sizeof l->reply_msg, "worker lost: %s", why);
         if (status == BOT_STATUS_TIMEOUT) {
             l->stats.timeouts++;
         } else {
@@ -663,6 +665,8 @@ static void link_send_init(BotLink *l, int64_t now) {
         bot_buf_f64(b, sf->s[i].top_speed);
     }
     bot_buf_u8(b, (uint8_t)sf->verge);
+    const char *stage = l->stage_in ? l->stage_in : "";
+    bot_buf_str(b, stage, strlen(stage));
     l->out_off = 0;
     l->phase = PH_LOAD;
     l->wake_ns = now + ms_to_ns(load_deadline_ms(&l->spec));
@@ -823,6 +827,8 @@ static void link_take_reply(BotLink *l, size_t n) {
     if (rep.status == BOT_STATUS_TIMEOUT) l->stats.timeouts++;
     if (rep.status == BOT_STATUS_ERROR) l->stats.errors++;
     if (rep.status != BOT_STATUS_OK) bot_link_note(l, "%.*s", (int)mlen, msg);
+    snprintf(l->reply_msg, sizeof l->reply_msg, "%.*s", rep.status == BOT_STATUS_OK ? 0 : (int)mlen,
+             msg ? msg : "");
     l->stats.total_us += wall;
     if (wall > l->stats.worst_us) l->stats.worst_us = wall;
     l->stats.cpu_us += rep.cpu_us;
@@ -998,6 +1004,8 @@ int bot_link_create(BotHost *host, const BotSpec *spec, BotLink **out, CrError *
                     spec->source_len, BOT_SOURCE_MAX);
     if (spec->memory_json && strlen(spec->memory_json) > BOT_MEMORY_MAX)
         return fail(err, CR_EINVAL, "bot memory over %u bytes", BOT_MEMORY_MAX);
+    if (spec->stage_json && strlen(spec->stage_json) > BOT_STAGE_MAX)
+        return fail(err, CR_EINVAL, "stage identity over %u bytes", BOT_STAGE_MAX);
     BotLink *l = calloc(1, sizeof *l);
     if (!l) return fail(err, CR_ENOMEM, "out of memory");
     l->fd = l->pidfd = -1;
@@ -1014,10 +1022,12 @@ int bot_link_create(BotHost *host, const BotSpec *spec, BotLink **out, CrError *
     l->source = dup_n(spec->source ? spec->source : "", spec->source ? spec->source_len : 0);
     l->source_len = spec->source ? spec->source_len : 0;
     l->memory_in = spec->memory_json ? dup_n(spec->memory_json, strlen(spec->memory_json)) : NULL;
+    l->stage_in = spec->stage_json ? dup_n(spec->stage_json, strlen(spec->stage_json)) : NULL;
     l->log = malloc(l->spec.log_cap);
     bot_buf_init(&l->out);
-    l->spec.name = l->spec.source = l->spec.memory_json = NULL; /* not ours to keep */
-    if (!l->name || !l->source || !l->log || (spec->memory_json && !l->memory_in)) {
+    l->spec.name = l->spec.source = l->spec.memory_json = l->spec.stage_json = NULL;
+    if (!l->name || !l->source || !l->log || (spec->memory_json && !l->memory_in) ||
+        (spec->stage_json && !l->stage_in)) {
         bot_link_destroy(l);
         return fail(err, CR_ENOMEM, "out of memory");
     }
@@ -1052,6 +1062,7 @@ void bot_link_destroy(BotLink *l) {
     free(l->name);
     free(l->source);
     free(l->memory_in);
+    free(l->stage_in);
     free(l->memory_out);
     free(l->problems);
     free(l->log);
@@ -1191,6 +1202,10 @@ int bot_links_collect(BotLink *const *links, size_t n) {
 
 const BotReply *bot_link_reply(const BotLink *l) {
     return &l->reply;
+}
+
+const char *bot_link_reply_message(const BotLink *l) {
+    return l->reply.status == BOT_STATUS_OK ? "" : l->reply_msg;
 }
 
 const BotDrawing *bot_link_drawings(const BotLink *l, int *n) {

@@ -88,6 +88,8 @@ typedef struct {
     const char *source; /* bot source (UTF-8); copied */
     size_t source_len;
     const char *memory_json; /* self.memory at start, or NULL for {} */
+    const char *stage_json;  /* self.stage (the stage's identity, a JSON object at most
+                                BOT_STAGE_MAX bytes), or NULL for {}; copied */
     uint64_t seed;           /* seeds the bot's random */
     double tick_budget_ms;   /* CPU per on_tick (BOT_EXECUTION_TIMEOUT_MS); 0 = 10 */
     double start_budget_ms;  /* CPU for compiling and Bot(); 0 = 1000 */
@@ -177,6 +179,10 @@ int64_t bot_link_deadline(const BotLink *link);
 int bot_links_collect(BotLink *const *links, size_t n);
 
 const BotReply *bot_link_reply(const BotLink *link);
+/* Why the last tick's reply is not BOT_STATUS_OK (the worker's message, e.g.
+ * "on_tick: line 12 in on_tick: ZeroDivisionError: division by zero"), ""
+ * if it is. Valid until the next tick is sent; the runner's error summary. */
+const char *bot_link_reply_message(const BotLink *link);
 /* Debug drawings returned with the last reply. */
 const BotDrawing *bot_link_drawings(const BotLink *link, int *n);
 

@@ -34,6 +34,9 @@
  *                [, u8 n_surfaces, n x (str name, f64 grip, drag, top_speed),
  *                u8 verge] (the stage's surface table: the names states
  *                carry and predict()'s physics; absent: the default table)
+ *                [, str stage_json] (the stage's identity, the bot's
+ *                self.stage: {"generator", "seed", "params", "hash"};
+ *                absent or empty: {})
  *   BOT_INIT_REPLY  u8 BotStatus, str problems ("LINE: message" per line), str log
  *   BOT_TICK     u32 tick, u16 n_events, n x BotWireEvent, u32 sensor_size,
  *                SensorRecord (raw, same build on both sides)
@@ -61,6 +64,7 @@
 #define BOT_PROTO_MAX_FRAME (1u << 20) /* 1 MiB: bounds every message */
 #define BOT_SOURCE_MAX (64u * 1024u)   /* bytes of bot source */
 #define BOT_MEMORY_MAX (64u * 1024u)   /* bytes of self.memory as JSON */
+#define BOT_STAGE_MAX 4096u            /* bytes of self.stage as JSON */
 #define BOT_LOG_CHUNK_MAX (8u * 1024u) /* log bytes one reply may carry */
 #define BOT_MESSAGE_MAX 1024u          /* bytes of an error message */
 #define BOT_MAX_EVENTS 64              /* events batched into one tick */

@@ -18,10 +18,12 @@ static void usage(FILE *f) {
         "usage: coderally replay verify FILE [--scripts DIR]\n"
         "       coderally replay info FILE\n"
         "       coderally replay export FILE [--every N] [--scripts DIR]\n"
+        "       coderally replay view FILE [--port N] [--host ADDR] [--web DIR]\n"
         "\n"
         "  verify  re-simulate and check every state hash; names the first tick that differs\n"
         "  info    print what the replay holds\n"
-        "  export  one JSON snapshot per line, every N ticks (default 3)\n",
+        "  export  one JSON snapshot per line, every N ticks (default 3)\n"
+        "  view    serve it to the browser's replay viewer on a local server; prints the URL\n",
         f);
 }
 
@@ -183,8 +185,9 @@ int cmd_replay(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     const char *action = argv[1];
+    if (!strcmp(action, "view")) return cmd_replay_view(argc, argv);
     if (strcmp(action, "verify") && strcmp(action, "info") && strcmp(action, "export")) {
-        cli_error(CMD, "unknown action '%s' (verify, info or export)", action);
+        cli_error(CMD, "unknown action '%s' (verify, info, export or view)", action);
         return 2;
     }
     CommonOpts common;

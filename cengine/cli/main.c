@@ -10,6 +10,7 @@ static void usage(FILE *f) {
         "\n"
         "commands:\n"
         "  race     run a headless race flat out and print the results\n"
+        "  tournament  many races over seeds and generators on every core; compare bots\n"
         "  stage    list generators, generate a stage, render it as SVG\n"
         "  replay   verify a replay by re-simulating it\n"
         "  bot      check a Python bot against the sandbox policy\n"
@@ -37,6 +38,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "replay")) return cmd_replay(argc - 1, argv + 1);
     if (!strcmp(cmd, "bot")) return cmd_bot(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tournament")) return cmd_tournament(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "coderally: unknown command '%s'\n", cmd);
     usage(stderr);

@@ -19,8 +19,8 @@
 #define LHOST_DEFAULT_WATCHDOG_MS 10000   /* CPU time per call */
 /* The wall-clock backstop allows LHOST_WALL_FACTOR times the CPU allowance
  * plus LHOST_WALL_SLACK_MS (or LhostBudget.wall_ms when set). */
-#define LHOST_WALL_FACTOR 20u
-#define LHOST_WALL_SLACK_MS 100u
+#define LHOST_WALL_FACTOR 100u
+#define LHOST_WALL_SLACK_MS 1000u
 
 /* What one use of a state may spend. Instructions are VM instructions
  * counted by the hook (every 1000), plus the work charged for C library

@@ -15,6 +15,7 @@
 #include "match/race_bots.h"
 #include "match/session.h"
 #include "sim/replay.h"
+#include "util/json.h"
 
 struct Match {
     Session s;
@@ -91,6 +92,34 @@ static int open_replay(Match *m, const MatchConfig *cfg, CrError *err) {
     return rc;
 }
 
+/* The stage's identity as bots see it (self.stage, docs/BOT_API.md):
+ * {"generator": NAME or null, "seed": N, "params": {overrides}, "hash":
+ * "16 hex digits"}. The caller frees it; NULL when out of memory. */
+static char *stage_identity(const Match *m, const MatchConfig *cfg) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    fputs("{\"generator\": ", f);
+    if (cfg->generator)
+        json_write_string(f, cfg->generator);
+    else
+        fputs("null", f);
+    fprintf(f, ", \"seed\": %llu, \"params\": {", (unsigned long long)cfg->seed);
+    for (size_t i = 0; i < cfg->n_params; i++) {
+        if (i) fputs(", ", f);
+        json_write_string(f, cfg->params[i].key);
+        fputs(": ", f);
+        json_write_string(f, cfg->params[i].value);
+    }
+    fprintf(f, "}, \"hash\": \"%016llx\"}", (unsigned long long)stage_hash(m->s.stage));
+    if (fclose(f) != 0 || len > BOT_STAGE_MAX) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 static int start_bots(Match *m, const MatchConfig *cfg, CrError *err) {
     MatchBot bots[CR_MAX_CARS];
     int cars[CR_MAX_CARS], n = 0;
@@ -105,12 +134,21 @@ static int start_bots(Match *m, const MatchConfig *cfg, CrError *err) {
         cars[n++] = i;
     }
     if (!n) return CR_OK;
-    RaceBotsConfig bc = {
-        cfg->botd_path, 50, 10, cfg->bot_hard_deadline_ms, cfg->cars, stage_surfaces(m->s.stage)};
+    RaceBotsConfig bc = {cfg->botd_path,
+                         50,
+                         10,
+                         cfg->bot_hard_deadline_ms,
+                         cfg->cars,
+                         stage_surfaces(m->s.stage),
+                         NULL};
     scripts_config_number(cfg->scripts, "BOT_MEMORY_LIMIT_MB", &bc.memory_limit_mb);
     scripts_config_number(cfg->scripts, "BOT_EXECUTION_TIMEOUT_MS", &bc.timeout_ms);
-    return race_bots_start(&bc, cfg->bot_host, bots, cars, n, cfg->seed, cfg->retire_failed_bots,
-                           &m->bots, err);
+    char *stage = stage_identity(m, cfg);
+    bc.stage_json = stage;
+    int rc = race_bots_start(&bc, cfg->bot_host, bots, cars, n, cfg->seed, cfg->retire_failed_bots,
+                             &m->bots, err);
+    free(stage);
+    return rc;
 }
 
 static MatchPhase race_to_match_phase(RacePhase p) {
@@ -444,6 +482,19 @@ int match_bot_stats(const Match *m, int car, MatchBotStats *out) {
 const char *match_bot_memory(const Match *m, int car) {
     int b = bot_index(m, car);
     return b < 0 || m->phase != MATCH_DONE ? NULL : race_bots_memory(m->bots, b);
+}
+
+const MatchBotError *match_bot_errors(const Match *m, int car, int *n, long *more) {
+    int b = bot_index(m, car);
+    *n = 0;
+    if (more) *more = 0;
+    return b < 0 ? NULL : race_bots_errors(m->bots, b, n, more);
+}
+
+const char *match_bot_load_error(const Match *m, int car) {
+    int b = bot_index(m, car);
+    const char *why = NULL;
+    return b >= 0 && race_bots_failed(m->bots, b, &why) ? why : NULL;
 }
 
 const char *match_bot_log(const Match *m, int car, size_t *len) {

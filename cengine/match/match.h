@@ -187,6 +187,26 @@ typedef struct {
 
 /* CR_ENOTFOUND unless car is a bot car. */
 int match_bot_stats(const Match *m, int car, MatchBotStats *out);
+/* A bot's distinct errors (failed, timed-out or crashed on_tick calls), in
+ * the order they first happened: the message (the worker's, e.g. "on_tick:
+ * line 12 in on_tick: ZeroDivisionError: division by zero"), the bot tick of
+ * the first occurrence and how many times it happened. Kept apart from the
+ * bot's log, so a bot that prints past the log cap still has its errors. At
+ * most MATCH_MAX_BOT_ERRORS distinct ones; repeats of others are counted in
+ * *more (may be NULL). */
+#define MATCH_MAX_BOT_ERRORS 16
+#define MATCH_BOT_ERROR_MAX 1100
+typedef struct {
+    char message[MATCH_BOT_ERROR_MAX];
+    uint32_t first_tick;
+    long count;
+} MatchBotError;
+/* The table (valid until the next match_step) and its length; NULL, 0 if
+ * car is not a bot. */
+const MatchBotError *match_bot_errors(const Match *m, int car, int *n, long *more);
+/* Why a bot did not load ("NAME:LINE: message" lines), or NULL if it did (or
+ * car is not a bot). With retire_failed_bots its car is retired. */
+const char *match_bot_load_error(const Match *m, int car);
 /* self.memory as JSON once MATCH_DONE (NULL if it could not be saved, or
  * car is not a bot). */
 const char *match_bot_memory(const Match *m, int car);

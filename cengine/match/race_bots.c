@@ -31,7 +31,32 @@ struct RaceBots {
     bool finished;
     BotWireEvent pending[CR_MAX_CARS][BOT_MAX_EVENTS];
     size_t n_pending[CR_MAX_CARS];
+    uint32_t sent_tick[CR_MAX_CARS]; /* bot tick of the outstanding request */
+    /* Distinct errors per bot, outside the log's cap (match_bot_errors). */
+    MatchBotError errors[CR_MAX_CARS][MATCH_MAX_BOT_ERRORS];
+    int n_errors[CR_MAX_CARS];
+    long more_errors[CR_MAX_CARS];
 };
+
+/* Counts bot i's failed reply, keeping the first of each distinct message. */
+static void note_error(RaceBots *rb, int i, const char *msg) {
+    if (!msg[0]) msg = "the call failed";
+    for (int k = 0; k < rb->n_errors[i]; k++) {
+        MatchBotError *e = &rb->errors[i][k];
+        if (!strncmp(e->message, msg, sizeof e->message - 1)) {
+            e->count++;
+            return;
+        }
+    }
+    if (rb->n_errors[i] == MATCH_MAX_BOT_ERRORS) {
+        rb->more_errors[i]++;
+        return;
+    }
+    MatchBotError *e = &rb->errors[i][rb->n_errors[i]++];
+    snprintf(e->message, sizeof e->message, "%s", msg);
+    e->first_tick = rb->sent_tick[i];
+    e->count = 1;
+}
 
 /* "LINE: message" lines as "FILE:LINE: message" lines, in place in err. */
 static void prefix_lines(CrError *err, const char *file) {
@@ -97,7 +122,8 @@ int race_bots_start(const RaceBotsConfig *cfg, BotHost *host, const MatchBot *bo
                         .memory_limit_mb = cfg->memory_limit_mb,
                         .has_car = cfg->cars != NULL,
                         .car = cfg->cars ? cfg->cars[cars[i]].stats : (CarStats){0},
-                        .surfaces = cfg->surfaces};
+                        .surfaces = cfg->surfaces,
+                        .stage_json = cfg->stage_json};
         rc = bot_link_create(rb->host, &spec, &rb->link[i], err);
         if (rc == CR_ESCRIPT) prefix_lines(err, name);
         if (rc && retire_failed && rc != CR_ENOMEM) {
@@ -155,6 +181,7 @@ int race_bots_send(RaceBots *rb, const RaceRoom *room, CrError *err) {
             snprintf(err->msg, sizeof err->msg, "no sensors for car %d", rb->car[i]);
             return rc;
         }
+        rb->sent_tick[i] = race_tick(room);
         bot_link_send_tick(rb->link[i], &s, rb->pending[i], rb->n_pending[i]);
         rb->n_pending[i] = 0;
         rb->late_now[i] = false;
@@ -225,6 +252,9 @@ int race_bots_apply(RaceBots *rb, RaceRoom *room, ReplayWriter *rw) {
         }
         if (rb->wait[i] != BOT_REPLIED) continue;
         rb->wait[i] = BOT_IDLE;
+        BotStatus st = bot_link_reply(rb->link[i])->status;
+        if (st != BOT_STATUS_OK && st != BOT_STATUS_UNAVAILABLE)
+            note_error(rb, i, bot_link_reply_message(rb->link[i]));
         /* neutral unless the call succeeded (see bot_link.h) */
         race_set_input(room, rb->car[i], &bot_link_reply(rb->link[i])->input);
         if (rw && record_drawings(rw, rb, i, tick)) return -1;
@@ -326,6 +356,13 @@ const char *race_bots_log(const RaceBots *rb, int i, size_t *len) {
         return why;
     }
     return bot_link_log(rb->link[i], len);
+}
+
+const MatchBotError *race_bots_errors(const RaceBots *rb, int i, int *n, long *more) {
+    if (!rb || i < 0 || i >= rb->n) return NULL;
+    *n = rb->n_errors[i];
+    if (more) *more = rb->more_errors[i];
+    return rb->errors[i];
 }
 
 int race_bots_car(const RaceBots *rb, int i) {

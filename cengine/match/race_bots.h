@@ -29,6 +29,7 @@ typedef struct {
     double hard_deadline_ms;      /* 0 = the link's default */
     const CarEntry *cars;         /* the race's cars by index, for predict(); may be NULL */
     const SurfaceTable *surfaces; /* the stage's (stage_surfaces); NULL: the default */
+    const char *stage_json;       /* every bot's self.stage (JSON object); NULL: {} */
 } RaceBotsConfig;
 
 /* Starts one worker per bot (source compiled inside the worker). cars[i]
@@ -87,6 +88,8 @@ void race_bots_stats(const RaceBots *rb, int i, MatchBotStats *out);
 const char *race_bots_memory(const RaceBots *rb, int i);
 /* The bot's log (prints and host notes); not NUL-terminated. */
 const char *race_bots_log(const RaceBots *rb, int i, size_t *len);
+/* Bot i's distinct errors (see match_bot_errors). */
+const MatchBotError *race_bots_errors(const RaceBots *rb, int i, int *n, long *more);
 /* The race car index bot i drives, or -1. */
 int race_bots_car(const RaceBots *rb, int i);
 

@@ -37,6 +37,7 @@ static const ApiRoute ROUTES[] = {
     {HTTP_GET, "/api/races/{}", api_races_get, LANE_FAST, false, 0, RATE_NONE},
     {HTTP_GET, "/api/races/{}/results", api_races_results, LANE_FAST, false, 0, RATE_NONE},
     {HTTP_GET, "/api/races/{}/replay", api_races_replay, LANE_FAST, false, 0, RATE_NONE},
+    {HTTP_GET, "/api/replays/local", api_replays_local, LANE_FAST, false, 0, RATE_NONE},
     {HTTP_GET, "/api/leaderboard/bots", api_leaderboard_bots, LANE_FAST, false, 0, RATE_NONE},
     {HTTP_GET, "/api/leaderboard/players", api_leaderboard_players, LANE_FAST, false, 0, RATE_NONE},
 };

@@ -29,6 +29,7 @@ typedef struct {
     int64_t starting_points;
     char starter_car[CR_NAME_MAX];
     const char *dummy_hash; /* verified for unknown users at login */
+    const char *replay_file; /* GET /api/replays/local, or NULL */
 } ApiSettings;
 
 /* One worker thread's world. */
@@ -125,6 +126,7 @@ void api_races_create(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_races_get(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_races_results(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_races_replay(ApiCtx *, ApiRequest *, ApiResponse *);
+void api_replays_local(ApiCtx *, ApiRequest *, ApiResponse *);
 
 /* The routes. */
 typedef enum { LANE_FAST = 0, LANE_SLOW = 1 } ApiLane; /* slow: hashing, sandbox */

@@ -255,6 +255,7 @@ int server_run(const ServerConfig *cfg, CrError *err) {
         goto out;
     }
     srv.settings.dummy_hash = dummy;
+    srv.settings.replay_file = cfg->replay_file;
 
     CrError berr = {{0}};
     if (bot_checker_create(cfg->botd_path, &srv.bots, &berr))
@@ -311,8 +312,9 @@ int server_run(const ServerConfig *cfg, CrError *err) {
 
     struct lws_vhost *vh = lws_get_vhost_by_name(srv.lws, "default");
     srv.port = vh ? lws_get_vhost_listen_port(vh) : cfg->port;
-    printf("CodeRally server: open http://localhost:%d/  (database %s, %s)\n", srv.port,
-           cfg->db_path, srv.have_web ? srv.web_root : "web client not built");
+    printf("CodeRally server: open http://localhost:%d/%s  (database %s, %s)\n", srv.port,
+           cfg->open_path ? cfg->open_path : "", cfg->db_path,
+           srv.have_web ? srv.web_root : "web client not built");
     fflush(stdout);
 
     if ((r = start_ladder(&srv, &ladder, err))) goto out;

@@ -23,7 +23,11 @@ typedef struct {
     WsAuthJob *job;  /* a session check in flight */
     WsJoinJob *join; /* a join being resolved */
     Room *room;      /* the room this socket plays or watches in, or NULL */
-    StoreUser user;  /* valid if authed */
+    /* A `ready` that arrived while this socket's join was still on a
+     * worker: messages on a socket apply in order, so it is applied once
+     * the join lands (1 ready, 0 not ready, -1 none). */
+    int ready_after_join;
+    StoreUser user; /* valid if authed */
     bool authed, hello_sent;
     char cookie_token[API_TOKEN_MAX + 1]; /* read at the upgrade */
     WsMsg *msgs[WS_QUEUE];                /* a reference to each */
@@ -312,11 +316,16 @@ static void join_done(Job *job, void *loop_ud) {
                     : !strcmp(err.msg, "grace_expired") ? "your reconnect grace ran out"
                                                         : "the room's lobby refused you";
                 ws_error(j->wsi, w, err.msg, why);
-            } else if (old && old != room) {
-                room_leave(old, j->wsi);
-                w->room = room;
+            } else {
+                if (old && old != room) {
+                    room_leave(old, j->wsi);
+                    w->room = room;
+                }
+                if (w->ready_after_join >= 0 && w->room)
+                    room_ready(w->room, j->wsi, w->ready_after_join == 1);
             }
         }
+        w->ready_after_join = -1;
     }
     seat_fini(&j->seat);
     free(j);
@@ -486,6 +495,8 @@ static void on_message(struct lws *wsi, WsConn *w) {
         json_t *v = json_object_get(m, "ready");
         if (v && !json_is_boolean(v))
             ws_error(wsi, w, "bad_field", "\"ready\" must be true or false");
+        else if (w->join)
+            w->ready_after_join = !v || json_is_true(v) ? 1 : 0;
         else if (!w->room || room_ready(w->room, wsi, !v || json_is_true(v)))
             ws_error(wsi, w, "not_in_race", "join a race first");
     } else if (!strcmp(type, "leave")) {
@@ -527,6 +538,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             return 0;
         }
         case LWS_CALLBACK_ESTABLISHED: {
+            w->ready_after_join = -1;
             /* A browser's session cookie came with the upgrade: check it
              * first so the hello can say who this is. */
             char token[API_TOKEN_MAX + 1];

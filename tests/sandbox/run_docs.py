@@ -159,7 +159,7 @@ def main():
                 failures.append("example %d: race failed: %s" % (i, race.stderr))
                 continue
             stats = json.loads(race.stdout)["results"][0]["bot"]
-            with open(os.path.join(logs, "example_%d.log" % i), encoding="utf-8") as f:
+            with open(os.path.join(logs, "car1-example_%d.log" % i), encoding="utf-8") as f:
                 log = f.read()
             if stats["errors"] or stats["timeouts"] or stats["restarts"] or "dropped" in log:
                 failures.append("example %d did not run clean: %s\n%s"

@@ -153,6 +153,17 @@ async function browser() {
     return { ctx, page };
 }
 
+/** canvasPixels until they show a stage (the first frames may come before it), at most 10 s. */
+async function waitPixels(page, sel) {
+    let px = null;
+    for (let i = 0; i < 40; i++) {
+        px = await canvasPixels(page, sel);
+        if (px && px.colours >= 12 && px.road > 50) break;
+        await page.waitForTimeout(250);
+    }
+    return px;
+}
+
 /** Real pixels on a canvas: distinct colours on a grid, road and car colours present. */
 async function canvasPixels(page, sel) {
     return page.evaluate((s) => {
@@ -323,10 +334,10 @@ async function serverSteps(base, page, browser2) {
         await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 10000 });
         await shot(page, 'bot-problem-marker');
     });
+    const repDir = mkdtempSync(join(tmpdir(), 'cr-e2e-rep-'));
+    cleanups.push(() => rmSync(repDir, { recursive: true, force: true }));
+    const rep = join(repDir, 'cli.replay');
     await step('replay viewer: a CLI replay re-simulated in the browser, bit for bit', async () => {
-        const dir = mkdtempSync(join(tmpdir(), 'cr-e2e-rep-'));
-        cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-        const rep = join(dir, 'cli.replay');
         const r = spawnSync(
             join(buildDir, 'coderally'),
             ['race', '--generator', 'forest', '--seed', '3', '--ai', '4', '--replay', rep],
@@ -347,14 +358,58 @@ async function serverSteps(base, page, browser2) {
         await page.waitForTimeout(2500);
         const text = await page.getByTestId('replay-verify').textContent();
         assert(/matches the recorded hashes/.test(text), `replay check says: ${text}`);
-        const px = await canvasPixels(page, '[data-testid="replay-canvas"]');
+        const px = await waitPixels(page, '[data-testid="replay-canvas"]');
         assert(px && px.colours >= 12 && px.road > 50, 'the replay viewer shows no stage');
         await shot(page, 'replay-viewer');
     });
+    await step('coderally replay view FILE: a local replay in the same viewer', async () => {
+        assert(existsSync(rep), 'no CLI replay to view (the previous step failed)');
+        const child = spawn(join(buildDir, 'coderally'), ['replay', 'view', rep, '--web', dist], {
+            cwd: root,
+            stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        child.stdout.on('data', (d) => {
+            out += d;
+        });
+        child.stderr.on('data', (d) => {
+            out += d;
+        });
+        const exited = new Promise((r) => child.once('exit', (code) => r(code)));
+        cleanups.push(() => {
+            if (child.exitCode === null) child.kill('SIGKILL');
+        });
+        let url = null;
+        for (let i = 0; i < 150 && !url; i++) {
+            url = /open (http:\/\/\S+)/.exec(out)?.[1] ?? null;
+            if (child.exitCode !== null) break;
+            if (!url) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert(url, `replay view printed no URL:\n${out}`);
+        assert(/#\/replays\?src=local$/.test(url), `replay view printed ${url}`);
+        await page.goto(url);
+        await page.waitForFunction(() => window.__coderally?.lastFrame?.cars?.length === 4, null, { timeout: 20000 });
+        const warn = await page.locator('.side .form-error').allTextContents();
+        assert(warn.length === 0, `the viewer warns: ${warn.join('; ')}`);
+        await page.selectOption('select[aria-label="speed"]', '16');
+        await page.waitForTimeout(2500);
+        const text = await page.getByTestId('replay-verify').textContent();
+        assert(/matches the recorded hashes/.test(text), `replay check says: ${text}`);
+        const px = await waitPixels(page, '[data-testid="replay-canvas"]');
+        assert(px && px.colours >= 12 && px.road > 50, 'the local replay shows no stage');
+        await shot(page, 'replay-view-cli');
+        child.kill('SIGINT');
+        const code = await exited;
+        assert(code === 0, `replay view exited ${code} on SIGINT:\n${out}`);
+        const db = /database ([^\s,]+)/.exec(out)?.[1];
+        assert(db && !existsSync(dirname(db)), `replay view left its temporary database behind (${db})`);
+    });
+    // Back to the game server: the steps below fetch relative to the page.
+    await page.goto(`${base}/#/`);
     const later = [
-        'test-run the bot',
-        'join a race with the bot, a keyboard car and AI; a second browser spectates',
-        'watch it finish and see results',
+        'a bot and a keyboard car join a race with AI; a second browser spectates',
+        'keyboard car: key press to own car moving, through the server',
+        'watch it finish: race_end and results for players and spectator',
         'the result on the leaderboard',
         'open its replay',
     ];
@@ -363,65 +418,221 @@ async function serverSteps(base, page, browser2) {
         for (const s of later) await step(s, async () => ({ pending: 'the server answers 404 for /api/races' }));
         return;
     }
-    let live = false;
-    await step('open a room and join it with a keyboard car', async () => {
-        const gens = await api('/api/stages/generators');
-        const generator = gens.body.generators.find((g) => !g.error).name;
-        const created = await page.evaluate(async (g) => {
-            const r = await fetch('/api/races', {
-                method: 'POST',
-                headers: { 'Content-Type': 'application/json' },
-                body: JSON.stringify({ generator: g, seed: 3, max_cars: 4, ai_fill: true, rules: 'standard' }),
-            });
-            return { status: r.status, body: await r.json() };
-        }, generator);
-        assert(created.status === 201, `POST /api/races: ${created.status} ${JSON.stringify(created.body)}`);
-        const raceId = (created.body.race ?? created.body).id;
-        await page.goto(`${base}/#/race/${raceId}`);
-        await page.getByRole('button', { name: 'Join race' }).click();
-        // Either the room answers (lobby) or the server says rooms are not live yet.
-        const outcome = await Promise.race([
-            page
-                .getByTestId('ready')
-                .waitFor({ timeout: 15000 })
-                .then(() => 'lobby'),
-            page
-                .getByText(/not.available/i)
-                .first()
-                .waitFor({ timeout: 15000 })
-                .then(() => 'not_available'),
-        ]);
-        await shot(page, 'room-joined');
-        if (outcome === 'not_available')
-            return { pending: 'the server answers join_race with not_available (live rooms not built yet)' };
-        live = true;
-        await page.getByTestId('ready').click();
-        await browser2.page.goto(`${base}/#/race/${raceId}?spectate=1`);
+    await step('test-run the bot: a room with AI on a chosen generator and seed, the bot racing live', async () => {
+        await page.goto(`${base}/#/bots`);
+        const link = page.locator('a', { hasText: 'e2e bot' }).first();
+        await link.waitFor({ timeout: 15000 });
+        await link.click();
+        await page.locator('.monaco-editor').waitFor({ timeout: 20000 });
+        await page.selectOption('#tr-gen', 'forest');
+        await page.fill('#tr-seed', '3'); // starts on asphalt, which the pixel check counts
+        await page.fill('#tr-ai', '2');
+        await page.getByRole('button', { name: 'Test run' }).click();
+        await page.waitForFunction(() => /#\/race\/[^?]+\?bot=\d+/.test(location.hash), null, { timeout: 15000 });
+        const id = /#\/race\/([^?]+)/.exec(await page.evaluate(() => location.hash))[1];
         const started = await page
-            .waitForFunction(() => window.__coderally?.lastFrame?.cars?.length > 0, null, { timeout: 30000 })
+            .waitForFunction(() => window.__coderally?.lastState?.cars?.length === 3, null, { timeout: 30000 })
             .then(() => true)
             .catch(() => false);
         if (!started) {
-            const status = await page.getByTestId('race-status').textContent();
-            assert(status === 'lobby', `no cars on the canvas 30 s after ready, race status '${status}'`);
-            live = false;
-            return { pending: 'ready sent, but the room never started a race (no race_start or game_state in 30 s)' };
+            await shot(page, 'test-run-not-started');
+            const side = await page.locator('.side').first().textContent();
+            const err = await page.locator('.form-error').allTextContents();
+            throw new Error(`the test run did not start in 30 s: ${side} ${err.join('; ')}`);
         }
-        await page.keyboard.down('ArrowUp');
-        await page.waitForTimeout(3000);
-        await shot(page, 'live-race');
-        await browser2.page.screenshot({ path: join(artifacts, 'spectator.png') });
-        const px = await canvasPixels(browser2.page, '[data-testid="race-canvas"]');
-        assert(px && px.colours >= 12 && px.road > 50, 'the spectator sees no stage');
+        const race = (await api(`/api/races/${id}`)).body.race;
+        assert(race.generator === 'forest' && race.seed === 3, `test run race: ${JSON.stringify(race).slice(0, 200)}`);
+        // The bot's car moves under its own control once the race runs.
+        await page.waitForFunction(
+            () => {
+                const s = window.__coderally.lastState;
+                const c = s.cars.find((x) => x.id === s.myIndex);
+                return c && Math.hypot(c.vx, c.vy) > 1;
+            },
+            null,
+            { timeout: 30000 },
+        );
+        const px = await waitPixels(page, '[data-testid="race-canvas"]');
+        await shot(page, 'test-run');
+        // The cars may be on gravel by now (the road count is asphalt's colour):
+        // a stage in many colours and the bot's red car.
+        assert(px && px.colours >= 12 && px.red > 3, `the test run shows no stage: ${JSON.stringify(px)}`);
+    });
+    await step("test run: the bot's log and errors beside the editor", async () => ({
+        pending:
+            'the server does not send a bot its log, errors (line, tick, cause) or debug drawings over the WebSocket yet',
+    }));
+    let raceId = null;
+    let kb = null;
+    const me = await page.evaluate(() => fetch('/api/me').then((r) => r.json()));
+    await step(later[0], async () => {
+        const gens = await api('/api/stages/generators');
+        const forest = gens.body.generators.find((g) => g.name === 'forest' && !g.error);
+        assert(forest, 'no forest generator');
+        const created = await page.evaluate(async () => {
+            const r = await fetch('/api/races', {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({
+                    generator: 'forest',
+                    seed: 3,
+                    params: { length: 1400 },
+                    max_cars: 4,
+                    ai_fill: true,
+                    rules: 'standard',
+                }),
+            });
+            return { status: r.status, body: await r.json() };
+        });
+        assert(created.status === 201, `POST /api/races: ${created.status} ${JSON.stringify(created.body)}`);
+        raceId = (created.body.race ?? created.body).id;
+        // The keyboard driver: a second user, in a page of the second browser.
+        kb = await browser2.ctx.newPage();
+        kb.on('pageerror', (e) => log('page error (keyboard):', e.message));
+        await kb.goto(`${base}/#/`);
+        const reg = await kb.evaluate(
+            async (u) => {
+                const r = await fetch('/api/auth/register', {
+                    method: 'POST',
+                    headers: { 'Content-Type': 'application/json' },
+                    body: JSON.stringify({ username: u, password: 'correct horse battery' }),
+                });
+                return r.status;
+            },
+            `kb${Date.now() % 1e7}`,
+        );
+        assert(reg === 201 || reg === 200, `register the keyboard driver: ${reg}`);
+        await kb.goto(`${base}/#/race/${raceId}`);
+        await kb.reload();
+        // The first user's bot from the editor steps drives the first car.
+        await page.goto(`${base}/#/race/${raceId}`);
+        const botOption = page.locator('#join-bot option', { hasText: 'e2e bot' }).first();
+        await botOption.waitFor({ state: 'attached', timeout: 15000 });
+        await page.selectOption('#join-bot', await botOption.getAttribute('value'));
+        await page.getByRole('button', { name: 'Join race' }).click();
+        await page.getByTestId('ready').waitFor({ timeout: 15000 });
+        await kb.getByRole('button', { name: 'Join race' }).click();
+        await kb.getByTestId('ready').waitFor({ timeout: 15000 });
+        await shot(kb, 'room-joined');
+        await page.getByTestId('ready').click();
+        await browser2.page.goto(`${base}/#/race/${raceId}?spectate=1`);
+        await kb.getByTestId('ready').click();
+        await kb.waitForFunction(() => window.__coderally?.lastState?.cars?.length === 4, null, {
+            timeout: 30000,
+        });
+        const myIndex = await kb.evaluate(() => window.__coderally.lastState.myIndex);
+        assert(myIndex === 1, `the keyboard car is car ${myIndex}, expected 1 (joined second)`);
+        await browser2.page.waitForFunction(() => window.__coderally?.lastFrame?.cars?.length === 4, null, {
+            timeout: 20000,
+        });
+        const px = await waitPixels(browser2.page, '[data-testid="race-canvas"]');
+        assert(px && px.colours >= 12 && px.road > 50, `the spectator sees no stage: ${JSON.stringify(px)}`);
+        await shot(browser2.page, 'spectator');
         return undefined;
     });
-    for (const s of later) {
-        await step(s, async () =>
-            live
-                ? { pending: 'not written yet: needs a server with live rooms to write it against' }
-                : { pending: 'no live rooms on this server' },
+    await step(later[1], async () => {
+        assert(kb && raceId, 'no race (the previous step failed)');
+        await kb.waitForFunction(
+            () => document.querySelector('[data-testid="race-status"]')?.textContent === 'running',
+            null,
+            {
+                timeout: 60000,
+            },
         );
-    }
+        await kb.evaluate(() => {
+            window.__kd = null;
+            window.addEventListener(
+                'keydown',
+                () => {
+                    window.__kd = window.__kd ?? performance.now();
+                },
+                { capture: true },
+            );
+        });
+        await kb.keyboard.down('ArrowUp');
+        const t = await kb.evaluate(
+            () =>
+                new Promise((res, rej) => {
+                    const out = { drawn: null, server: null };
+                    const to = setTimeout(() => rej(new Error(`no motion in 3 s: ${JSON.stringify(out)}`)), 3000);
+                    (function poll() {
+                        const k = window.__kd;
+                        const f = window.__coderally.lastFrame;
+                        const s = window.__coderally.lastState;
+                        const moving = (c) => c && Math.hypot(c.vx, c.vy) > 0.05;
+                        if (k !== null && out.drawn === null && f.t > k && moving(f.cars.find((c) => c.id === f.myId)))
+                            out.drawn = f.drawnAt - k;
+                        if (
+                            k !== null &&
+                            out.server === null &&
+                            s.at > k &&
+                            moving(s.cars.find((c) => c.id === s.myIndex))
+                        )
+                            out.server = s.at - k;
+                        if (out.drawn !== null && out.server !== null) {
+                            clearTimeout(to);
+                            res(out);
+                            return;
+                        }
+                        requestAnimationFrame(poll);
+                    })();
+                }),
+        );
+        results.figures.live_key_to_drawn_motion_ms = Math.round(t.drawn * 10) / 10;
+        results.figures.live_key_to_server_motion_ms = Math.round(t.server * 10) / 10;
+        await kb.waitForTimeout(2000);
+        await shot(kb, 'live-race-keyboard');
+        await kb.keyboard.up('ArrowUp');
+        assert(t.drawn < 100, `key to own car moving on the canvas took ${t.drawn} ms`);
+    });
+    await step(later[2], async () => {
+        assert(kb && raceId, 'no race (the previous steps failed)');
+        // The bot and the AI finish; the keyboard car, left standing, is out
+        // at the stall limit.
+        for (const p of [page, kb, browser2.page]) await p.getByTestId('results').waitFor({ timeout: 150000 });
+        const rows = await page.locator('[data-testid="results"] tbody tr').count();
+        assert(rows === 4, `${rows} result rows`);
+        const st = await api(`/api/races/${raceId}`);
+        assert(st.status === 200, `GET /api/races/${raceId}: ${st.status}`);
+        const race = st.body.race ?? st.body;
+        assert(race.status === 'finished' && race.replay, `race ${JSON.stringify(race).slice(0, 200)}`);
+        const bot = (race.results ?? []).find((r) => r.driver === 'bot');
+        assert(bot && !bot.dnf, `the bot did not finish: ${JSON.stringify(race.results)}`);
+        await shot(page, 'results');
+        await browser2.page.screenshot({ path: join(artifacts, 'spectator-results.png') });
+    });
+    await step(later[3], async () => {
+        assert(raceId, 'no race');
+        await page.goto(`${base}/#/leaderboard`);
+        await page.getByTestId('players-table').waitFor({ timeout: 10000 });
+        await page
+            .getByText(me.user?.username ?? me.username, { exact: true })
+            .first()
+            .waitFor({ timeout: 10000 });
+        const pts = await page.evaluate(() => fetch('/api/me').then((r) => r.json()));
+        const before = me.user?.points ?? me.points;
+        const after = pts.user?.points ?? pts.points;
+        const won = (await api(`/api/races/${raceId}`)).body.race.results.find((r) => r.driver === 'bot').points;
+        assert(after >= before + won, `points ${before} + ${won} from the race > ${after}`); // the test run may have won some too
+        // A race with fewer than two bots rates nobody (docs/API.md), so the
+        // bots' table is only checked to render from the server.
+        await page.getByTestId('bots-table').waitFor({ timeout: 10000 });
+        await shot(page, 'leaderboard');
+    });
+    await step(later[4], async () => {
+        assert(raceId, 'no race');
+        await page.goto(`${base}/#/replay/${raceId}`);
+        await page.waitForFunction(() => window.__coderally?.lastFrame?.cars?.length === 4, null, { timeout: 20000 });
+        const warn = await page.locator('.side .form-error').allTextContents();
+        assert(warn.length === 0, `the replay viewer warns: ${warn.join('; ')}`);
+        await page.selectOption('select[aria-label="speed"]', '16');
+        await page.waitForTimeout(2500);
+        const text = await page.getByTestId('replay-verify').textContent();
+        assert(/matches the recorded hashes/.test(text), `replay check says: ${text}`);
+        const px = await waitPixels(page, '[data-testid="replay-canvas"]');
+        assert(px && px.colours >= 12 && px.road > 50, 'the race replay shows no stage');
+        await shot(page, 'race-replay');
+    });
 }
 
 async function main() {

@@ -110,6 +110,11 @@ export function createApi({ base = '', fetchImpl = (...a) => globalThis.fetch(..
             const res = await request('GET', `/api/races/${enc(id)}/replay`, undefined, undefined, true);
             return new Uint8Array(await res.arrayBuffer());
         },
+        /** The file `coderally replay view FILE` serves. */
+        localReplayBytes: async () => {
+            const res = await request('GET', '/api/replays/local', undefined, undefined, true);
+            return new Uint8Array(await res.arrayBuffer());
+        },
     };
 }
 

@@ -39,7 +39,7 @@ export default function LeaderboardPage() {
                 {bots.error ? (
                     <p className="muted">Bot ratings are not available yet ({bots.error.message}).</p>
                 ) : (
-                    <table>
+                    <table data-testid="bots-table">
                         <thead>
                             <tr>
                                 <th>#</th>
@@ -56,7 +56,7 @@ export default function LeaderboardPage() {
                                     <td>{b.rank ?? i + 1}</td>
                                     <td>{b.name}</td>
                                     <td>{b.version}</td>
-                                    <td>{b.username}</td>
+                                    <td>{b.owner ?? b.username}</td>
                                     <td>{Number(b.rating).toFixed(1)}</td>
                                     <td>{b.races}</td>
                                 </tr>

@@ -112,11 +112,30 @@ export default function RacePage({ raceId, query }) {
                         p.car_id === mine.current.carId,
                 );
                 if (idx >= 0) mine.current.index = m.players[idx].car_index ?? idx;
+                // A test run readies once the server has the join: it checks
+                // the car and bot first, so an early ready finds no slot.
+                if (idx >= 0 && mine.current.autoReady && !m.players[idx].ready) {
+                    mine.current.autoReady = false;
+                    ws.send('ready');
+                }
             }),
             ws.on('stage', (m) => setGeometry(m)),
-            ws.on('race_start', (m) => dispatch({ type: 'race/start', msg: m })),
+            ws.on('race_start', (m) => {
+                // The grid as the server set it: my car is the one with my user
+                // and my kind of driver (players join in order, then AI).
+                const kind = mine.current.botId !== null ? 'bot' : 'human';
+                const me = (m.cars ?? []).find(
+                    (c) => c.user && auth.user && (c.user.id ?? c.user) === auth.user.id && c.kind === kind,
+                );
+                if (me && mine.current.carId !== null) mine.current.index = me.id;
+                dispatch({ type: 'race/start', msg: m });
+            }),
             ws.on('game_state', (m) => {
-                buffer.current.push(m, performance.now());
+                const at = performance.now();
+                buffer.current.push(m, at);
+                // For the e2e run: the newest snapshot as it arrived.
+                window.__coderally = window.__coderally || {};
+                window.__coderally.lastState = { at, tick: m.tick, cars: m.cars, myIndex: mine.current.index };
                 dispatch({ type: 'race/tick', tick: m.tick, phase: m.race_info.phase });
                 const p = predictor.current;
                 const me = mine.current.index !== null ? m.cars.find((c) => c.id === mine.current.index) : null;
@@ -181,12 +200,15 @@ export default function RacePage({ raceId, query }) {
 
     const [, bump] = useState(0);
     function join(carId, botId, car, autoReady = false) {
-        mine.current = { carId, botId, stats: car ? STAT_ORDER.map((s) => car.stats[s]) : null, index: null };
+        mine.current = {
+            carId,
+            botId,
+            stats: car ? STAT_ORDER.map((s) => car.stats[s]) : null,
+            index: null,
+            autoReady,
+        };
         ws.send('join_race', { race_id: raceId, car_id: carId, bot_id: botId });
-        if (autoReady) {
-            ws.send('ready');
-            setReady(true);
-        }
+        if (autoReady) setReady(true);
         bump((n) => n + 1);
     }
 

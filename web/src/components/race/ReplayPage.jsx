@@ -30,7 +30,7 @@ export function drawingsAt(replay, tick) {
 }
 
 async function loadOne(api, engine, source) {
-    const bytes = source.bytes ?? (await api.replayBytes(source.id));
+    const bytes = source.bytes ?? (source.local ? await api.localReplayBytes() : await api.replayBytes(source.id));
     const replay = parseReplay(bytes);
     const h = replay.header;
     const geometry = await api.stage(h.generator, h.seed, h.params);
@@ -68,9 +68,11 @@ export default function ReplayPage({ raceId, query }) {
         }
     }
     useEffect(() => {
-        if (raceId) open({ id: raceId }, query.ghost ? { id: query.ghost } : null);
+        const ghostSource = query.ghost ? { id: query.ghost } : null;
+        if (raceId) open({ id: raceId }, ghostSource);
+        else if (query.src === 'local') open({ local: true }, ghostSource);
         // eslint-disable-next-line react-hooks/exhaustive-deps
-    }, [raceId, query.ghost]);
+    }, [raceId, query.ghost, query.src]);
     useEffect(
         () => () => {
             main?.sim.destroy();
@@ -136,7 +138,9 @@ export default function ReplayPage({ raceId, query }) {
                 {main && geo ? (
                     <GameCanvas geo={geo} getFrame={getFrame} testId="replay-canvas" />
                 ) : (
-                    <p className="muted">{raceId ? 'Loading the replay…' : 'Open a replay file or pick a race.'}</p>
+                    <p className="muted">
+                        {raceId || query.src ? 'Loading the replay…' : 'Open a replay file or pick a race.'}
+                    </p>
                 )}
             </div>
             <div className="side">
