@@ -29,6 +29,7 @@ typedef struct {
     int ready_after_join;
     StoreUser user; /* valid if authed */
     bool authed, hello_sent;
+    bool counted;                         /* in Server.n_ws */
     char cookie_token[API_TOKEN_MAX + 1]; /* read at the upgrade */
     WsMsg *msgs[WS_QUEUE];                /* a reference to each */
     int head, count;
@@ -160,11 +161,17 @@ static json_t *user_json(const WsConn *w) {
     return json_pack("{s:I,s:s}", "id", (json_int_t)w->user.id, "username", w->user.username);
 }
 
-static void send_hello(struct lws *wsi, WsConn *w) {
+/* The room a reconnect puts the socket back in, for hello and auth. */
+static json_t *room_json(Room *room) {
+    if (!room) return json_null();
+    return json_pack("{s:s,s:s}", "race_id", room_spec(room)->id, "state", room_state_name(room));
+}
+
+static void send_hello(struct lws *wsi, WsConn *w, Room *held) {
     w->hello_sent = true;
     ws_send_json(wsi, w,
-                 json_pack("{s:s,s:i,s:o}", "type", "hello", "protocol", WS_PROTOCOL_VERSION,
-                           "user", user_json(w)));
+                 json_pack("{s:s,s:i,s:o,s:o}", "type", "hello", "protocol", WS_PROTOCOL_VERSION,
+                           "user", user_json(w), "room", room_json(held)));
 }
 
 static void auth_run(Job *job, void *thread_ctx) {
@@ -175,21 +182,28 @@ static void auth_run(Job *job, void *thread_ctx) {
 static void auth_done(Job *job, void *loop_ud) {
     WsAuthJob *j = (WsAuthJob *)job;
     WsConn *w = j->conn;
+    Server *srv = loop_ud;
     if (w) {
         w->job = NULL;
-        if (loop_ud) {
+        if (srv) {
             if (j->ok) {
                 w->user = j->req.user;
                 w->authed = true;
             }
+            /* A seat of theirs waiting since their connection dropped:
+             * this socket takes it back, as joining again would. */
+            Room *held = j->ok && !srv->stopping ? rooms_held_seat(srv->rooms, w->user.id) : NULL;
+            if (held && w->room && w->room != held) room_leave(w->room, j->wsi);
             if (!w->hello_sent) {
-                send_hello(j->wsi, w);
+                send_hello(j->wsi, w, held);
             } else if (j->ok) {
                 ws_send_json(j->wsi, w,
-                             json_pack("{s:s,s:o}", "type", "auth", "user", user_json(w)));
+                             json_pack("{s:s,s:o,s:o}", "type", "auth", "user", user_json(w),
+                                       "room", room_json(held)));
             } else {
                 ws_error(j->wsi, w, "unauthorized", "no valid session for that token");
             }
+            if (held) room_reconnect(held, j->wsi, w->user.id);
         }
     }
     free(j->res.body);
@@ -544,7 +558,10 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             char token[API_TOKEN_MAX + 1];
             snprintf(token, sizeof token, "%s", w->cookie_token);
             sodium_memzero(w->cookie_token, sizeof w->cookie_token);
-            if (!*token || !start_auth(wsi, w, token)) send_hello(wsi, w);
+            if (!*token || !start_auth(wsi, w, token)) send_hello(wsi, w, NULL);
+            w->counted = true;
+            server_of(wsi)->n_ws++;
+            if (server_of(wsi)->ws_closing) lws_callback_on_writable(wsi);
             return 0;
         }
         case LWS_CALLBACK_RECEIVE: {
@@ -598,6 +615,12 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
                     return 0;
                 }
             }
+            if (!w->count && !w->close_status && server_of(wsi)->ws_closing) {
+                /* Shutdown: everything queued went out; now the close. */
+                w->close_status = LWS_CLOSE_STATUS_GOINGAWAY;
+                w->close_ready = true;
+                snprintf(w->close_reason, sizeof w->close_reason, "server shutting down");
+            }
             if (w->close_status && w->close_ready) {
                 lws_close_reason(wsi, (enum lws_close_status)w->close_status,
                                  (unsigned char *)w->close_reason, strlen(w->close_reason));
@@ -613,6 +636,8 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         case LWS_CALLBACK_CLOSED:
             if (w->room) room_detach(w->room, wsi);
             ws_free(w);
+            if (w->counted) server_of(wsi)->n_ws--;
+            w->counted = false;
             return 0;
         default:
             return 0;
