@@ -57,6 +57,8 @@ struct Room {
     int64_t loop_n;       /* loops run */
     bool terminated;      /* lobby.lua's terminate has run */
     char *geometry;       /* the stage as GET /api/stages answers it, encoded once */
+    char lobby_err[256];  /* the last lobby.lua error logged */
+    int64_t lobby_err_repeats;
 };
 
 struct Rooms {
@@ -103,7 +105,7 @@ void rooms_destroy(Rooms *rs) {
 }
 
 static LobbyRoom lobby_view(const Room *r, LobbyPlayer buf[CR_MAX_CARS]);
-static void lobby_log(const Room *r, int rc, const CrError *err);
+static void lobby_log(Room *r, int rc, const CrError *err);
 
 int rooms_open(Rooms *rs, const RoomSpec *spec, CrError *err) {
     for (int i = 0; i < ROOMS_MAX; i++) {
@@ -213,8 +215,20 @@ static LobbyRoom lobby_view(const Room *r, LobbyPlayer buf[CR_MAX_CARS]) {
                        buf,        r->n_spectators};
 }
 
-static void lobby_log(const Room *r, int rc, const CrError *err) {
-    if (rc) fprintf(stderr, "[server] room %s: %s\n", r->spec.id, err->msg);
+/* A failing hook, logged once while it keeps failing the same way (a
+ * broken loop would otherwise say it up to 10 times a second). */
+static void lobby_log(Room *r, int rc, const CrError *err) {
+    if (!rc) return;
+    if (!strncmp(r->lobby_err, err->msg, sizeof r->lobby_err - 1)) {
+        r->lobby_err_repeats++;
+        return;
+    }
+    if (r->lobby_err_repeats)
+        fprintf(stderr, "[server] room %s: (the last lobby.lua error repeated %lld times)\n",
+                r->spec.id, (long long)r->lobby_err_repeats);
+    r->lobby_err_repeats = 0;
+    snprintf(r->lobby_err, sizeof r->lobby_err, "%.255s", err->msg);
+    fprintf(stderr, "[server] room %s: %s\n", r->spec.id, err->msg);
 }
 
 static void room_consider_start(Room *r);
@@ -640,6 +654,11 @@ void rooms_shutdown(Rooms *rs, bool recorded) {
         if (!r) continue;
         bool racing = room_running(r);
         room_terminate(r, "shutdown");
+        /* Nothing more runs in it: the sockets' queues can drain. */
+        lws_sul_cancel(&r->sul);
+        lws_sul_cancel(&r->start_sul);
+        r->starting = false;
+        r->ending = true;
         if (racing)
             room_send_all(r, json_pack("{s:s,s:s,s:b,s:b,s:[]}", "type", "race_end", "race_id",
                                        r->spec.id, "aborted", true, "saved", recorded, "results"));

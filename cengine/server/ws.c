@@ -15,6 +15,7 @@
 #define WS_RATE_PER_S 60
 #define WS_CLOSE_QUIET_US 200000
 #define WS_CLOSE_WAIT_NS 2000000000LL
+#define WS_FRAGMENT 16384 /* larger messages go out in fragments of this size */
 
 typedef struct WsAuthJob WsAuthJob;
 typedef struct WsJoinJob WsJoinJob;
@@ -33,6 +34,7 @@ typedef struct {
     char cookie_token[API_TOKEN_MAX + 1]; /* read at the upgrade */
     WsMsg *msgs[WS_QUEUE];                /* a reference to each */
     int head, count;
+    size_t tx_off; /* bytes of msgs[head] out so far (a large one goes in fragments) */
     char rx[WS_MSG_MAX + 1];
     size_t rx_len;
     bool rx_overflow;
@@ -537,6 +539,28 @@ static void on_message(struct lws *wsi, WsConn *w) {
     json_decref(m);
 }
 
+/* Writes m, or its next fragment when it is large, to the socket; non-zero
+ * if the socket is broken. A small message goes in one write from the shared
+ * buffer: lws writes the frame header into its LWS_PRE bytes, the same
+ * header for every receiver, and writes are one at a time on this thread. A
+ * large one (a stage's geometry in race_start) goes WS_FRAGMENT bytes per
+ * writeable callback, so lws never has to copy the rest of it per socket
+ * when the kernel takes less; each fragment is copied to a scratch buffer
+ * first, because its header in front of it would overwrite bytes of the
+ * shared message other receivers still need. w->tx_off is where it stands
+ * (0 once the message is out). */
+static int ws_write_next(struct lws *wsi, WsConn *w, WsMsg *m) {
+    if (m->len <= WS_FRAGMENT && !w->tx_off)
+        return lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len;
+    static unsigned char scratch[LWS_PRE + WS_FRAGMENT];
+    size_t left = m->len - w->tx_off, k = left < WS_FRAGMENT ? left : WS_FRAGMENT;
+    int flags = lws_write_ws_flags(LWS_WRITE_TEXT, w->tx_off == 0, k == left);
+    memcpy(scratch + LWS_PRE, m->buf + LWS_PRE + w->tx_off, k);
+    if (lws_write(wsi, scratch + LWS_PRE, k, (enum lws_write_protocol)flags) < (int)k) return 1;
+    w->tx_off = k == left ? 0 : w->tx_off + k;
+    return 0;
+}
+
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                 size_t len) {
     WsConn *w = user;
@@ -601,15 +625,14 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             if (w->count) {
                 int slot = w->head;
                 WsMsg *m = w->msgs[slot];
-                /* lws writes the frame header into the LWS_PRE bytes: the
-                 * same header for every receiver of a shared message, and
-                 * writes are one at a time on this thread. */
-                int n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-                bool short_write = n < (int)m->len;
+                if (ws_write_next(wsi, w, m)) return -1;
+                if (w->tx_off) {
+                    lws_callback_on_writable(wsi); /* the next fragment */
+                    return 0;
+                }
                 ws_msg_unref(m);
                 w->head = (w->head + 1) % WS_QUEUE;
                 w->count--;
-                if (short_write) return -1;
                 if (w->count) {
                     lws_callback_on_writable(wsi);
                     return 0;
