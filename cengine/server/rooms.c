@@ -93,6 +93,7 @@ static void room_free(Room *r) {
 
 static void room_terminate(Room *r, const char *reason);
 static int64_t mono_ns(void);
+static void room_geometry_prepare(Room *r);
 static void room_loop_arm(Room *r);
 
 void rooms_destroy(Rooms *rs) {
@@ -131,6 +132,7 @@ int rooms_open(Rooms *rs, const RoomSpec *spec, CrError *err) {
         LobbyPlayer buf[CR_MAX_CARS];
         LobbyRoom view = lobby_view(r, buf);
         lobby_log(r, lobby_init(r->lobby, &view, &lerr), &lerr);
+        room_geometry_prepare(r);
         r->loop_next_ns = r->opened_ns;
         if (lobby_loop_hz(r->lobby) > 0)
             r->loop_next_ns += (int64_t)(1e9 / lobby_loop_hz(r->lobby));
@@ -981,6 +983,74 @@ static void race_start_done(Job *job, void *loop_ud) {
     free(job);
 }
 
+/* ---- the stage's geometry, for race_start --------------------------------- */
+
+/* The room's stage exactly as GET /api/stages/{generator}?seed=...&params
+ * answers it, made on a worker as that route is (generating the stage and
+ * its JSON takes tens of ms that must not stall the loop's ticks) while the
+ * room fills. */
+typedef struct {
+    Job job;
+    char race_id[STORE_RACE_ID_MAX + 1];
+    ApiRequest req;
+    ApiResponse res;
+} GeometryJob;
+
+static void geometry_run(Job *job, void *thread_ctx) {
+    GeometryJob *j = (GeometryJob *)job;
+    api_ctx_refresh(thread_ctx);
+    api_stages_get(thread_ctx, &j->req, &j->res);
+}
+
+static void geometry_done(Job *job, void *loop_ud) {
+    GeometryJob *j = (GeometryJob *)job;
+    Server *srv = loop_ud;
+    Room *r = srv ? rooms_find(srv->rooms, j->race_id) : NULL;
+    if (j->res.status != 200)
+        fprintf(stderr, "[server] room %s: no stage geometry: %.200s\n", j->race_id,
+                j->res.body ? j->res.body : "");
+    else if (r && !r->geometry) {
+        r->geometry = j->res.body;
+        j->res.body = NULL;
+    }
+    free(j->res.body);
+    free(j);
+}
+
+static void room_geometry_prepare(Room *r) {
+    if (!r->srv || !r->srv->lanes[LANE_FAST]) return;
+    GeometryJob *j = calloc(1, sizeof *j);
+    if (!j) return;
+    j->job.run = geometry_run;
+    j->job.done = geometry_done;
+    snprintf(j->race_id, sizeof j->race_id, "%s", r->spec.id);
+    j->req.method = HTTP_GET;
+    snprintf(j->req.params[0], sizeof j->req.params[0], "%s", r->spec.generator);
+    int n =
+        snprintf(j->req.query, sizeof j->req.query, "seed=%llu", (unsigned long long)r->spec.seed);
+    json_error_t jerr;
+    json_t *params = json_loads(r->spec.params_json, 0, &jerr);
+    const char *k;
+    json_t *v;
+    json_object_foreach(params, k, v) {
+        /* Parameter names are checked when the room is made ([a-z0-9_]). */
+        if (n > 0 && (size_t)n < sizeof j->req.query)
+            n += snprintf(j->req.query + n, sizeof j->req.query - (size_t)n, "&%s=%.17g", k,
+                          json_number_value(v));
+    }
+    json_decref(params);
+    if (n < 0 || (size_t)n >= sizeof j->req.query ||
+        workers_submit(r->srv->lanes[LANE_FAST], &j->job))
+        free(j); /* room_start encodes it then */
+}
+
+/* Whether text is the geometry of st (its "hash" field). */
+static bool geometry_matches(const char *text, const Stage *st) {
+    char want[40];
+    snprintf(want, sizeof want, "\"hash\":\"%016llx\"", (unsigned long long)stage_hash(st));
+    return text && strstr(text, want);
+}
+
 /* Everyone is ready: the grid (players in slot order, then AI drivers if
  * the room fills), the match, the countdown. On failure the room stays open
  * and the players are told why. */
@@ -1068,12 +1138,20 @@ static void room_start(Room *r) {
     room_broadcast_lobby(r);
     /* The stage once per room for everyone who watches (a few ms of JSON
      * for a long stage, next to the generation match_create did). */
-    free(r->geometry);
-    json_t *geo = api_stage_geometry(srv->loop_scripts, starter, r->spec.generator, r->spec.seed,
-                                     match_stage(r->match));
-    r->geometry =
-        geo ? json_dumps(geo, JSON_COMPACT | JSON_REAL_PRECISION(API_STAGE_PRECISION)) : NULL;
-    json_decref(geo);
+    /* The stage for everyone who watches: encoded on a worker while the
+     * room filled; here only if that has not landed yet or a reload since
+     * changed the generator (its hash differs). */
+    if (!geometry_matches(r->geometry, match_stage(r->match))) {
+        int64_t t0 = mono_ns();
+        free(r->geometry);
+        json_t *geo = api_stage_geometry(srv->loop_scripts, starter, r->spec.generator,
+                                         r->spec.seed, match_stage(r->match));
+        r->geometry =
+            geo ? json_dumps(geo, JSON_COMPACT | JSON_REAL_PRECISION(API_STAGE_PRECISION)) : NULL;
+        json_decref(geo);
+        fprintf(stderr, "[server] race %s: stage geometry encoded on the loop (%.1f ms)\n",
+                r->spec.id, (double)(mono_ns() - t0) / 1e6);
+    }
     WsMsg *sm = start_msg(r);
     for (int i = 0; sm && i < CR_MAX_CARS; i++)
         if (r->players[i].used && r->players[i].wsi) ws_send_shared(r->players[i].wsi, sm);
