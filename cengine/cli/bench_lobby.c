@@ -2,7 +2,7 @@
  * bench_lobby.c - `coderally bench lobby`: what lobby.lua costs a server
  * that runs many rooms. Every room has its own lobby Lua state; this opens
  * --rooms of them and times their hooks as the server calls them (a full
- * room of 8 players in the view), for the scripts' own lobby.lua and for a
+ * room of 7 players of 8 in the view), for the scripts' own lobby.lua and for a
  * reference match handler with a loop, plus the race_start stage geometry
  * encoded once per room start. Medians and p99 over every call; the
  * reference loop's answers are checked, so a fast but wrong build fails.
@@ -64,7 +64,8 @@ static const char *const NAMES[8] = {"ann", "bob", "cy", "di", "ed", "flo", "gus
 static LobbyRoom full_room(LobbyPlayer players[8], const char *phase, bool all_ready) {
     for (int i = 0; i < 8; i++)
         players[i] = (LobbyPlayer){i + 1, NAMES[i], i % 3 == 2, all_ready || i % 2, i != 5, 0};
-    return (LobbyRoom){"bench", phase, 8, 8, players, 3};
+    /* 7 of 8 seats taken: join_attempt still asks the script. */
+    return (LobbyRoom){"bench", phase, 8, 7, players, 3};
 }
 
 typedef struct {

@@ -462,4 +462,44 @@ TEST(huge_state_hits_the_memory_cap) {
     lobby_destroy(lb);
 }
 
+/* docs/MODDING.md's example lobby (the same text): it announces once, then
+ * starts with four players or after a minute. */
+TEST(modding_example_lobby) {
+    CrError err = {0};
+    Lobby *lb = lobby_from(
+        "return {\n"
+        "  init = function(_room) return { announced = false } end,\n"
+        "  loop = function(room, state, tick)\n"
+        "    if room.phase ~= \"open\" or room.n_players == 0 then return nil end\n"
+        "    if room.n_players >= 4 or tick.elapsed_s >= 60 then\n"
+        "      return { start = 5, message = \"Starting in 5 seconds\", label = \"starting\" }\n"
+        "    end\n"
+        "    if not state.announced then\n"
+        "      state.announced = true\n"
+        "      return { message = \"Waiting for 4 players (or a minute)\" }\n"
+        "    end\n"
+        "  end,\n"
+        "}\n",
+        &err);
+    ASSERT_TRUE(lb);
+    LobbyRoom r = room_of(3, 8);
+    ASSERT_EQ_INT(lobby_init(lb, &r, &err), 0);
+    ASSERT_NEAR(lobby_loop_hz(lb), 1, 0);
+    LobbyTick t = {.n = 1, .elapsed_s = 1};
+    LobbyActions a;
+    ASSERT_EQ_INT(lobby_loop(lb, &r, &t, &a, &err), 0);
+    ASSERT_EQ_STR(a.message, "Waiting for 4 players (or a minute)");
+    t = (LobbyTick){.n = 2, .elapsed_s = 2};
+    ASSERT_EQ_INT(lobby_loop(lb, &r, &t, &a, &err), 0);
+    ASSERT_EQ_STR(a.message, "");
+    ASSERT_EQ_INT(a.start, 0);
+    t = (LobbyTick){.n = 60, .elapsed_s = 60};
+    ASSERT_EQ_INT(lobby_loop(lb, &r, &t, &a, &err), 0);
+    ASSERT_EQ_INT(a.start, 1);
+    ASSERT_NEAR(a.countdown_s, 5, 0);
+    ASSERT_TRUE(a.label_changed);
+    ASSERT_EQ_STR(lobby_label(lb), "starting");
+    lobby_destroy(lb);
+}
+
 TEST_MAIN
