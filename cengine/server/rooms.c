@@ -355,7 +355,7 @@ int room_ready(Room *r, struct lws *wsi, bool ready) {
 static void room_start_due(lws_sorted_usec_list_t *sul) {
     Room *r = lws_container_of(sul, Room, start_sul);
     r->starting = false;
-    if (r->state == ROOM_OPEN && players(r) > 0) room_start(r);
+    if (r->state == ROOM_OPEN && !r->terminated && players(r) > 0) room_start(r);
 }
 
 /* The lobby said start (should_start, or a loop's start): now, or after a
@@ -382,7 +382,7 @@ static void room_begin(Room *r, bool start, double countdown_s) {
 /* After every join, ready change and leave while open: lobby.lua's
  * should_start decides (a failing hook falls back to "all ready"). */
 static void room_consider_start(Room *r) {
-    if (r->state != ROOM_OPEN) return;
+    if (r->state != ROOM_OPEN || r->terminated) return; /* terminated: shutting down */
     LobbyPlayer buf[CR_MAX_CARS];
     LobbyRoom view = lobby_view(r, buf);
     bool start;
