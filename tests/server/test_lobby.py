@@ -95,8 +95,8 @@ SHORT_GRACE_LOBBY = r'''
 return {
   grace_s = 3,
   init = function() return {} end,
-  leave = function(_room, _state, _p, phase, why)
-    print("LEAVE " .. phase .. " " .. why)
+  leave = function(_room, _state, p, phase, why)
+    print("LEAVE " .. p.username .. " " .. phase .. " " .. why)
     return "retire"
   end,
 }
@@ -107,6 +107,10 @@ def scripts_with(tmp, lobby):
     scripts = os.path.join(tmp, "scripts")
     subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
     open(os.path.join(scripts, "rules", "quick.lua"), "w").write(ts.QUICK_RULES)
+    # A race long enough for a few reconnects on a loaded machine.
+    long_rules = ts.QUICK_RULES.replace('name = "quick"', 'name = "long"').replace("return 10 end", "return 60 end")
+    check(long_rules != ts.QUICK_RULES and "return 60 end" in long_rules, "QUICK_RULES changed shape")
+    open(os.path.join(scripts, "rules", "long.lua"), "w").write(long_rules)
     open(os.path.join(scripts, "lobby.lua"), "w").write(lobby)
     return scripts
 
@@ -268,7 +272,7 @@ def test_reconnect_on_hello_mid_race_and_geometry(tmp):
         a, ta, car_a = user_with_car(srv)
         b, tb, car_b = user_with_car(srv)
         rid = expect(srv.http.post("/api/races", headers=auth(ta), json={
-            "generator": "forest", "seed": 7, "rules": "quick", "max_cars": 2}), 201)["race"]["id"]
+            "generator": "forest", "seed": 7, "rules": "long", "max_cars": 2}), 201)["race"]["id"]
         want_geo = expect(srv.http.get("/api/stages/forest?seed=7"), 200)
         uid_b = expect(srv.http.get("/api/me", headers=auth(tb)), 200)["user"]["id"]
 
@@ -337,10 +341,15 @@ def test_reconnect_on_hello_mid_race_and_geometry(tmp):
                         st = json.loads(await spec.recv())
                         check(st["type"] == "race_start" and st["stage"]["geometry"] == want_geo, str(st)[:200])
                         check(json.loads(await spec.recv())["type"] == "game_state")
-                    await until(wa, is_type("race_end"), timeout=40)
+                    log = open(os.path.join(tmp, "server.log")).read()
+                    check("LEAVE %s" % b not in log, "b's car was given up: " + log[-1000:])
+                    # both leave for good: no seat held for the next part
+                    for w in (wa, wb3):
+                        await w.send(json.dumps({"type": "leave"}))
+                    await until(wb3, lambda m: m["type"] == "lobby")
 
         asyncio.run(run())
-        check("LEAVE running" not in open(os.path.join(tmp, "server.log")).read(), "b's car was given up")
+        wait_log(srv, "LEAVE %s running left" % b)
 
         # An open room: the seat waits through a dropped socket, comes back on hello.
         rid2 = expect(srv.http.post("/api/races", headers=auth(ta), json={
@@ -376,7 +385,7 @@ def test_reconnect_on_hello_mid_race_and_geometry(tmp):
                     check(json.loads(await wb3.recv())["room"] is None)
 
         asyncio.run(lobby_run())
-        check("LEAVE open timeout" in open(os.path.join(tmp, "server.log")).read())
+        check("LEAVE %s open timeout" % b in open(os.path.join(tmp, "server.log")).read())
     finally:
         check(srv.stop() == 0)
 
