@@ -252,8 +252,9 @@ def test_failing_and_huge_hooks(tmp):
 
         asyncio.run(run())
         log = open(os.path.join(tmp, "server.log")).read()
-        # said once, not 10 times a second
-        check(log.count("memory cap of 8192 KiB exceeded") <= 2, log[-3000:])
+        # said once (or once per way it fails), not 10 times a second for
+        # the whole race (~150 times)
+        check(log.count("memory cap of 8192 KiB exceeded") <= 10, log[-3000:])
         check(expect(srv.http.get("/api/races/" + rid), 200)["race"]["status"] == "finished")
     finally:
         check(srv.stop() == 0)
