@@ -35,7 +35,7 @@
 #define CMD "bench server"
 #define SEND_MAX 4
 #define MSG_CAP (1024 * 1024) /* race_start carries the stage: 100-200 KiB */
-#define DELAY_BUCKETS 2001 /* 0.1 ms wide up to 200 ms, then one more */
+#define DELAY_BUCKETS 2001    /* 0.1 ms wide up to 200 ms, then one more */
 #define PASSWORD "bench-password-1"
 
 /* A small bot of our own: aim at the road ahead, ease off for bends. */
