@@ -325,14 +325,18 @@ static bool utf8_ok(const char *s, size_t n) {
 /* A string of at most max bytes of UTF-8 at idx into out, or a Lua error. */
 static void copy_string(lua_State *L, int idx, const char *what, char *out, size_t max,
                         const HookCall *c) {
-    size_t n;
+    size_t n = 0;
     const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &n) : NULL;
-    if (!s || n > max)
+    if (!s || n > max) {
         luaL_error(L, "%s:%d: %s: %s must be a string of at most %d bytes", LOBBY_FILE,
                    c->lb->hook_line[c->which], c->lb->hook_name[c->which], what, (int)max);
-    if (!utf8_ok(s, n))
+        return; /* not reached: luaL_error does not return */
+    }
+    if (!utf8_ok(s, n)) {
         luaL_error(L, "%s:%d: %s: %s must be UTF-8 text", LOBBY_FILE, c->lb->hook_line[c->which],
                    c->lb->hook_name[c->which], what);
+        return;
+    }
     memcpy(out, s, n);
     out[n] = '\0';
 }
