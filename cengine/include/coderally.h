@@ -471,6 +471,11 @@ typedef struct {
  * wrong type is an error naming the key. The caller owns *out. */
 int scripts_open(const char *dir, const ConfigOverride *overrides, size_t n_overrides,
                  Scripts **out, CrError *err);
+/* Loads base's folder again (from disk, as scripts_open) with base's
+ * overrides followed by extra (later wins): the same settings with a few
+ * changed, e.g. the STAGE_* settings a replay was recorded under. */
+int scripts_open_more(const Scripts *base, const ConfigOverride *extra, size_t n_extra,
+                      Scripts **out, CrError *err);
 /* Drops a reference; the last one frees the snapshot. NULL does nothing. */
 void scripts_close(Scripts *sc);
 /* Takes another reference; returns sc. Rules (a race) hold one, so a race

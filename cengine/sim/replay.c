@@ -90,6 +90,8 @@ int replay_writer_open(const char *path, const ReplayHeader *h, ReplayWriter **o
     put_u64(f, h->rules_hash);
     put_u64(f, h->stage_hash);
     put_u64(f, h->surfaces_hash);
+    put_f64(f, h->stage_limits.min_length);
+    put_f64(f, h->stage_limits.max_length);
     put_u8(f, (uint8_t)h->n_cars);
     for (int i = 0; i < h->n_cars; i++) {
         put_str(f, h->cars[i].name);
@@ -272,9 +274,9 @@ int replay_read(const char *path, Replay **out, CrError *err) {
         goto out;
     }
     uint32_t fmt = get_u32(&r);
-    if (fmt != 1 && fmt != REPLAY_FORMAT) {
-        snprintf(err->msg, sizeof err->msg, "%s: replay format %u; this coderally reads %d", path,
-                 fmt, REPLAY_FORMAT);
+    if (fmt < 1 || fmt > REPLAY_FORMAT) {
+        snprintf(err->msg, sizeof err->msg, "%s: replay format %u; this coderally reads 1 to %d",
+                 path, fmt, REPLAY_FORMAT);
         rc = CR_EFORMAT;
         goto out;
     }
@@ -294,6 +296,17 @@ int replay_read(const char *path, Replay **out, CrError *err) {
     h->rules_hash = get_u64(&r);
     h->stage_hash = get_u64(&r);
     h->surfaces_hash = fmt >= 2 ? get_u64(&r) : surface_table_default()->hash;
+    if (fmt >= 3) {
+        h->stage_limits.min_length = get_f64(&r);
+        h->stage_limits.max_length = get_f64(&r);
+        /* Recorded limits are a range the settings allow (config.c). */
+        const StageLimits *l = &h->stage_limits;
+        if (!r.bad && !(l->min_length == 0 && l->max_length == 0) &&
+            !(l->min_length >= 1 && l->max_length >= l->min_length && l->max_length <= 1e6)) {
+            rc = damaged(err, path, r.off, "bad stage limits");
+            goto out;
+        }
+    }
     h->n_cars = get_u8(&r);
     if (r.bad || h->n_cars < 1 || h->n_cars > CR_MAX_CARS) {
         rc = damaged(err, path, r.off, "bad header");
