@@ -260,12 +260,17 @@ int replay_read(const char *path, Replay **out, CrError *err) {
         snprintf(err->msg, sizeof err->msg, "%s: larger than 1 GiB", path);
         return CR_EFORMAT;
     }
-    unsigned char *buf = (unsigned char *)text;
+    rc = replay_parse(text, len, path, out, err);
+    free(text);
+    return rc;
+}
+
+int replay_parse(const void *data, size_t len, const char *path, Replay **out, CrError *err) {
+    *out = NULL;
+    int rc = CR_OK;
+    const unsigned char *buf = data;
     Replay *rp = calloc(1, sizeof *rp);
-    if (!rp) {
-        free(buf);
-        return CR_ENOMEM;
-    }
+    if (!rp) return CR_ENOMEM;
     Reader r = {buf, len, 0, false};
     ReplayHeader *h = &rp->header;
     const unsigned char *m = take(&r, 8);
@@ -454,7 +459,6 @@ int replay_read(const char *path, Replay **out, CrError *err) {
     rp = NULL;
 out:
     replay_free(rp);
-    free(buf);
     return rc;
 }
 

@@ -130,6 +130,9 @@ void replay_writer_abort(ReplayWriter *w);
 
 /* Reads and checks a whole replay; CR_EFORMAT with the offset on damage. */
 int replay_read(const char *path, Replay **out, CrError *err);
+/* The same from len bytes in memory (a replay from a database); name is
+ * what messages call it. data stays the caller's. */
+int replay_parse(const void *data, size_t len, const char *name, Replay **out, CrError *err);
 void replay_free(Replay *r);
 
 #endif
