@@ -158,8 +158,19 @@ export class Predictor {
      * prediction was; returns the prediction error at tick (u) or null.
      */
     reconcile(tick, car, raceInfo = null, nowMs = undefined) {
-        const phase = raceInfo?.phase;
+        if (this.simTick !== null && tick < this.baseTick) return null; // an older snapshot
         const wasLive = this.live && this.simTick !== null;
+        // A snapshot can land before the frame that reaches its tick: bring
+        // the prediction there first, to compare (and draw) like with like.
+        if (wasLive) for (let n = 0; this.simTick < tick && n < MAX_STEPS; n++) this.step();
+        const predicted = wasLive ? this.history.get(tick) : undefined;
+        const err = predicted ? Math.hypot(predicted.x - car.x, predicted.y - car.y) : null;
+        if (err !== null) {
+            this.errors.push(err);
+            if (this.errors.length > ERROR_SAMPLES) this.errors.shift();
+        }
+        const before = wasLive ? this.drawn(nowMs) : null;
+        const phase = raceInfo?.phase;
         this.live = (phase === undefined || LIVE_PHASES.has(phase)) && !((car.flags ?? 0) & FLAG_DONE);
         if (raceInfo) this.startTick = startTickOf(tick, raceInfo);
         const ack = car.input_tick;
@@ -167,14 +178,6 @@ export class Predictor {
             this.ackTick = ack;
             while (this.ring.length && this.ring[0].tick <= ack) this.held = this.ring.shift().packed;
         }
-        if (this.simTick !== null && tick < this.baseTick) return null; // an older snapshot
-        const predicted = this.history.get(tick);
-        const err = predicted ? Math.hypot(predicted.x - car.x, predicted.y - car.y) : null;
-        if (err !== null && wasLive) {
-            this.errors.push(err);
-            if (this.errors.length > ERROR_SAMPLES) this.errors.shift();
-        }
-        const before = wasLive ? this.drawn(nowMs) : null;
         const target = Math.max(tick, this.simTick ?? tick);
         this.car.setState(carStateOf(car));
         this.baseTick = tick;
@@ -209,6 +212,12 @@ export class Predictor {
         if (this.simTick === null || !this.live) return null;
         for (let n = 0; this.simTick < tick && n < MAX_STEPS; n++) this.step();
         return this.drawn(nowMs);
+    }
+
+    /** Forgets the error samples (to measure one stretch of driving). */
+    resetErrors() {
+        this.errors = [];
+        this.corrections = 0;
     }
 
     /** { n, p50, p95, max } of the prediction errors so far (u). */

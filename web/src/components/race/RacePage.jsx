@@ -201,6 +201,9 @@ export default function RacePage({ raceId, query }) {
             .then((e) => {
                 p = new Predictor(e, geometry, mine.current.stats);
                 predictor.current = p;
+                // For the e2e run: the prediction error figures.
+                window.__coderally = window.__coderally || {};
+                window.__coderally.predictor = p;
             })
             .catch(() => {});
         return () => {
