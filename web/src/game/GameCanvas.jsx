@@ -14,7 +14,8 @@ if (typeof window !== 'undefined') {
 
 /**
  * props: geo (renderer stageGeometry), getFrame(nowMs) -> { cars, myId, hud,
- * debug } or null, follow (bool), zoom (px per u when following).
+ * debug, minimap (default true) } or null, follow (bool), zoom (px per u
+ * when following).
  */
 export default function GameCanvas({ geo, getFrame, follow = true, zoom = 6, testId = 'race-canvas' }) {
     const ref = useRef(null);
@@ -65,6 +66,7 @@ export default function GameCanvas({ geo, getFrame, follow = true, zoom = 6, tes
                 hud: f?.hud,
                 skids,
                 debug: f?.debug ?? null,
+                minimap: f?.minimap ?? true,
             });
             frameStats.frame(now, performance.now() - t0);
             // For the e2e run: what the last frame showed, and when.
