@@ -21,6 +21,9 @@ typedef struct BotChecker BotChecker;
 enum { HTTP_GET = 1, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_HEAD, HTTP_OTHER };
 
 #define API_MAX_PARAMS 3
+/* Seeds travel as JSON numbers and browsers read those as doubles: the
+ * largest whole number a double holds exactly. */
+#define API_SEED_MAX ((1ULL << 53) - 1)
 #define API_TOKEN_MAX 128
 #define API_SESSION_TTL_S (30 * 24 * 3600)
 
@@ -28,7 +31,7 @@ enum { HTTP_GET = 1, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_HEAD, HTTP_OTHER };
 typedef struct {
     int64_t starting_points;
     char starter_car[CR_NAME_MAX];
-    const char *dummy_hash; /* verified for unknown users at login */
+    const char *dummy_hash;  /* verified for unknown users at login */
     const char *replay_file; /* GET /api/replays/local, or NULL */
 } ApiSettings;
 

@@ -198,10 +198,12 @@ void api_races_create(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     json_t *js = json_object_get(req->body, "seed");
     if (!js || json_is_null(js)) {
         seed = randombytes_random();
-    } else if (json_is_integer(js) && json_integer_value(js) >= 0) {
+    } else if (json_is_integer(js) && json_integer_value(js) >= 0 &&
+               (uint64_t)json_integer_value(js) <= API_SEED_MAX) {
         seed = (uint64_t)json_integer_value(js);
     } else {
-        api_error(res, 400, "bad_field", "'seed' must be a whole number >= 0, or null for random");
+        api_error(res, 400, "bad_field",
+                  "'seed' must be a whole number 0..%llu, or null for random", API_SEED_MAX);
         return;
     }
     double max_players = 8;

@@ -1,5 +1,6 @@
 /* api_stages.c - the generators, and one stage's full geometry as JSON for a
  * renderer (or as SVG). No login needed. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,9 +185,11 @@ void api_stages_get(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
             if (!api_query(req, key, val, sizeof val)) val[0] = 0;
             if (!strcmp(key, "seed")) {
                 char *end;
+                errno = 0;
                 unsigned long long s = strtoull(val, &end, 10);
-                if (!*val || *end || val[0] == '-') {
-                    api_error(res, 400, "bad_field", "'seed' must be a whole number >= 0");
+                if (!*val || *end || val[0] == '-' || errno || s > API_SEED_MAX) {
+                    api_error(res, 400, "bad_field", "'seed' must be a whole number 0..%llu",
+                              API_SEED_MAX);
                     return;
                 }
                 seed = s;
