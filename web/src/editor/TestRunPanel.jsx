@@ -5,7 +5,7 @@
 // the bot's log and its errors (tick, line, cause). The errors go up as
 // editor problems, so they become Monaco markers on their lines.
 import React, { useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import GameCanvas from '../game/GameCanvas.jsx';
+import GameCanvas, { useLiveRays } from '../game/GameCanvas.jsx';
 import { SnapshotBuffer } from '../game/interpolation.js';
 import { stageGeometry } from '../game/renderer.js';
 import { hudFor, SplitClock } from '../game/hud.js';
@@ -26,6 +26,7 @@ export default function TestRunPanel({ request, onProblems, onReveal, onRerun, o
     const [geometry, setGeometry] = useState(null);
     const geo = useMemo(() => (geometry ? stageGeometry(geometry) : null), [geometry]);
     const [debug, setDebug] = useState(true);
+    const rays = useLiveRays(geometry, debug);
     const buffer = useRef(new SnapshotBuffer({ delayMs: 100 }));
     const splits = useRef(new SplitClock());
     const live = useRef({ carIndex: null, drawings: [] });
@@ -135,7 +136,7 @@ export default function TestRunPanel({ request, onProblems, onReveal, onRerun, o
             cars: s.cars,
             myId: focus,
             focus,
-            debug: debug ? { drawings: live.current.drawings } : null,
+            debug: debug ? { rays: rays.current?.cast(s.cars) ?? null, drawings: live.current.drawings } : null,
             hud: hudFor(car, s.race_info, geo, splits.current, { cars: s.cars.length }),
             minimap: false, // too small a canvas: the HUD and the car need the room
         };

@@ -1,5 +1,5 @@
 import React, { useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import GameCanvas from '../../game/GameCanvas.jsx';
+import GameCanvas, { useLiveRays } from '../../game/GameCanvas.jsx';
 import { SnapshotBuffer, TICK_MS } from '../../game/interpolation.js';
 import { stageGeometry } from '../../game/renderer.js';
 import { KeyboardInput } from '../../game/input.js';
@@ -97,6 +97,7 @@ export default function RacePage({ raceId, query }) {
     const botDrawings = useRef(new Map());
     const [geometry, setGeometry] = useState(null);
     const geo = useMemo(() => (geometry ? stageGeometry(geometry) : null), [geometry]);
+    const rays = useLiveRays(geometry, debug);
 
     useEffect(() => {
         dispatch({ type: 'race/join', raceId, role: spectate ? 'spectator' : 'player' });
@@ -237,7 +238,9 @@ export default function RacePage({ raceId, query }) {
             cars,
             myId,
             focus,
-            debug: debug ? { drawings: [...botDrawings.current.values()].flat() } : null,
+            debug: debug
+                ? { rays: rays.current?.cast(cars) ?? null, drawings: [...botDrawings.current.values()].flat() }
+                : null,
             hud: hudFor(car, s.race_info, geo, splits.current, { cars: cars.length, banner }),
         };
     };
