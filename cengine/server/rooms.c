@@ -809,6 +809,12 @@ static void room_send_bot_feeds(Room *r, int64_t now, bool final) {
         int slot = r->slot_of_car[car];
         const Player *p = slot >= 0 ? &r->players[slot] : NULL;
         if (!p || !p->used || !p->seat.bot_id) continue;
+        /* Nobody to tell: the feed waits (an owner who comes back gets the
+         * errors, and the log within the byte cap). */
+        bool watched = p->wsi != NULL;
+        for (int i = 0; i < r->n_spectators && !watched; i++)
+            watched = ws_user_id(r->spectators[i]) == p->seat.user_id;
+        if (!watched) continue;
         char *texts[BOTFEED_MSGS_MAX];
         int n = botfeed_collect(&r->feed[car], r->match, car, now, texts);
         for (int k = 0; k < n; k++) {

@@ -189,7 +189,7 @@ export default function BotsPage({ botId }) {
                     }}
                 />
                 <div className="card">
-                    <h3>Test run</h3>
+                    <h3>{runRequest ? 'Another test run' : 'Test run'}</h3>
                     <div className="field">
                         <label htmlFor="tr-gen">Generator</label>
                         <select
