@@ -79,7 +79,9 @@ export default function TestRunPanel({ request, onProblems, onReveal, onRerun, o
             ws.on('bot_error', (m) => joined && dispatch({ type: 'testrun/error', msg: m })),
             ws.on('bot_draw', (m) => joined && dispatch({ type: 'testrun/draw', msg: m })),
             ws.on('error', (m) => {
-                if (joined && !readied) dispatch({ type: 'testrun/failed', message: m.message });
+                // A refused join, or a race that could not start.
+                if (joined && (!readied || m.code === 'race_failed'))
+                    dispatch({ type: 'testrun/failed', message: m.message });
             }),
         ];
         (async () => {
