@@ -102,6 +102,14 @@ def auth(token):
     return {"Authorization": "Bearer " + token}
 
 
+async def lobby_of(ws):
+    """The next `lobby` or `error` message on ws (others are skipped)."""
+    while True:
+        m = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        if m["type"] in ("lobby", "error"):
+            return m
+
+
 def raw_request(srv, text):
     """Sends bytes exactly as given (no client normalisation); returns the reply."""
     with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
@@ -1159,12 +1167,6 @@ def test_quick_race(tmp):
         small = expect(srv.http.post("/api/races", headers=auth(users[0][1]), json={
             "generator": "forest", "max_cars": 1}), 201)["race"]["id"]
         url = "ws://127.0.0.1:%d/ws" % srv.port
-
-        async def lobby_of(ws):
-            while True:
-                m = json.loads(await asyncio.wait_for(ws.recv(), 20))
-                if m["type"] in ("lobby", "error"):
-                    return m
 
         async def run():
             async with websockets.connect(url, subprotocols=["coderally.v1"]) as anon:
