@@ -950,9 +950,9 @@ static void room_schedule(Room *r, int64_t now) {
 static void room_tick(lws_sorted_usec_list_t *sul) {
     Room *r = lws_container_of(sul, Room, sul);
     int64_t now = mono_ns();
-    /* The races share one zygote, which is ours to pump (a match pumps
-     * only its own workers); more often than needed is harmless. */
-    if (r->srv->race_host) bot_host_pump(r->srv->race_host);
+    /* The shared zygote and every bot socket are served by the loop as
+     * they become ready (server.c): this only takes up what this match's
+     * bots sent since, without waiting. */
     match_pump(r->match, now);
     for (int i = 0; i < CR_MAX_CARS; i++) {
         Player *p = &r->players[i];
