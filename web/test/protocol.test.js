@@ -90,6 +90,15 @@ describe('decode', () => {
         expect(decode('{"type":"error","message":"no"}').message).toBe('no');
         expect(decode('{"type":"auth","user":{"id":1,"username":"ada"}}').user.id).toBe(1);
         expect(() => decode('{"type":"auth"}')).toThrow(/user/);
+        expect(decode('{"type":"lobby_message","race_id":"r","text":"hi"}').text).toBe('hi');
+        const g = {
+            centre: [
+                [0, 0],
+                [1, 0],
+            ],
+        };
+        const rs = { type: 'race_start', countdown: 3, stage: { generator: 'forest', seed: 1, geometry: g } };
+        expect(decode(JSON.stringify(rs)).stage.geometry).toEqual(g);
     });
 
     it.each([
@@ -108,6 +117,9 @@ describe('decode', () => {
         ['{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"nitro_ticks":-1}]}', /nitro_ticks/],
         ['{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"nitro":0.5}]}', /nitro/],
         ['{"type":"race_start"}', /countdown/],
+        ['{"type":"race_start","countdown":3,"stage":{"geometry":{"centre":[[0,0]]}}}', /geometry/],
+        ['{"type":"lobby_message","race_id":"r"}', /text/],
+        ['{"type":"lobby_message","text":"hi"}', /race_id/],
         ['{"type":"stage","centre":[[0,0]]}', /centre/],
     ])('rejects %s', (text, re) => {
         expect(() => decode(text)).toThrow(re);

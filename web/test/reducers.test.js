@@ -5,6 +5,7 @@ import {
     initialAuth,
     initialEditor,
     initialRace,
+    NOTICES_MAX,
     raceReducer,
 } from '../src/state/reducers.js';
 
@@ -45,6 +46,11 @@ describe('raceReducer', () => {
         expect(s.status).toBe('finished');
         s = raceReducer(s, { type: 'race/lobby', msg: { race_id: 'r1', state: 'running', players: [] } });
         expect(s.status).toBe('finished');
+        for (let i = 0; i < NOTICES_MAX + 5; i++)
+            s = raceReducer(s, { type: 'race/notice', msg: { race_id: 'r1', text: `n${i}` } });
+        expect(s.notices).toHaveLength(NOTICES_MAX);
+        expect(s.notices.at(-1)).toBe(`n${NOTICES_MAX + 4}`);
+        expect(raceReducer(s, { type: 'race/notice', msg: { race_id: 'r2', text: 'x' } })).toBe(s);
         s = raceReducer(s, { type: 'race/leave' });
         expect(s.raceId).toBeNull();
     });

@@ -18,7 +18,7 @@ afterEach(async () => {
     servers = [];
 });
 
-function server(port = 0) {
+function server(port = 0, hello = () => ({ type: 'hello', protocol: 1, user: null })) {
     return new Promise((resolve) => {
         const s = new WebSocketServer({
             port,
@@ -27,7 +27,7 @@ function server(port = 0) {
         });
         s.received = [];
         s.on('connection', (ws) => {
-            ws.send(JSON.stringify({ type: 'hello', protocol: 1, user: null }));
+            ws.send(JSON.stringify(hello(s)));
             ws.on('message', (d) => s.received.push(JSON.parse(String(d))));
         });
         s.on('listening', () => resolve(s));
@@ -94,6 +94,38 @@ describe('WsManager', () => {
         await until(() => m.status === 'open' && s.clients.size === 1);
         await new Promise((r) => setTimeout(r, 50));
         expect(s.received.filter((x) => x.type === 'spectate')).toHaveLength(2); // no resubscribe after leave
+        m.close();
+    });
+
+    it('does not join again when hello says the server gave the seat back', async () => {
+        // The real server re-attaches a dropped player and names the room in
+        // hello; a spectator or a seat in another room is asked for again.
+        const s = await server(0, (srv) => ({
+            type: 'hello',
+            protocol: 1,
+            user: { id: 1, username: 'ada' },
+            room: srv.received.length ? { race_id: 'r1', state: 'running' } : null,
+        }));
+        const m = new WsManager({
+            url: `ws://127.0.0.1:${s.address().port}/ws`,
+            WebSocketImpl: WebSocket,
+            minDelayMs: 10,
+            maxDelayMs: 20,
+        });
+        m.open();
+        await until(() => m.status === 'open');
+        m.send('join_race', { race_id: 'r1', car_id: 3, bot_id: null });
+        await until(() => s.received.length === 1);
+        for (const c of s.clients) c.terminate();
+        await until(() => m.status !== 'open');
+        await until(() => m.status === 'open' && s.clients.size === 1);
+        await new Promise((r) => setTimeout(r, 50));
+        expect(s.received.filter((x) => x.type === 'join_race')).toHaveLength(1);
+        m.send('join_race', { race_id: 'r2', car_id: 3, bot_id: null });
+        await until(() => s.received.length === 2);
+        for (const c of s.clients) c.terminate();
+        await until(() => s.received.length === 3);
+        expect(s.received[2]).toEqual({ type: 'join_race', race_id: 'r2', car_id: 3, bot_id: null });
         m.close();
     });
 

@@ -113,12 +113,21 @@ const SERVER = {
         if (!Array.isArray(m.players)) fail('lobby needs players');
         return m;
     },
+    // A message from the room's lobby.lua to everyone in the room.
+    lobby_message: (m) => {
+        if (!isStr(m.race_id)) fail('lobby_message needs race_id');
+        if (!isStr(m.text)) fail('lobby_message needs text');
+        return m;
+    },
     stage: (m) => {
         if (!Array.isArray(m.centre) || m.centre.length < 2) fail('stage needs centre points');
         return m;
     },
     race_start: (m) => {
         if (!isNum(m.countdown)) fail('race_start needs countdown');
+        const g = isObj(m.stage) ? m.stage.geometry : undefined;
+        if (g !== undefined && g !== null && (!isObj(g) || !Array.isArray(g.centre) || g.centre.length < 2))
+            fail('race_start stage geometry needs centre points');
         return m;
     },
     game_state: (m) => {

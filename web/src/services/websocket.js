@@ -85,7 +85,11 @@ export class WsManager {
             if (msg.type === 'hello') {
                 this.attempt = 0;
                 this.setStatus('open');
-                if (this.subscription) this.sendRaw(encode(this.subscription.type, this.subscription.fields));
+                // The server gives a dropped player's seat back by itself and
+                // says so in hello; asking again would only repeat its answers.
+                const sub = this.subscription;
+                const back = sub && sub.type === 'join_race' && msg.room && msg.room.race_id === sub.fields.race_id;
+                if (sub && !back) this.sendRaw(encode(sub.type, sub.fields));
             }
             this.emit(msg.type, msg);
         };

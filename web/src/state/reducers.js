@@ -25,6 +25,8 @@ export function authReducer(state, action) {
     }
 }
 
+export const NOTICES_MAX = 20;
+
 export const initialRace = {
     raceId: null,
     role: null,
@@ -35,6 +37,7 @@ export const initialRace = {
     results: null,
     status: 'idle',
     error: null,
+    notices: [],
     lastTick: null,
     connection: 'closed',
     myCarIndex: null,
@@ -79,6 +82,11 @@ export function raceReducer(state, action) {
             return { ...state, status: 'finished', results: action.msg.results };
         case 'race/error':
             return { ...state, error: action.message };
+        case 'race/notice': {
+            if (state.raceId && action.msg.race_id !== state.raceId) return state;
+            // The newest few only: a chatty lobby.lua must not grow the page.
+            return { ...state, notices: [...state.notices, action.msg.text].slice(-NOTICES_MAX) };
+        }
         case 'race/clearError':
             return { ...state, error: null };
         default:

@@ -132,6 +132,8 @@ export default function RacePage({ raceId, query }) {
                     (c) => c.user && auth.user && (c.user.id ?? c.user) === auth.user.id && c.kind === kind,
                 );
                 if (me && mine.current.carId !== null) mine.current.index = me.id;
+                // The stage comes with the start (a spectator's first sight of it).
+                if (m.stage?.geometry) setGeometry((old) => old ?? m.stage.geometry);
                 dispatch({ type: 'race/start', msg: m });
             }),
             ws.on('game_state', (m) => {
@@ -151,6 +153,7 @@ export default function RacePage({ raceId, query }) {
             }),
             ws.on('race_end', (m) => dispatch({ type: 'race/end', msg: m })),
             ws.on('bot_draw', (m) => botDrawings.current.set(m.car, m.drawings)),
+            ws.on('lobby_message', (m) => dispatch({ type: 'race/notice', msg: m })),
             ws.on('error', (m) => dispatch({ type: 'race/error', message: m.message })),
         ];
         if (spectate) ws.send('spectate', { race_id: raceId });
@@ -277,6 +280,16 @@ export default function RacePage({ raceId, query }) {
                 {geo ? <GameCanvas geo={geo} getFrame={getFrame} /> : <p className="muted">Waiting for the stage…</p>}
             </div>
             <div className="side">
+                {state.notices.length > 0 && (
+                    <div className="card" data-testid="lobby-notices">
+                        <h3>From the lobby</h3>
+                        <ul>
+                            {state.notices.map((t, i) => (
+                                <li key={i}>{t}</li>
+                            ))}
+                        </ul>
+                    </div>
+                )}
                 <div className="card">
                     <h3>Race {raceId}</h3>
                     <p>
