@@ -471,6 +471,11 @@ typedef struct {
  * wrong type is an error naming the key. The caller owns *out. */
 int scripts_open(const char *dir, const ConfigOverride *overrides, size_t n_overrides,
                  Scripts **out, CrError *err);
+/* Loads base's folder again (from disk, as scripts_open) with base's
+ * overrides followed by extra (later wins): the same settings with a few
+ * changed, e.g. the STAGE_* settings a replay was recorded under. */
+int scripts_open_more(const Scripts *base, const ConfigOverride *extra, size_t n_extra,
+                      Scripts **out, CrError *err);
 /* Drops a reference; the last one frees the snapshot. NULL does nothing. */
 void scripts_close(Scripts *sc);
 /* Takes another reference; returns sc. Rules (a race) hold one, so a race
@@ -616,9 +621,20 @@ int scripts_car_stats(Scripts *sc, const char *car_type, const UpgradeLevel *lev
  * returns a bad penalty makes race_step return CR_ESCRIPT with
  * "rules/NAME.lua:LINE: message" and finishes that race only. */
 typedef struct Rules Rules;
+/* The rule sets of the snapshot (rules/NAME.lua), sorted by name: up to
+ * max names into names; returns how many there are. */
+size_t scripts_rule_sets(const Scripts *sc, char (*names)[CR_NAME_MAX], size_t max);
 int rules_load(Scripts *sc, const char *name, const Stage *stage, Rules **out, CrError *err);
 void rules_destroy(Rules *rules);
 const RaceRules *rules_race(const Rules *rules);
+/* The rule set's numbers as loaded: seconds (rules_race has them in ticks)
+ * and which are functions of the stage (their values are then for the
+ * stage given to rules_load; with none, the field's lowest allowed value). */
+typedef struct {
+    double countdown_s, time_limit_s, stall_limit_s; /* stall 0 = never */
+    bool countdown_per_stage, time_limit_per_stage, stall_limit_per_stage;
+} RulesNumbers;
+const RulesNumbers *rules_numbers(const Rules *rules);
 const char *rules_name(const Rules *rules);
 uint64_t rules_hash(const Rules *rules); /* of the script text that runs */
 /* Who is who, for points(): each result then carries the car's name and

@@ -39,6 +39,7 @@ struct Rules {
     int hook_line[HOOK_COUNT];   /* where each hook is defined */
     int64_t tick;                /* the tick of the last hook call */
     RaceRules race;
+    RulesNumbers numbers;
     uint64_t hash;
     CrError error; /* the last hook failure */
     /* who is who, for points() */
@@ -144,6 +145,7 @@ typedef struct {
     Rules *r;
     const Stage *stage; /* NULL when only checking */
     double countdown, limit, stall;
+    bool per_stage; /* the field just read is a function of the stage */
 } Loader;
 
 /* Field k of the rules table at 1: a number of seconds, or a function of
@@ -158,6 +160,7 @@ static double seconds_field(lua_State *L, Loader *ld, const char *k, double lo, 
         lua_pop(L, 1);
         return 0;
     }
+    ld->per_stage = t == LUA_TFUNCTION;
     if (t == LUA_TFUNCTION) {
         if (!ld->stage) {
             lua_pop(L, 1);
@@ -244,9 +247,13 @@ static int read_rules(lua_State *L) {
         r->hook_line[i] = ar.linedefined;
         r->hook_ref[i] = luaL_ref(L, LUA_REGISTRYINDEX);
     }
+    RulesNumbers *nu = &r->numbers;
     ld->countdown = seconds_field(L, ld, "countdown_s", 0, 30, true);
+    nu->countdown_per_stage = ld->per_stage;
     ld->limit = seconds_field(L, ld, "time_limit_s", 10, 3600, true);
+    nu->time_limit_per_stage = ld->per_stage;
     ld->stall = seconds_field(L, ld, "stall_limit_s", 0, 3600, false);
+    nu->stall_limit_per_stage = ld->per_stage;
     return 0;
 }
 
@@ -270,7 +277,7 @@ static int load(Scripts *sc, const char *name, const Stage *stage, Rules **out, 
         goto fail;
     }
     if ((rc = snapshot_run(sc, r->host, r->file, err))) goto fail;
-    Loader ld = {r, stage, 0, 0, 0};
+    Loader ld = {r, stage, 0, 0, 0, false};
     if ((rc = lhost_protect(r->host, read_rules, &ld, 1, 0, err))) goto fail;
     lhost_set_budget(r->host, &TICK_BUDGET);
     r->race = (RaceRules){
@@ -283,6 +290,9 @@ static int load(Scripts *sc, const char *name, const Stage *stage, Rules **out, 
         .on_collision = r->hook_ref[HOOK_COLLISION] != LUA_NOREF ? on_collision : NULL,
         .last_error = last_error,
     };
+    r->numbers.countdown_s = ld.countdown;
+    r->numbers.time_limit_s = ld.limit;
+    r->numbers.stall_limit_s = ld.stall;
     /* Identity of the rules a replay was made with: the bytes that ran. */
     r->hash = hash_bytes(HASH_SEED, f->text, f->len);
     *out = r;
@@ -294,6 +304,23 @@ fail:
 
 int rules_load(Scripts *sc, const char *name, const Stage *stage, Rules **out, CrError *err) {
     return load(sc, name, stage, out, err);
+}
+
+size_t scripts_rule_sets(const Scripts *sc, char (*names)[CR_NAME_MAX], size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; i < sc->nfiles; i++) {
+        const char *rel = sc->files[i].rel;
+        size_t len = strlen(rel);
+        if (strncmp(rel, "rules/", 6) != 0 || len <= 10 || strcmp(rel + len - 4, ".lua") ||
+            len - 10 >= CR_NAME_MAX || strchr(rel + 6, '/'))
+            continue;
+        char name[CR_NAME_MAX];
+        snprintf(name, sizeof name, "%.*s", (int)(len - 10), rel + 6);
+        if (!scripts_valid_name(name)) continue;
+        if (n < max) snprintf(names[n], CR_NAME_MAX, "%s", name);
+        n++;
+    }
+    return n;
 }
 
 int rules_check_all(Scripts *sc, CrError *err) {
@@ -320,6 +347,10 @@ void rules_destroy(Rules *r) {
 
 const RaceRules *rules_race(const Rules *r) {
     return &r->race;
+}
+
+const RulesNumbers *rules_numbers(const Rules *r) {
+    return &r->numbers;
 }
 
 const char *rules_name(const Rules *r) {

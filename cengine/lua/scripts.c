@@ -94,6 +94,18 @@ fail:
     return rc;
 }
 
+int scripts_open_more(const Scripts *base, const ConfigOverride *extra, size_t n_extra,
+                      Scripts **out, CrError *err) {
+    *out = NULL;
+    ConfigOverride *all = calloc(base->nov + n_extra + 1, sizeof *all);
+    if (!all) return CR_ENOMEM;
+    if (base->nov) memcpy(all, base->ov, base->nov * sizeof *all);
+    if (n_extra) memcpy(all + base->nov, extra, n_extra * sizeof *all);
+    int rc = scripts_open(base->dir, all, base->nov + n_extra, out, err);
+    free(all);
+    return rc;
+}
+
 Scripts *scripts_ref(Scripts *sc) {
     atomic_fetch_add(&sc->refs, 1);
     return sc;

@@ -77,6 +77,7 @@ static int open_replay(Match *m, const MatchConfig *cfg, CrError *err) {
     snprintf(h->generator_version, sizeof h->generator_version, "%s", gi->version);
     h->seed = cfg->seed;
     h->surfaces_hash = stage_surfaces(m->s.stage)->hash;
+    h->stage_limits = scripts_stage_limits(cfg->scripts);
     h->n_params = (int)cfg->n_params;
     for (size_t i = 0; i < cfg->n_params; i++) {
         snprintf(h->param_key[i], sizeof h->param_key[i], "%s", cfg->params[i].key);

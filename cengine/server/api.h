@@ -21,6 +21,9 @@ typedef struct BotChecker BotChecker;
 enum { HTTP_GET = 1, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_HEAD, HTTP_OTHER };
 
 #define API_MAX_PARAMS 3
+/* Seeds travel as JSON numbers and browsers read those as doubles: the
+ * largest whole number a double holds exactly. */
+#define API_SEED_MAX ((1ULL << 53) - 1)
 #define API_TOKEN_MAX 128
 #define API_SESSION_TTL_S (30 * 24 * 3600)
 
@@ -28,7 +31,7 @@ enum { HTTP_GET = 1, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_HEAD, HTTP_OTHER };
 typedef struct {
     int64_t starting_points;
     char starter_car[CR_NAME_MAX];
-    const char *dummy_hash; /* verified for unknown users at login */
+    const char *dummy_hash;  /* verified for unknown users at login */
     const char *replay_file; /* GET /api/replays/local, or NULL */
 } ApiSettings;
 
@@ -56,6 +59,9 @@ typedef struct {
     char token[API_TOKEN_MAX + 1];    /* from Bearer or the cookie, or "" */
     int64_t now;                      /* Unix seconds */
     StoreUser user;                   /* filled for routes that need a user */
+    /* POST /api/races/quick: the room the loop's rooms_pick_quick chose
+     * before dispatch (a copy, malloc'd), or NULL when there was none. */
+    struct RoomSpec *picked;
 } ApiRequest;
 
 typedef struct {
@@ -97,6 +103,12 @@ bool api_get_int_param(ApiRequest *req, ApiResponse *res, int index, const char 
                        int64_t *out);
 /* A query argument's value (URL-decoded) into buf; false if absent. */
 bool api_query(const ApiRequest *req, const char *name, char *buf, size_t size);
+/* The stage of generator gen for the query's seed=N (default 1) and
+ * PARAM=VALUE arguments (skip: one more argument that is the caller's, or
+ * NULL). false with a 400 (bad seed, parameter or generator) or 500 in res.
+ * The caller owns *out. */
+bool api_stage_from_query(ApiCtx *ctx, ApiRequest *req, ApiResponse *res, const char *gen,
+                          const char *skip, uint64_t *seed, Stage **out);
 /* true if s is valid UTF-8 without NUL. */
 bool api_utf8_ok(const char *s, size_t len);
 
@@ -126,6 +138,25 @@ void api_races_create(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_races_get(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_races_results(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_races_replay(ApiCtx *, ApiRequest *, ApiResponse *);
+void api_races_replay_json(ApiCtx *, ApiRequest *, ApiResponse *);
+void api_races_quick(ApiCtx *, ApiRequest *, ApiResponse *);
+void api_rules_list(ApiCtx *, ApiRequest *, ApiResponse *);
+void api_rules_get(ApiCtx *, ApiRequest *, ApiResponse *);
+
+/* A new room's races row (status open) for spec, which gets a fresh random
+ * id; *race is the row as stored. The loop then opens the room (rooms_open). */
+int api_races_record_room(ApiCtx *ctx, struct RoomSpec *spec, StoreRace *race, CrError *err);
+/* The room a quick race opens when rooms_pick_quick finds none, recorded
+ * as above: the first stage generator that loads, a random seed,
+ * DEFAULT_RULES, MAX_CONCURRENT_PLAYERS cars, AI fill. CR_EINVAL when no
+ * generator loads. Shared by the WebSocket quick_race and POST
+ * /api/races/quick. */
+int api_races_quick_room(ApiCtx *ctx, struct RoomSpec *spec, StoreRace *race, CrError *err);
+/* The numbers of rules/NAME.lua (countdown, time limit, stall limit, points
+ * by position) as JSON, the stage-dependent ones for stage (NULL: null).
+ * CR_ENOTFOUND for no such rule set; other errors with err. */
+int api_rules_numbers(ApiCtx *ctx, const char *name, const Stage *stage, json_t **out,
+                      CrError *err);
 void api_replays_local(ApiCtx *, ApiRequest *, ApiResponse *);
 
 /* The routes. */

@@ -9,9 +9,38 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "match/rerun.h"
 #include "rooms.h"
+#include "server_internal.h"
+#include "sim/replay.h"
 
 #define RACES_LIST_MAX 100
+
+#define ROOM_PARAMS_MAX 16
+
+/* A room's stage parameters as the generator takes them. */
+typedef struct {
+    char keys[ROOM_PARAMS_MAX][CR_NAME_MAX], vals[ROOM_PARAMS_MAX][40];
+    ConfigOverride params[ROOM_PARAMS_MAX];
+    size_t n;
+} RoomParams;
+
+/* obj's numbers into out; false unless obj is an object of at most
+ * ROOM_PARAMS_MAX numbers with short names. */
+static bool params_of(json_t *obj, RoomParams *out) {
+    const char *k;
+    json_t *v;
+    out->n = 0;
+    if (!json_is_object(obj) || json_object_size(obj) > ROOM_PARAMS_MAX) return false;
+    json_object_foreach(obj, k, v) {
+        if (!json_is_number(v) || strlen(k) >= CR_NAME_MAX) return false;
+        snprintf(out->keys[out->n], sizeof out->keys[0], "%s", k);
+        snprintf(out->vals[out->n], sizeof out->vals[0], "%.17g", json_number_value(v));
+        out->params[out->n] = (ConfigOverride){out->keys[out->n], out->vals[out->n]};
+        out->n++;
+    }
+    return true;
+}
 
 /* Race ids are short tokens; anything else is not one. */
 static bool race_id_ok(const char *s) {
@@ -38,6 +67,8 @@ static json_t *race_json(const StoreRace *r) {
     json_object_set_new(o, "started_at", r->started_at ? json_integer(r->started_at) : json_null());
     json_object_set_new(o, "finished_at",
                         r->finished_at ? json_integer(r->finished_at) : json_null());
+    json_object_set_new(o, "max_cars", r->max_cars ? json_integer(r->max_cars) : json_null());
+    json_object_set_new(o, "ai_fill", r->max_cars ? json_boolean(r->ai_fill) : json_null());
     return o;
 }
 
@@ -109,6 +140,26 @@ static json_t *results_json(ApiCtx *ctx, const char *race_id, CrError *err, int 
     return arr;
 }
 
+/* The numbers of the race's rules for its stage (api_rules_numbers), as the
+ * scripts are now: their hash says whether they are still the ones the race
+ * ran with (a replay records that hash). null if they cannot be had (a
+ * generator or rule set gone or broken since). */
+static json_t *race_rules_numbers(ApiCtx *ctx, const StoreRace *race) {
+    json_error_t jerr;
+    json_t *pj = json_loads(race->params_json, 0, &jerr);
+    RoomParams rp = {.n = 0};
+    bool ok = !pj || params_of(pj, &rp);
+    json_decref(pj);
+    Stage *st = NULL;
+    json_t *o = NULL;
+    CrError err = {{0}};
+    if (ok && !scripts_generate_stage(ctx->scripts, race->generator, race->seed, rp.params, rp.n,
+                                      &st, &err))
+        api_rules_numbers(ctx, race->rules, st, &o, &err);
+    stage_destroy(st);
+    return o ? o : json_null();
+}
+
 void api_races_get(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     StoreRace r;
     if (!find_race(ctx, req, res, &r)) return;
@@ -122,6 +173,7 @@ void api_races_get(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     }
     json_t *o = race_json(&r);
     json_object_set_new(o, "results", results);
+    json_object_set_new(o, "rules_numbers", race_rules_numbers(ctx, &r));
     api_json(res, 200, json_pack("{s:o}", "race", o));
 }
 
@@ -140,21 +192,29 @@ void api_races_results(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
              json_pack("{s:s,s:s,s:o}", "race_id", r.id, "status", r.status, "results", results));
 }
 
-void api_races_replay(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
-    StoreRace r;
-    if (!find_race(ctx, req, res, &r)) return;
-    void *data = NULL;
-    size_t len = 0;
+/* The race named by the route and its stored replay (malloc'd), or false
+ * with a 404 (no such race, or no replay yet) or 500 in res. */
+static bool race_replay(ApiCtx *ctx, ApiRequest *req, ApiResponse *res, StoreRace *race,
+                        void **data, size_t *len) {
+    if (!find_race(ctx, req, res, race)) return false;
     CrError err = {{0}};
-    int rc = store_race_replay(ctx->store, r.id, &data, &len, &err);
+    int rc = store_race_replay(ctx->store, race->id, data, len, &err);
     if (rc == CR_ENOTFOUND) {
         api_error(res, 404, "not_found", "this race has no replay (not finished?)");
-        return;
+        return false;
     }
     if (rc) {
         api_internal(res, "replay", &err);
-        return;
+        return false;
     }
+    return true;
+}
+
+void api_races_replay(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
+    StoreRace r;
+    void *data = NULL;
+    size_t len = 0;
+    if (!race_replay(ctx, req, res, &r, &data, &len)) return;
     free(res->body);
     res->body = data;
     res->len = len;
@@ -165,7 +225,67 @@ void api_races_replay(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     api_header(res, "Content-Disposition", disp);
 }
 
-#define ROOM_PARAMS_MAX 16
+/* The export of a long race every 3 ticks is a few MiB; this bounds what
+ * one request can make the server build. */
+#define REPLAY_JSON_MAX (32u << 20)
+
+/* GET /api/races/{id}/replay.json?every=N: the stored replay re-simulated
+ * (match/rerun.c, the very code of `coderally replay export`, so the bytes
+ * are the same) as JSON lines. Runs on the slow lane: it is CPU work. */
+void api_races_replay_json(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
+    long every = 3;
+    char ev[16];
+    if (api_query(req, "every", ev, sizeof ev)) {
+        char *end;
+        every = strtol(ev, &end, 10);
+        if (!*ev || *end || every < 1 || every > 3600) {
+            api_error(res, 400, "bad_field", "'every' must be a whole number of ticks, 1 to 3600");
+            return;
+        }
+    }
+    StoreRace race;
+    void *data = NULL;
+    size_t len = 0;
+    if (!race_replay(ctx, req, res, &race, &data, &len)) return;
+    CrError err = {{0}};
+    Replay *rp = NULL;
+    int rc = replay_parse(data, len, "the stored replay", &rp, &err);
+    free(data);
+    if (rc) {
+        api_internal(res, "replay.json", &err);
+        return;
+    }
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *f = open_memstream(&out, &out_len);
+    if (!f) {
+        replay_free(rp);
+        api_error(res, 503, "busy", "out of memory");
+        return;
+    }
+    RerunOptions opt = {.every = (int)every, .out = f, .max_bytes = REPLAY_JSON_MAX};
+    RerunReport rep;
+    rc = rerun_replay(ctx->scripts, rp, &opt, &rep, &err);
+    replay_free(rp);
+    if (fclose(f) != 0 && !rc) rc = CR_ENOMEM;
+    if (rc) {
+        free(out);
+        if (rc == CR_EINVAL)
+            api_error(res, 422, "too_large",
+                      "the export is over %u MiB; ask for fewer snapshots with ?every=N",
+                      REPLAY_JSON_MAX >> 20);
+        else if (rc == CR_EMISMATCH || rc == CR_ESTAGE || rc == CR_ENOTFOUND)
+            api_error(res, 409, "conflict", "the scripts changed since this race: %s", err.msg);
+        else
+            api_internal(res, "replay.json", &err);
+        return;
+    }
+    free(res->body);
+    res->body = out;
+    res->len = out_len;
+    res->status = 200;
+    res->content_type = "application/x-ndjson";
+}
 
 /* The rules name must be a file rules/NAME.lua of these scripts. */
 static bool rules_exist(ApiCtx *ctx, const char *name) {
@@ -198,10 +318,12 @@ void api_races_create(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     json_t *js = json_object_get(req->body, "seed");
     if (!js || json_is_null(js)) {
         seed = randombytes_random();
-    } else if (json_is_integer(js) && json_integer_value(js) >= 0) {
+    } else if (json_is_integer(js) && json_integer_value(js) >= 0 &&
+               (uint64_t)json_integer_value(js) <= API_SEED_MAX) {
         seed = (uint64_t)json_integer_value(js);
     } else {
-        api_error(res, 400, "bad_field", "'seed' must be a whole number >= 0, or null for random");
+        api_error(res, 400, "bad_field",
+                  "'seed' must be a whole number 0..%llu, or null for random", API_SEED_MAX);
         return;
     }
     double max_players = 8;
@@ -228,29 +350,15 @@ void api_races_create(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     /* params: numbers for the generator's declared parameters; the stage is
      * generated now so a bad one is refused before the room exists. */
     json_t *jp = json_object_get(req->body, "params");
-    char keys[ROOM_PARAMS_MAX][CR_NAME_MAX], vals[ROOM_PARAMS_MAX][40];
-    ConfigOverride params[ROOM_PARAMS_MAX];
-    size_t np = 0;
-    if (jp && !json_is_null(jp)) {
-        const char *k;
-        json_t *v;
-        if (!json_is_object(jp) || json_object_size(jp) > ROOM_PARAMS_MAX) {
-            api_error(res, 400, "bad_field", "'params' must be an object of at most %d numbers",
-                      ROOM_PARAMS_MAX);
-            return;
-        }
-        json_object_foreach(jp, k, v) {
-            if (!json_is_number(v) || strlen(k) >= CR_NAME_MAX) {
-                api_error(res, 400, "bad_field", "'params.%.40s' must be a number", k);
-                return;
-            }
-            snprintf(keys[np], sizeof keys[np], "%s", k);
-            snprintf(vals[np], sizeof vals[np], "%.17g", json_number_value(v));
-            params[np].key = keys[np];
-            params[np].value = vals[np];
-            np++;
-        }
+    RoomParams rp;
+    if (jp && !json_is_null(jp) && !params_of(jp, &rp)) {
+        api_error(res, 400, "bad_field",
+                  "'params' must be an object of at most %d numbers (by parameter name)",
+                  ROOM_PARAMS_MAX);
+        return;
     }
+    size_t np = jp && !json_is_null(jp) ? rp.n : 0;
+    ConfigOverride *params = rp.params;
     Stage *st = NULL;
     int r = scripts_generate_stage(ctx->scripts, gen, seed, params, np, &st, &err);
     stage_destroy(st);
@@ -267,9 +375,6 @@ void api_races_create(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
         api_error(res, 503, "busy", "out of memory");
         return;
     }
-    uint8_t rnd[6];
-    randombytes_buf(rnd, sizeof rnd);
-    sodium_bin2hex(spec->id, sizeof spec->id, rnd, sizeof rnd);
     snprintf(spec->generator, sizeof spec->generator, "%s", gi->name);
     spec->seed = seed;
     snprintf(spec->rules, sizeof spec->rules, "%s", rules);
@@ -279,21 +384,104 @@ void api_races_create(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     char *pj = jp && json_is_object(jp) ? json_dumps(jp, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     snprintf(spec->params_json, sizeof spec->params_json, "%s", pj ? pj : "{}");
     free(pj);
-    StoreRace race = {0};
-    snprintf(race.id, sizeof race.id, "%s", spec->id);
-    snprintf(race.generator, sizeof race.generator, "%s", spec->generator);
-    race.seed = seed;
-    snprintf(race.params_json, sizeof race.params_json, "%s", spec->params_json);
-    snprintf(race.rules, sizeof race.rules, "%s", rules);
-    if ((r = store_race_create(ctx->store, &race, &err)) ||
-        (r = store_race_get(ctx->store, race.id, &race, &err))) {
+    StoreRace race;
+    if (api_races_record_room(ctx, spec, &race, &err)) {
         free(spec);
         api_internal(res, "create race", &err);
         return;
     }
-    json_t *o = race_json(&race);
-    json_object_set_new(o, "max_cars", json_integer(max_cars));
-    json_object_set_new(o, "ai_fill", json_boolean(ai_fill));
-    api_json(res, 201, json_pack("{s:o}", "race", o));
+    api_json(res, 201, json_pack("{s:o}", "race", race_json(&race)));
+    res->open_room = spec;
+}
+
+int api_races_record_room(ApiCtx *ctx, RoomSpec *spec, StoreRace *race, CrError *err) {
+    uint8_t rnd[6];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(spec->id, sizeof spec->id, rnd, sizeof rnd);
+    memset(race, 0, sizeof *race);
+    snprintf(race->id, sizeof race->id, "%s", spec->id);
+    snprintf(race->generator, sizeof race->generator, "%s", spec->generator);
+    race->seed = spec->seed;
+    snprintf(race->params_json, sizeof race->params_json, "%s", spec->params_json);
+    snprintf(race->rules, sizeof race->rules, "%s", spec->rules);
+    race->max_cars = spec->max_cars;
+    race->ai_fill = spec->ai_fill;
+    int r = store_race_create(ctx->store, race, err);
+    return r ? r : store_race_get(ctx->store, spec->id, race, err);
+}
+
+int api_races_quick_room(ApiCtx *ctx, RoomSpec *spec, StoreRace *race, CrError *err) {
+    const char *rules = "standard";
+    scripts_config_string(ctx->scripts, "DEFAULT_RULES", &rules);
+    double max_players = 8;
+    scripts_config_number(ctx->scripts, "MAX_CONCURRENT_PLAYERS", &max_players);
+    const GeneratorInfo *gi = NULL;
+    for (size_t i = 0; i < scripts_generator_count(ctx->scripts) && !gi; i++)
+        if (!scripts_generator_error(ctx->scripts, i)) gi = scripts_generator(ctx->scripts, i);
+    if (!gi) {
+        snprintf(err->msg, sizeof err->msg, "no stage generator loads");
+        return CR_EINVAL;
+    }
+    snprintf(spec->generator, sizeof spec->generator, "%s", gi->name);
+    spec->seed = randombytes_random();
+    snprintf(spec->rules, sizeof spec->rules, "%s", rules);
+    snprintf(spec->params_json, sizeof spec->params_json, "{}");
+    spec->max_cars = (int)max_players;
+    spec->ai_fill = true;
+    return api_races_record_room(ctx, spec, race, err);
+}
+
+/* POST /api/races/quick: the loop picked the best open room before this ran
+ * (req->picked, the same rooms_pick_quick as the WebSocket quick_race), or
+ * found none; then the defaults open one, as quick_race does. */
+void api_races_quick(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
+    if (!api_authenticate(ctx, req, res)) return;
+    json_t *jc = json_object_get(req->body, "car_id"), *jb = json_object_get(req->body, "bot_id");
+    if (!json_is_integer(jc) || json_integer_value(jc) <= 0) {
+        api_error(res, 400, "bad_field", "'car_id' must be the id of one of your cars");
+        return;
+    }
+    if (jb && !json_is_null(jb) && (!json_is_integer(jb) || json_integer_value(jb) <= 0)) {
+        api_error(res, 400, "bad_field", "'bot_id' must be the id of one of your bots, or null");
+        return;
+    }
+    /* The same check a join makes: the car and bot must be the user's own. */
+    Seat seat;
+    CrError err = {{0}};
+    int r = seat_resolve(ctx, &req->user, json_integer_value(jc),
+                         json_is_integer(jb) ? json_integer_value(jb) : 0, &seat, &err);
+    seat_fini(&seat);
+    if (r == CR_ENOTFOUND) {
+        api_error(res, 404, "not_found", "%s", err.msg);
+        return;
+    }
+    if (r) {
+        api_internal(res, "quick race seat", &err);
+        return;
+    }
+    StoreRace race;
+    if (req->picked) {
+        if ((r = store_race_get(ctx->store, req->picked->id, &race, &err))) {
+            api_internal(res, "quick race", &err);
+            return;
+        }
+        api_json(res, 200, json_pack("{s:o}", "race", race_json(&race)));
+        return;
+    }
+    RoomSpec *spec = calloc(1, sizeof *spec);
+    if (!spec) {
+        api_error(res, 503, "busy", "out of memory");
+        return;
+    }
+    spec->owner_id = req->user.id;
+    if ((r = api_races_quick_room(ctx, spec, &race, &err))) {
+        free(spec);
+        if (r == CR_EINVAL)
+            api_error(res, 503, "busy", "%s", err.msg);
+        else
+            api_internal(res, "quick race", &err);
+        return;
+    }
+    api_json(res, 201, json_pack("{s:o}", "race", race_json(&race)));
     res->open_room = spec;
 }

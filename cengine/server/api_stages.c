@@ -1,5 +1,6 @@
 /* api_stages.c - the generators, and one stage's full geometry as JSON for a
  * renderer (or as SVG). No login needed. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,21 +152,9 @@ static void svg(ApiResponse *res, const char *gen, uint64_t seed, const Stage *s
     res->content_type = "image/svg+xml";
 }
 
-void api_stages_get(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
-    char gen[sizeof req->params[0]];
-    snprintf(gen, sizeof gen, "%s", req->params[0]);
-    bool as_svg = false;
-    size_t gl = strlen(gen);
-    if (gl > 4 && !strcmp(gen + gl - 4, ".svg")) {
-        gen[gl - 4] = 0;
-        as_svg = true;
-    }
-    const GeneratorInfo *gi;
-    CrError err = {{0}};
-    if (scripts_find_generator(ctx->scripts, gen, &gi, &err)) {
-        api_error(res, 404, "not_found", "%s", err.msg);
-        return;
-    }
+bool api_stage_from_query(ApiCtx *ctx, ApiRequest *req, ApiResponse *res, const char *gen,
+                          const char *skip, uint64_t *seed_out, Stage **out) {
+    *out = NULL;
     /* seed=N and PARAM=VALUE pairs from the query string. */
     uint64_t seed = 1;
     char keys[STAGE_PARAMS_MAX][64], vals[STAGE_PARAMS_MAX][64];
@@ -182,18 +171,22 @@ void api_stages_get(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
             key[kl] = 0;
             char val[64];
             if (!api_query(req, key, val, sizeof val)) val[0] = 0;
-            if (!strcmp(key, "seed")) {
+            if (skip && !strcmp(key, skip)) {
+                /* the caller's own argument */
+            } else if (!strcmp(key, "seed")) {
                 char *end;
+                errno = 0;
                 unsigned long long s = strtoull(val, &end, 10);
-                if (!*val || *end || val[0] == '-') {
-                    api_error(res, 400, "bad_field", "'seed' must be a whole number >= 0");
-                    return;
+                if (!*val || *end || val[0] == '-' || errno || s > API_SEED_MAX) {
+                    api_error(res, 400, "bad_field", "'seed' must be a whole number 0..%llu",
+                              API_SEED_MAX);
+                    return false;
                 }
                 seed = s;
             } else {
                 if (np == STAGE_PARAMS_MAX) {
                     api_error(res, 400, "bad_field", "at most %d parameters", STAGE_PARAMS_MAX);
-                    return;
+                    return false;
                 }
                 snprintf(keys[np], sizeof keys[np], "%s", key);
                 snprintf(vals[np], sizeof vals[np], "%s", val);
@@ -203,21 +196,43 @@ void api_stages_get(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
             }
         } else if (seg) {
             api_error(res, 400, "bad_field", "malformed query argument");
-            return;
+            return false;
         }
         if (!amp) break;
         q = amp + 1;
     }
-    Stage *st = NULL;
-    int r = scripts_generate_stage(ctx->scripts, gen, seed, params, np, &st, &err);
-    if (r == CR_EINVAL) {
+    CrError err = {{0}};
+    int r = scripts_generate_stage(ctx->scripts, gen, seed, params, np, out, &err);
+    if (r == CR_EINVAL || r == CR_ENOTFOUND) {
         api_error(res, 400, "bad_field", "%s", err.msg);
-        return;
+        return false;
     }
     if (r) {
         api_error(res, 500, "stage_failed", "%s", err.msg);
+        return false;
+    }
+    *seed_out = seed;
+    return true;
+}
+
+void api_stages_get(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
+    char gen[sizeof req->params[0]];
+    snprintf(gen, sizeof gen, "%s", req->params[0]);
+    bool as_svg = false;
+    size_t gl = strlen(gen);
+    if (gl > 4 && !strcmp(gen + gl - 4, ".svg")) {
+        gen[gl - 4] = 0;
+        as_svg = true;
+    }
+    const GeneratorInfo *gi;
+    CrError err = {{0}};
+    if (scripts_find_generator(ctx->scripts, gen, &gi, &err)) {
+        api_error(res, 404, "not_found", "%s", err.msg);
         return;
     }
+    uint64_t seed;
+    Stage *st;
+    if (!api_stage_from_query(ctx, req, res, gen, NULL, &seed, &st)) return;
     if (as_svg)
         svg(res, gen, seed, st);
     else

@@ -56,6 +56,7 @@ static void conn_reset(HttpConn *c) {
 
 static void job_free(HttpJob *j) {
     json_decref(j->req.body);
+    free(j->req.picked);
     free(j->res.body);
     free(j->res.open_room);
     free(j);
@@ -234,7 +235,11 @@ static void dispatch(Server *srv, struct lws *wsi, HttpConn *c) {
     int dummy;
     api_route_find(c->method, c->path, &j->req, &dummy);
     http_read_token(wsi, j->req.token, sizeof j->req.token);
-    if (workers_submit(srv->lanes[c->route->lane], &j->job)) {
+    /* Rooms live on this thread: the quick race's pick is made here, the
+     * same one the WebSocket quick_race makes (ws.c on_join). */
+    Room *best = c->route->handler == api_races_quick ? rooms_pick_quick(srv->rooms) : NULL;
+    if (best && (j->req.picked = malloc(sizeof *j->req.picked))) *j->req.picked = *room_spec(best);
+    if ((best && !j->req.picked) || workers_submit(srv->lanes[c->route->lane], &j->job)) {
         job_free(j);
         respond_error(wsi, c, 503, "busy", "the server is busy; try again", "Retry-After: 1\r\n");
         return;

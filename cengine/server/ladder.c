@@ -277,6 +277,7 @@ int ladder_race(Ladder *l, bool *raced, CrError *err) {
     scripts_config_string(l->scripts, "DEFAULT_RULES", &rules);
     snprintf(race.rules, sizeof race.rules, "%s", rules);
     race.ladder = true;
+    race.max_cars = nb;
     if ((r = store_race_create(l->store, &race, err)) ||
         (r = store_race_start(l->store, race.id, time(NULL), err)))
         goto out;

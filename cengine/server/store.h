@@ -156,6 +156,8 @@ typedef struct {
     int64_t created_at, started_at, finished_at; /* 0 = not yet */
     int n_results;
     int64_t replay_bytes; /* 0 = no replay */
+    int max_cars;         /* grid size; 0 = not recorded (races before migration 002) */
+    bool ai_fill;         /* empty grid slots got AI drivers */
 } StoreRace;
 
 typedef struct {

@@ -720,10 +720,12 @@ int store_bot_state_get(Store *st, int64_t bot_id, char **json, CrError *err) {
 
 /* ---- races -------------------------------------------------------------- */
 
-#define RACE_COLS                                                                           \
-    "r.id, r.generator, r.seed, r.params_json, r.rules, r.status, r.ladder, r.created_at, " \
-    "COALESCE(r.started_at, 0), COALESCE(r.finished_at, 0), "                               \
-    "(SELECT COUNT(*) FROM race_results x WHERE x.race_id = r.id), COALESCE(length(r.replay), 0)"
+#define RACE_COLS                                                                               \
+    "r.id, r.generator, r.seed, r.params_json, r.rules, r.status, r.ladder, r.created_at, "     \
+    "COALESCE(r.started_at, 0), COALESCE(r.finished_at, 0), "                                   \
+    "(SELECT COUNT(*) FROM race_results x WHERE x.race_id = r.id), COALESCE(length(r.replay), " \
+    "0), "                                                                                      \
+    "COALESCE(r.max_cars, 0), COALESCE(r.ai_fill, 0)"
 
 static void read_race(sqlite3_stmt *s, StoreRace *r) {
     copy_text(r->id, sizeof r->id, s, 0);
@@ -738,12 +740,15 @@ static void read_race(sqlite3_stmt *s, StoreRace *r) {
     r->finished_at = sqlite3_column_int64(s, 9);
     r->n_results = sqlite3_column_int(s, 10);
     r->replay_bytes = sqlite3_column_int64(s, 11);
+    r->max_cars = sqlite3_column_int(s, 12);
+    r->ai_fill = sqlite3_column_int(s, 13) != 0;
 }
 
 int store_race_create(Store *st, const StoreRace *race, CrError *err) {
     sqlite3_stmt *s = stmt(st,
                            "INSERT INTO races(id, generator, seed, params_json, rules, status, "
-                           "ladder) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6)",
+                           "ladder, max_cars, ai_fill) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, "
+                           "NULLIF(?7, 0), ?8)",
                            err);
     if (!s) return STORE_EDB;
     sqlite3_bind_text(s, 1, race->id, -1, SQLITE_TRANSIENT);
@@ -752,6 +757,8 @@ int store_race_create(Store *st, const StoreRace *race, CrError *err) {
     sqlite3_bind_text(s, 4, race->params_json[0] ? race->params_json : "{}", -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 5, race->rules, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(s, 6, race->ladder);
+    sqlite3_bind_int(s, 7, race->max_cars);
+    sqlite3_bind_int(s, 8, race->ai_fill);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_CONSTRAINT) return fail(err, STORE_ECONFLICT, "race id taken");
     if (rc != SQLITE_DONE) return db_fail(st, err, "create race");

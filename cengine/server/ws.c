@@ -242,44 +242,12 @@ static bool rate_take(WsConn *w) {
     return true;
 }
 
-/* A quick race found no open room: one with the defaults (the first
- * generator that loads, a random seed, DEFAULT_RULES, MAX_CONCURRENT_PLAYERS
- * cars, AI fill), its row created here; the loop opens it. */
-static int quick_room_create(ApiCtx *ctx, RoomSpec *spec, CrError *err) {
-    const char *rules = "standard";
-    scripts_config_string(ctx->scripts, "DEFAULT_RULES", &rules);
-    double max_players = 8;
-    scripts_config_number(ctx->scripts, "MAX_CONCURRENT_PLAYERS", &max_players);
-    const GeneratorInfo *gi = NULL;
-    for (size_t i = 0; i < scripts_generator_count(ctx->scripts) && !gi; i++)
-        if (!scripts_generator_error(ctx->scripts, i)) gi = scripts_generator(ctx->scripts, i);
-    if (!gi) {
-        snprintf(err->msg, sizeof err->msg, "no stage generator loads");
-        return CR_EINVAL;
-    }
-    uint8_t rnd[6];
-    randombytes_buf(rnd, sizeof rnd);
-    sodium_bin2hex(spec->id, sizeof spec->id, rnd, sizeof rnd);
-    snprintf(spec->generator, sizeof spec->generator, "%s", gi->name);
-    spec->seed = randombytes_random();
-    snprintf(spec->rules, sizeof spec->rules, "%s", rules);
-    snprintf(spec->params_json, sizeof spec->params_json, "{}");
-    spec->max_cars = (int)max_players;
-    spec->ai_fill = true;
-    StoreRace race = {0};
-    snprintf(race.id, sizeof race.id, "%s", spec->id);
-    snprintf(race.generator, sizeof race.generator, "%s", spec->generator);
-    race.seed = spec->seed;
-    snprintf(race.params_json, sizeof race.params_json, "{}");
-    snprintf(race.rules, sizeof race.rules, "%s", rules);
-    return store_race_create(ctx->store, &race, err);
-}
-
 static void join_run(Job *job, void *thread_ctx) {
     WsJoinJob *j = (WsJoinJob *)job;
     api_ctx_refresh(thread_ctx);
     j->rc = seat_resolve((ApiCtx *)thread_ctx, &j->user, j->car_id, j->bot_id, &j->seat, &j->err);
-    if (!j->rc && j->quick) j->rc = quick_room_create(thread_ctx, j->quick, &j->err);
+    StoreRace race;
+    if (!j->rc && j->quick) j->rc = api_races_quick_room(thread_ctx, j->quick, &race, &j->err);
 }
 
 static void join_done(Job *job, void *loop_ud) {

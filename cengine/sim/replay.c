@@ -90,6 +90,8 @@ int replay_writer_open(const char *path, const ReplayHeader *h, ReplayWriter **o
     put_u64(f, h->rules_hash);
     put_u64(f, h->stage_hash);
     put_u64(f, h->surfaces_hash);
+    put_f64(f, h->stage_limits.min_length);
+    put_f64(f, h->stage_limits.max_length);
     put_u8(f, (uint8_t)h->n_cars);
     for (int i = 0; i < h->n_cars; i++) {
         put_str(f, h->cars[i].name);
@@ -258,12 +260,17 @@ int replay_read(const char *path, Replay **out, CrError *err) {
         snprintf(err->msg, sizeof err->msg, "%s: larger than 1 GiB", path);
         return CR_EFORMAT;
     }
-    unsigned char *buf = (unsigned char *)text;
+    rc = replay_parse(text, len, path, out, err);
+    free(text);
+    return rc;
+}
+
+int replay_parse(const void *data, size_t len, const char *path, Replay **out, CrError *err) {
+    *out = NULL;
+    int rc = CR_OK;
+    const unsigned char *buf = data;
     Replay *rp = calloc(1, sizeof *rp);
-    if (!rp) {
-        free(buf);
-        return CR_ENOMEM;
-    }
+    if (!rp) return CR_ENOMEM;
     Reader r = {buf, len, 0, false};
     ReplayHeader *h = &rp->header;
     const unsigned char *m = take(&r, 8);
@@ -272,9 +279,9 @@ int replay_read(const char *path, Replay **out, CrError *err) {
         goto out;
     }
     uint32_t fmt = get_u32(&r);
-    if (fmt != 1 && fmt != REPLAY_FORMAT) {
-        snprintf(err->msg, sizeof err->msg, "%s: replay format %u; this coderally reads %d", path,
-                 fmt, REPLAY_FORMAT);
+    if (fmt < 1 || fmt > REPLAY_FORMAT) {
+        snprintf(err->msg, sizeof err->msg, "%s: replay format %u; this coderally reads 1 to %d",
+                 path, fmt, REPLAY_FORMAT);
         rc = CR_EFORMAT;
         goto out;
     }
@@ -294,6 +301,17 @@ int replay_read(const char *path, Replay **out, CrError *err) {
     h->rules_hash = get_u64(&r);
     h->stage_hash = get_u64(&r);
     h->surfaces_hash = fmt >= 2 ? get_u64(&r) : surface_table_default()->hash;
+    if (fmt >= 3) {
+        h->stage_limits.min_length = get_f64(&r);
+        h->stage_limits.max_length = get_f64(&r);
+        /* Recorded limits are a range the settings allow (config.c). */
+        const StageLimits *l = &h->stage_limits;
+        if (!r.bad && !(l->min_length == 0 && l->max_length == 0) &&
+            !(l->min_length >= 1 && l->max_length >= l->min_length && l->max_length <= 1e6)) {
+            rc = damaged(err, path, r.off, "bad stage limits");
+            goto out;
+        }
+    }
     h->n_cars = get_u8(&r);
     if (r.bad || h->n_cars < 1 || h->n_cars > CR_MAX_CARS) {
         rc = damaged(err, path, r.off, "bad header");
@@ -441,7 +459,6 @@ int replay_read(const char *path, Replay **out, CrError *err) {
     rp = NULL;
 out:
     replay_free(rp);
-    free(buf);
     return rc;
 }
 

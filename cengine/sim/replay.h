@@ -9,6 +9,9 @@
  *   | str rules | u64 rules_hash | u64 stage_hash                   |
  *   | u64 surfaces_hash (format 2 on; a format 1 file reads as the   |
  *   |   default table's hash, the only one there was)              |
+ *   | f64 stage_min_length f64 stage_max_length (format 3 on: the  |
+ *   |   STAGE_* settings the stage was generated under; older      |
+ *   |   files read as 0 = not recorded)                            |
  *   | u8 n_cars, n x (str name, str car_type, u8 kind,             |
  *   |                 f64 x 8 stats in CarStats order)             |
  *   +--------------------------------------------------------------+
@@ -31,7 +34,7 @@
 
 #include "coderally.h"
 
-#define REPLAY_FORMAT 2 /* writes 2; reads 1 and 2 */
+#define REPLAY_FORMAT 3 /* writes 3; reads 1 to 3 */
 #define REPLAY_MAX_PARAMS 32
 #define REPLAY_HASH_EVERY CR_TICK_RATE
 #define REPLAY_MAX_DRAWINGS 32 /* per car per tick */
@@ -51,6 +54,11 @@ typedef struct {
      * recorded. The stage hash covers the table too; this one lets
      * verification say that surfaces.lua is what changed. */
     uint64_t surfaces_hash;
+    /* STAGE_MIN_LENGTH / STAGE_MAX_LENGTH in force when the stage was
+     * generated (generators read them as rally.limits), so the replay
+     * re-generates the same stage whatever the settings are now; both 0 =
+     * not recorded (formats 1 and 2): the settings of the day apply. */
+    StageLimits stage_limits;
     int n_cars;
     CarEntry cars[CR_MAX_CARS];
 } ReplayHeader;
@@ -122,6 +130,9 @@ void replay_writer_abort(ReplayWriter *w);
 
 /* Reads and checks a whole replay; CR_EFORMAT with the offset on damage. */
 int replay_read(const char *path, Replay **out, CrError *err);
+/* The same from len bytes in memory (a replay from a database); name is
+ * what messages call it. data stays the caller's. */
+int replay_parse(const void *data, size_t len, const char *name, Replay **out, CrError *err);
 void replay_free(Replay *r);
 
 #endif

@@ -365,6 +365,22 @@ local function pick_turn(rng, hr, a, lim, lean)
     return side, min(a, lim - side * hr)
 end
 
+-- A kink before a turn on a straight of gap u: a straight, then a gentle
+-- arc of kr_lo..kr_hi u radius and deg_lo..deg_hi degrees (its side picked
+-- as pick_turn does), appended to pieces. Returns the straight left after
+-- the kink and the new relative heading, or nil (pieces untouched) when the
+-- gap is too short for the arc. The caller re-draws its turn on the new
+-- heading.
+local function kink(rng, pieces, gap, hr, lim, lean, kr_lo, kr_hi, deg_lo, deg_hi)
+    local kr = rng:range(kr_lo, kr_hi)
+    local side, ka = pick_turn(rng, hr, math.rad(rng:range(deg_lo, deg_hi)), lim, lean)
+    local g1 = (gap - kr * ka) * rng:range(0.3, 0.7)
+    if g1 <= 0 then return nil end
+    pieces[#pieces + 1] = { "s", g1 }
+    pieces[#pieces + 1] = { "a", kr, side * ka }
+    return gap - g1 - kr * ka, hr + side * ka
+end
+
 -- The stage table for the host: each point's surface from surface_at(d),
 -- and checkpoints spread evenly along the route, at least the host's gap
 -- from the start, the finish and each other.
@@ -404,5 +420,5 @@ return {
     pieces_length = pieces_length, pieces_fit = pieces_fit,
     -- layout helpers
     noise = noise_new, width = width_new, stretches = stretches_new, in_stretch = in_stretch,
-    pick_turn = pick_turn,
+    pick_turn = pick_turn, kink = kink,
 }

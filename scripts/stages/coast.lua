@@ -63,14 +63,9 @@ local function coast_route(rng, p, limits, width_at, target, dir0, gentle)
         -- A long straight gets a kink: a degree or ten over a few hundred
         -- metres of radius, taken flat out but it keeps the eyes busy.
         if gap > 120 and rng:chance(0.6) then
-            local kr = rng:range(300, 600)
-            local side, ka = route.pick_turn(rng, hr, rad(rng:range(3, 10)), lim, lean)
-            local g1 = (gap - kr * ka) * rng:range(0.3, 0.7)
-            if g1 > 0 then
-                pieces[#pieces + 1] = { "s", g1 }
-                pieces[#pieces + 1] = { "a", kr, side * ka }
-                gap = gap - g1 - kr * ka
-                hr = hr + side * ka
+            local g, h = route.kink(rng, pieces, gap, hr, lim, lean, 300, 600, 3, 10)
+            if g then
+                gap, hr = g, h
                 r1, a1 = bend(hr, slot, lean)
             end
         end

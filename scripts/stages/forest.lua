@@ -62,14 +62,9 @@ local function forest_route(rng, p, limits, width_at, target, dir0, gentle)
         -- Forest roads are rarely straight for long: a long run before the
         -- corner gets a gentle kink that does not count as a corner.
         if gap > 70 and rng:chance(0.7) then
-            local kr = rng:range(60, 120)
-            local side, ka = route.pick_turn(rng, hr, rad(rng:range(8, 20)), lim, lean)
-            local g1 = (gap - kr * ka) * rng:range(0.3, 0.7)
-            if g1 > 0 then
-                pieces[#pieces + 1] = { "s", g1 }
-                pieces[#pieces + 1] = { "a", kr, side * ka }
-                gap = gap - g1 - kr * ka
-                hr = hr + side * ka
+            local g, h = route.kink(rng, pieces, gap, hr, lim, lean, 60, 120, 8, 20)
+            if g then
+                gap, hr = g, h
                 r1, a1 = corner(hr, slot, lean)
             end
         end

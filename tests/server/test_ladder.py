@@ -3,7 +3,10 @@
 bots saved through REST (a good one, a middling one, a deliberately bad
 one); the ladder races them, the ratings come out in the right order, the
 ladder races are listed like any other and their replays download and
-verify with `coderally replay verify`.
+verify with `coderally replay verify`, although the server runs under a
+non-default STAGE_* setting that the verifying CLI does not get (the replay
+records it), and GET /api/races/{id}/replay.json gives the very bytes of
+`coderally replay export` for it.
 
 usage: test_ladder.py CODERALLY_BINARY
 """
@@ -28,9 +31,9 @@ def main():
     ts.BIN = os.path.abspath(sys.argv[1])
     check(BAD != GOOD, "the bad bot must differ from the good one")
     with tempfile.TemporaryDirectory() as tmp:
-        # Flat out, so a few races take seconds. (Stage settings stay the
-        # defaults: `replay verify` generates the stage again from them.)
-        srv = Server(tmp, extra=("--set", "LADDER_CPU_SHARE=1"))
+        # Flat out, so a few races take seconds; stages shorter than by
+        # default, which only the replays themselves tell `replay verify`.
+        srv = Server(tmp, extra=("--set", "LADDER_CPU_SHARE=1", "--set", "STAGE_MAX_LENGTH=1500"))
         ok = False
         try:
             _, token = register(srv)
@@ -68,6 +71,13 @@ def main():
             open(path, "wb").write(rep.content)
             v = subprocess.run([ts.BIN, "replay", "verify", path], capture_output=True, text=True)
             check(v.returncode == 0, "replay verify: %s %s" % (v.stdout, v.stderr))
+            check("STAGE_MAX_LENGTH=1500" in v.stderr, "the recorded setting was not used: %s" % v.stderr)
+            exp = subprocess.run([ts.BIN, "replay", "export", path], capture_output=True)
+            check(exp.returncode == 0, exp.stderr)
+            js = srv.http.get("/api/races/%s/replay.json" % rid)
+            check(js.status_code == 200 and js.content == exp.stdout,
+                  "replay.json (%d, %d bytes) differs from replay export (%d bytes)" % (
+                      js.status_code, len(js.content), len(exp.stdout)))
             ok = True
         finally:
             rc = srv.stop()

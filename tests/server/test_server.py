@@ -102,6 +102,14 @@ def auth(token):
     return {"Authorization": "Bearer " + token}
 
 
+async def lobby_of(ws):
+    """The next `lobby` or `error` message on ws (others are skipped)."""
+    while True:
+        m = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        if m["type"] in ("lobby", "error"):
+            return m
+
+
 def raw_request(srv, text):
     """Sends bytes exactly as given (no client normalisation); returns the reply."""
     with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
@@ -330,7 +338,8 @@ def test_stages_generators_geometry_and_svg(srv):
     # a declared parameter within range is used; bad ones are 400s
     j2 = expect(srv.http.get("/api/stages/mountain?seed=7&hairpins=2"), 200)
     check(j2["hash"] != j["hash"])
-    for q in ["seed=abc", "seed=-1", "seed=", "hairpins=99", "hairpins=x", "nosuch=1"]:
+    for q in ["seed=abc", "seed=-1", "seed=", "seed=9007199254740992", "seed=18446744073709551615",
+              "seed=99999999999999999999999", "hairpins=99", "hairpins=x", "nosuch=1"]:
         expect(srv.http.get("/api/stages/mountain?" + q), 400, "bad_field")
     expect(srv.http.get("/api/stages/nosuch"), 404, "not_found")
     r = srv.http.get("/api/stages/mountain.svg?seed=7")
@@ -605,6 +614,7 @@ def test_rooms_create_and_lobby(srv):
     bot_b = expect(srv.http.post("/api/bots", headers=hb, json={"name": "b", "code": TEMPLATE}), 201)["bot"]["id"]
     open_before = len(expect(srv.http.get("/api/races?status=open"), 200)["races"])
     for body in [{"generator": "nosuch"}, {"generator": "forest", "seed": -1},
+                 {"generator": "forest", "seed": 2**53}, {"generator": "forest", "seed": 2**63 - 1},
                  {"generator": "forest", "seed": "7"}, {"generator": "forest", "max_cars": 0},
                  {"generator": "forest", "max_cars": 9}, {"generator": "forest", "ai_fill": "yes"},
                  {"generator": "forest", "params": {"length": 99999}},
@@ -1157,12 +1167,6 @@ def test_quick_race(tmp):
         small = expect(srv.http.post("/api/races", headers=auth(users[0][1]), json={
             "generator": "forest", "max_cars": 1}), 201)["race"]["id"]
         url = "ws://127.0.0.1:%d/ws" % srv.port
-
-        async def lobby_of(ws):
-            while True:
-                m = json.loads(await asyncio.wait_for(ws.recv(), 20))
-                if m["type"] in ("lobby", "error"):
-                    return m
 
         async def run():
             async with websockets.connect(url, subprotocols=["coderally.v1"]) as anon:

@@ -103,7 +103,46 @@ TEST(the_surfaces_hash_is_recorded_and_format_1_reads_as_the_default) {
     ASSERT_EQ_INT(head[8], 1); /* format 1, little-endian */
     ASSERT_EQ_INT(replay_read(golden, &rp, &err), CR_OK);
     ASSERT_EQ_U64(rp->header.surfaces_hash, surface_table_default()->hash);
+    /* Nor had it the STAGE_* settings: 0 = not recorded. */
+    ASSERT_TRUE(rp->header.stage_limits.min_length == 0 && rp->header.stage_limits.max_length == 0);
     replay_free(rp);
+}
+
+/* Format 3 records the STAGE_* settings the stage was made under; values
+ * that are no range are a damaged file. */
+TEST(stage_settings_are_recorded_and_checked) {
+    char path[64];
+    snprintf(path, sizeof path, "test_replay_file_l_%d.bin", (int)getpid());
+    const double cases[][3] = {/* min, max, ok */
+                               {1000, 1500, 1}, {0, 0, 1},      {1500, 1000, 0},
+                               {-5, 1000, 0},   {NAN, 1000, 0}, {1000, INFINITY, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ReplayHeader h;
+        memset(&h, 0, sizeof h);
+        strcpy(h.generator, "forest");
+        strcpy(h.generator_version, "1");
+        strcpy(h.rules, "standard");
+        h.stage_limits = (StageLimits){cases[i][0], cases[i][1]};
+        h.n_cars = 1;
+        h.cars[0].stats = fixture_stats();
+        strcpy(h.cars[0].name, "c");
+        strcpy(h.cars[0].car_type, "hatch");
+        ReplayWriter *w;
+        CrError err = {{0}};
+        ASSERT_EQ_INT(replay_writer_open(path, &h, &w, &err), CR_OK);
+        ASSERT_EQ_INT(replay_writer_close(w, 1, 1, &err), CR_OK);
+        Replay *rp = NULL;
+        if (cases[i][2]) {
+            ASSERT_EQ_INT(replay_read(path, &rp, &err), CR_OK);
+            ASSERT_TRUE(rp->header.stage_limits.min_length == cases[i][0]);
+            ASSERT_TRUE(rp->header.stage_limits.max_length == cases[i][1]);
+            replay_free(rp);
+        } else {
+            ASSERT_EQ_INT(replay_read(path, &rp, &err), CR_EFORMAT);
+            ASSERT_CONTAINS(err.msg, "bad stage limits");
+        }
+    }
+    remove(path);
 }
 
 TEST_MAIN

@@ -6,7 +6,7 @@ import { parseErrorLine, problemsToMarkers } from '../src/editor/debugger.js';
 import { hudFor, SplitClock } from '../src/game/hud.js';
 import { stageGeometry } from '../src/game/renderer.js';
 import { actionsToPacked, stageDescFromGeometry } from '../src/game/prediction.js';
-import { drawingsAt, standardRules } from '../src/components/race/ReplayPage.jsx';
+import { drawingsAt, simRules } from '../src/components/race/ReplayPage.jsx';
 import { barShare } from '../src/components/garage/GaragePage.jsx';
 
 describe('routes', () => {
@@ -75,10 +75,24 @@ describe('HUD', () => {
 });
 
 describe('replay viewer and prediction helpers', () => {
-    it('standard rules as numbers match rules/standard.lua', () => {
-        // cr-stage-dump printed 17850 for forest seed 3 (length 1900).
-        expect(standardRules(1900)).toEqual({ countdown_ticks: 180, time_limit_ticks: 17850, stall_limit_ticks: 1800 });
-        expect(standardRules(1e6).time_limit_ticks).toBe(216000);
+    it('takes the rules numbers from the API answer, and refuses one without them', () => {
+        // GET /api/rules/standard?generator=forest&seed=3 (a stage 1900 u long).
+        const api = {
+            name: 'standard',
+            hash: '0123456789abcdef',
+            countdown_s: 3,
+            countdown_ticks: 180,
+            time_limit_s: 297.5,
+            time_limit_ticks: 17850,
+            stall_limit_s: 30,
+            stall_limit_ticks: 1800,
+            per_stage: ['time_limit'],
+            points: [25, 18, 15, 12, 10, 8, 6, 4],
+        };
+        expect(simRules(api)).toEqual({ countdown_ticks: 180, time_limit_ticks: 17850, stall_limit_ticks: 1800 });
+        // Without a stage the time limit is null: no simulation on a guess.
+        expect(() => simRules({ ...api, time_limit_ticks: null })).toThrow(/time_limit_ticks/);
+        expect(() => simRules(undefined)).toThrow(/countdown_ticks/);
     });
     it('takes the latest drawings of each car', () => {
         const rep = {

@@ -3,7 +3,7 @@
 // as the C reader does, so the viewer can re-simulate it with the WASM engine.
 
 const MAGIC = 'CRREPLAY';
-const FORMAT = 2; // reads 1 and 2; 2 adds the surfaces hash
+const FORMAT = 3; // reads 1 to 3; 2 adds the surfaces hash, 3 the STAGE_* settings
 const MAX_CARS = 16;
 const MAX_PARAMS = 32;
 const MAX_DRAWINGS = 32;
@@ -105,6 +105,9 @@ export function parseReplay(data) {
     header.stageHash = r.u64hex('stage hash');
     // Format 1 had only the shipped surface table; 0 means not recorded.
     header.surfacesHash = format >= 2 ? r.u64hex('surfaces hash') : '0000000000000000';
+    // Format 3 on: STAGE_MIN_LENGTH / STAGE_MAX_LENGTH the stage was made under.
+    header.stageLimits =
+        format >= 3 ? { minLength: r.f64('stage min length'), maxLength: r.f64('stage max length') } : null;
     const nCars = r.u8('car count');
     if (nCars < 1 || nCars > MAX_CARS) throw new ReplayFormatError(r.off, 'bad header');
     header.cars = [];

@@ -98,6 +98,9 @@ export function createApi({ base = '', fetchImpl = (...a) => globalThis.fetch(..
         generators: () => request('GET', '/api/stages/generators'),
         stage: (generator, seed, params) =>
             request('GET', `/api/stages/${enc(generator)}${q({ seed, ...params })}`, undefined, ['seed']),
+        /** A rule set's numbers; with a stage, the stage-dependent ones too. */
+        rules: (name, generator, seed, params) =>
+            request('GET', `/api/rules/${enc(name)}${q({ generator, seed, ...params })}`),
         stageSvgUrl: (generator, seed) => `${base}/api/stages/${enc(generator)}.svg${q({ seed })}`,
         players: (limit) => request('GET', `/api/leaderboard/players${q({ limit })}`),
         botRatings: (limit) => request('GET', `/api/leaderboard/bots${q({ limit })}`),

@@ -10,12 +10,18 @@ import { ErrorText } from '../common/Field.jsx';
 
 export const SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16];
 
-/** rules/standard.lua as numbers (the server does not send them yet). */
-export function standardRules(length) {
+/**
+ * The numbers the simulation needs from the server's answer for the replay's
+ * rules (GET /api/rules/NAME for its stage): the server reads them from the
+ * script itself, so nothing here copies rules/*.lua.
+ */
+export function simRules(rules) {
+    for (const k of ['countdown_ticks', 'time_limit_ticks', 'stall_limit_ticks'])
+        if (!Number.isInteger(rules?.[k]) || rules[k] < 0) throw new Error(`the server's rules lack ${k}`);
     return {
-        countdown_ticks: 180,
-        time_limit_ticks: Math.round(Math.min(3600, 60 + length / 8) * 60),
-        stall_limit_ticks: 1800,
+        countdown_ticks: rules.countdown_ticks,
+        time_limit_ticks: rules.time_limit_ticks,
+        stall_limit_ticks: rules.stall_limit_ticks,
     };
 }
 
@@ -34,10 +40,15 @@ async function loadOne(api, engine, source) {
     const replay = parseReplay(bytes);
     const h = replay.header;
     const geometry = await api.stage(h.generator, h.seed, h.params);
+    const { rules } = await api.rules(h.rules, h.generator, h.seed, h.params);
     const stage = engine.createStage(stageDescFromGeometry(geometry));
     const warn =
-        stage.hash() !== h.stageHash ? `stage hash ${stage.hash()} differs from the replay's ${h.stageHash}` : null;
-    const sim = new ReplaySimulator(stage, replay, standardRules(stage.length()));
+        stage.hash() !== h.stageHash
+            ? `stage hash ${stage.hash()} differs from the replay's ${h.stageHash}`
+            : rules.hash !== h.rulesHash
+              ? `rules/${h.rules}.lua changed since the recording (hash ${rules.hash}, recorded ${h.rulesHash})`
+              : null;
+    const sim = new ReplaySimulator(stage, replay, simRules(rules));
     return { replay, geometry, stage, sim, warn };
 }
 
