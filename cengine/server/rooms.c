@@ -709,12 +709,6 @@ static void room_tick(Room *r) {
 
 /* ---- the pacer: one timer for every room's ticks ------------------------ */
 
-/* Grid instant g: epoch + g / (60 * ROOMS_PHASES) s, exact in integers. */
-static int64_t grid_ns(const Rooms *rs, uint64_t g) {
-    uint64_t per_s = (uint64_t)CR_TICK_RATE * ROOMS_PHASES;
-    return rs->epoch_ns + (int64_t)(g / per_s * 1000000000ull + g % per_s * 1000000000ull / per_s);
-}
-
 /* When a race starting now ticks first: the first grid instant at or after
  * now of the least loaded bucket (phase within the tick, and which tick of
  * CR_BOT_TICK_EVERY carries the snapshot), the soonest on a tie. */
@@ -722,15 +716,10 @@ static int64_t rooms_pick_start(const Rooms *rs, int64_t now, int *bucket) {
     int load[ROOMS_BUCKETS] = {0};
     for (int i = 0; i < ROOMS_MAX; i++)
         if (rs->rooms[i] && rs->rooms[i]->ticking) load[rs->rooms[i]->bucket]++;
-    uint64_t per_s = (uint64_t)CR_TICK_RATE * ROOMS_PHASES;
-    uint64_t since = now > rs->epoch_ns ? (uint64_t)(now - rs->epoch_ns) : 0;
-    uint64_t g0 = since / 1000000000ull * per_s + since % 1000000000ull * per_s / 1000000000ull;
-    while (grid_ns(rs, g0) < now) g0++;
-    uint64_t best = g0;
-    for (uint64_t g = g0; g < g0 + ROOMS_BUCKETS; g++)
-        if (load[g % ROOMS_BUCKETS] < load[best % ROOMS_BUCKETS]) best = g;
-    *bucket = (int)(best % ROOMS_BUCKETS);
-    return grid_ns(rs, best);
+    uint64_t g0 = tickclock_grid_next(rs->epoch_ns, CR_TICK_RATE, ROOMS_PHASES, now);
+    uint64_t g = tickclock_grid_pick(load, ROOMS_BUCKETS, g0);
+    *bucket = (int)(g % ROOMS_BUCKETS);
+    return tickclock_grid_ns(rs->epoch_ns, CR_TICK_RATE, ROOMS_PHASES, g);
 }
 
 static void rooms_pace_due(lws_sorted_usec_list_t *sul);
