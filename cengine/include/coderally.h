@@ -367,9 +367,10 @@ typedef struct {
     uint8_t surface;
     uint8_t flags; /* CAR_FLAG_* */
     uint8_t nitro_charges;
-    uint8_t position;    /* 1-based */
-    int16_t checkpoints; /* passed */
-    float progress;      /* u */
+    uint8_t position;     /* 1-based */
+    int16_t checkpoints;  /* passed */
+    uint16_t nitro_ticks; /* left of the burn; with the rest, what re-simulation needs */
+    float progress;       /* u */
 } CarSnapshot;
 
 enum {
@@ -378,7 +379,8 @@ enum {
     CAR_FLAG_OFFROAD = 4,
     CAR_FLAG_FINISHED = 8,
     CAR_FLAG_DNF = 16,
-    CAR_FLAG_BRAKING = 32
+    CAR_FLAG_BRAKING = 32,
+    CAR_FLAG_NITRO_HELD = 64 /* nitro was held at the last step: a charge needs a new press */
 };
 
 typedef struct {

@@ -54,7 +54,8 @@ struct Room {
     bool ticking; /* on the pacer: its clock's ticks are run */
     int bucket;   /* its phase on the grid (0..ROOMS_BUCKETS-1) */
     int n_cars;
-    int slot_of_car[CR_MAX_CARS]; /* player slot driving car i, or -1 (AI) */
+    int slot_of_car[CR_MAX_CARS];    /* player slot driving car i, or -1 (AI) */
+    int64_t input_tick[CR_MAX_CARS]; /* client tick of car i's last applied input, -1 none */
     CarEntry cars[CR_MAX_CARS];
     char replay_path[128];
     bool ending;                      /* race over, its record being written */
@@ -312,6 +313,7 @@ static void room_car_orphaned(Room *r, Player *p, int car) {
     CrError lerr = {{0}};
     lobby_log(r, lobby_on_leave(r->lobby, &view, &who, STATE_NAMES[r->state], &what, &lerr), &lerr);
     p->expired = true;
+    r->input_tick[car] = -1; /* no client's input drives it any more */
     if (what == LOBBY_AI)
         match_drive_by_ai(r->match, car);
     else if (what == LOBBY_RETIRE)
@@ -496,11 +498,20 @@ static void room_send_state(Room *r) {
         jsonw_kreal(&w, "heading", c->heading);
         jsonw_kreal(&w, "vx", c->vx);
         jsonw_kreal(&w, "vy", c->vy);
+        /* angular_velocity, nitro_ticks and the NITRO_HELD flag complete the
+         * state a client re-simulates its own car from; input_tick acks. */
+        jsonw_kreal(&w, "angular_velocity", c->angular_velocity);
         jsonw_kint(&w, "flags", c->flags);
         jsonw_kint(&w, "checkpoints", c->checkpoints);
         jsonw_kint(&w, "position", c->position);
         jsonw_kint(&w, "nitro", c->nitro_charges);
+        jsonw_kint(&w, "nitro_ticks", c->nitro_ticks);
         jsonw_kreal(&w, "progress", c->progress);
+        jsonw_key(&w, "input_tick");
+        if (r->input_tick[i] >= 0)
+            jsonw_int(&w, r->input_tick[i]);
+        else
+            jsonw_null(&w);
         jsonw_end_object(&w);
     }
     jsonw_end_array(&w);
@@ -524,12 +535,18 @@ static void room_send_state(Room *r) {
     latestats_sent(to);
 }
 
-int room_input(Room *r, struct lws *wsi, const CarInput *in) {
+int room_input(Room *r, struct lws *wsi, const CarInput *in, int64_t tick) {
     Player *p = player_of_socket(r, wsi);
     if (!p) return CR_ENOTFOUND;
     if (!room_running(r) || p->seat.bot_id) return CR_EINVAL;
     for (int i = 0; i < r->n_cars; i++)
-        if (r->slot_of_car[i] == (int)(p - r->players)) return match_set_input(r->match, i, in);
+        if (r->slot_of_car[i] == (int)(p - r->players)) {
+            int rc = match_set_input(r->match, i, in);
+            /* Inputs apply on arrival, before the next step: the next
+             * snapshot is the first to include it. */
+            if (!rc) r->input_tick[i] = tick < 0 ? -1 : tick;
+            return rc;
+        }
     return CR_ENOTFOUND;
 }
 
@@ -827,6 +844,7 @@ static void room_start(Room *r) {
         if (scripts_car_stats(srv->loop_scripts, starter, NULL, 0, &c->stats, &err)) goto fail;
     }
     r->n_cars = n;
+    for (int i = 0; i < CR_MAX_CARS; i++) r->input_tick[i] = -1;
     /* The room's params as the generator takes them. */
     json_error_t jerr;
     json_t *pj = json_loads(r->spec.params_json, 0, &jerr);

@@ -65,9 +65,10 @@ int room_spectate(Room *r, struct lws *wsi);
 /* Everyone in the room gets the lobby state now. */
 void room_broadcast_lobby(Room *r);
 /* A human player's keyboard input for their car, held until the next.
- * CR_ENOTFOUND: no slot; CR_EINVAL: the race is not running or a bot drives
- * that car. */
-int room_input(Room *r, struct lws *wsi, const CarInput *in);
+ * tick is the client's tick of the input (-1: none given), echoed as the
+ * car's input_tick in game_state. CR_ENOTFOUND: no slot; CR_EINVAL: the race
+ * is not running or a bot drives that car. */
+int room_input(Room *r, struct lws *wsi, const CarInput *in, int64_t tick);
 /* Whether the room's race is running (inputs are taken). */
 bool room_running(const Room *r);
 

@@ -452,7 +452,9 @@ static void on_message(struct lws *wsi, WsConn *w) {
             in.steer = l == rt ? 0.f : (l ? 1.f : -1.f);
             in.nitro = json_is_true(json_object_get(a, "nitro"));
             in.handbrake = json_is_true(json_object_get(a, "handbrake"));
-            int rc = w->room ? room_input(w->room, wsi, &in) : CR_ENOTFOUND;
+            json_t *tk = json_object_get(m, "tick");
+            int64_t tick = tk ? (int64_t)json_integer_value(tk) : -1;
+            int rc = w->room ? room_input(w->room, wsi, &in, tick) : CR_ENOTFOUND;
             if (rc == CR_ENOTFOUND)
                 ws_error(wsi, w, "not_in_race", "join a race first");
             else if (rc)

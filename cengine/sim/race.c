@@ -348,8 +348,10 @@ void race_snapshot(const RaceRoom *r, RaceSnapshot *out) {
                              (c->body.nitro_ticks > 0 ? CAR_FLAG_NITRO : 0) |
                              (c->body.surface == r->stage->verge ? CAR_FLAG_OFFROAD : 0) |
                              (c->finished ? CAR_FLAG_FINISHED : 0) | (c->dnf ? CAR_FLAG_DNF : 0) |
-                             (c->body.input.brake > 0 ? CAR_FLAG_BRAKING : 0));
+                             (c->body.input.brake > 0 ? CAR_FLAG_BRAKING : 0) |
+                             (c->body.nitro_held ? CAR_FLAG_NITRO_HELD : 0));
         s->nitro_charges = (uint8_t)c->body.nitro_charges;
+        s->nitro_ticks = (uint16_t)c->body.nitro_ticks;
         s->position = (uint8_t)c->position;
         s->checkpoints = (int16_t)c->next_cp;
         s->progress = (float)c->progress;

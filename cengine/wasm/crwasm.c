@@ -201,7 +201,8 @@ void crw_race_snapshot(const RaceRoom *room, float *out) {
                                  c->nitro_charges,
                                  c->position,
                                  c->checkpoints,
-                                 c->progress};
+                                 c->progress,
+                                 c->nitro_ticks};
         memcpy(o, v, sizeof v);
     }
 }
@@ -249,4 +250,80 @@ int crw_race_set_car(RaceRoom *room, int car, double x, double y, double heading
     b->angvel = angvel;
     b->nitro_charges = nitro_charges;
     return CR_OK;
+}
+
+struct CrwCar {
+    CarBody body;
+};
+
+CrwCar *crw_car_create(const double *stats) {
+    if (!stats) {
+        set_error("car: needs stats");
+        return NULL;
+    }
+    const double *s = stats;
+    CarStats k = {s[0], s[1], s[2], s[3], (int)s[4], (int)s[5], s[6], s[7]};
+    if (car_stats_validate(&k, &last_err)) return NULL;
+    CrwCar *car = malloc(sizeof *car);
+    if (!car) {
+        set_error("car: out of memory");
+        return NULL;
+    }
+    car_init(&car->body, &k, 0, 0, 0);
+    return car;
+}
+
+void crw_car_destroy(CrwCar *car) {
+    free(car);
+}
+
+int crw_car_set_state(CrwCar *car, const double *s) {
+    for (int i = 0; i < CRW_CAR_STATE; i++)
+        if (!isfinite(s[i])) {
+            set_error("car state: numbers must be finite");
+            return CR_EINVAL;
+        }
+    if (!(s[6] >= 0 && s[6] <= 255) || !(s[7] >= 0 && s[7] <= 65535) || (s[8] != 0 && s[8] != 1) ||
+        (s[9] != 0 && s[9] != 1)) {
+        set_error("car state: nitro charges, nitro ticks or a flag out of range");
+        return CR_EINVAL;
+    }
+    CarBody *b = &car->body;
+    CarInput in = b->input;
+    CarStats stats = b->stats; /* car_init clears the body before copying stats */
+    /* car_init derives the cached heading trig the way car_step does. */
+    car_init(b, &stats, s[0], s[1], s[2]);
+    b->input = in;
+    b->vx = s[3];
+    b->vy = s[4];
+    b->angvel = s[5];
+    b->nitro_charges = (int)s[6];
+    b->nitro_ticks = (int)s[7];
+    b->nitro_held = s[8] != 0;
+    b->sliding = s[9] != 0;
+    return CR_OK;
+}
+
+void crw_car_state(const CrwCar *car, double *out) {
+    const CarBody *b = &car->body;
+    double v[CRW_CAR_STATE] = {b->x,          b->y,      b->heading,       b->vx,
+                               b->vy,         b->angvel, b->nitro_charges, b->nitro_ticks,
+                               b->nitro_held, b->sliding};
+    memcpy(out, v, sizeof v);
+}
+
+int crw_car_set_input(CrwCar *car, int throttle, int brake, int steer, int flags) {
+    if (throttle < 0 || throttle > 255 || brake < 0 || brake > 255 || steer < -127 || steer > 127 ||
+        flags < 0 || flags > 3) {
+        set_error("input: value out of range");
+        return CR_EINVAL;
+    }
+    CarInput in = input_unpack(
+        (PackedInput){(uint8_t)throttle, (uint8_t)brake, (int8_t)steer, (uint8_t)flags});
+    car_set_input(&car->body, &in);
+    return CR_OK;
+}
+
+void crw_car_step(CrwCar *car, const Stage *stage) {
+    car_step(&car->body, stage);
 }

@@ -18,9 +18,14 @@
 /* Floats per car written by crw_race_snapshot, after CRW_SNAP_HEADER floats
  * (tick, phase, time_s, n_cars). Per car, in order: x, y, heading, vx, vy,
  * angular_velocity, throttle, steer, surface, flags, nitro_charges,
- * position, checkpoints, progress. */
+ * position, checkpoints, progress, nitro_ticks. */
 #define CRW_SNAP_HEADER 4
-#define CRW_SNAP_CAR 14
+#define CRW_SNAP_CAR 15
+/* Doubles in a car state (crw_car_set_state, crw_car_state), in order: x,
+ * y, heading, vx, vy, angular_velocity, nitro_charges, nitro_ticks,
+ * nitro_held (0/1), sliding (0/1). With the car's stats and input, that is
+ * everything car_step reads: game_state carries each of them. */
+#define CRW_CAR_STATE 10
 /* Numbers per car in crw_race_create's stats: CarStats in declaration order. */
 #define CRW_STATS 8
 /* Floats written by crw_race_sensors: x, y, heading, then SENSOR_RAYS ray
@@ -68,5 +73,25 @@ const char *crw_race_hash(const RaceRoom *room);
  * position, velocity, heading, angular velocity and nitro charges. */
 int crw_race_set_car(RaceRoom *room, int car, double x, double y, double heading, double vx,
                      double vy, double angvel, int nitro_charges);
+
+/* ---- one car alone: prediction of the player's own car ----------------- */
+
+/* A car outside any race: the physics the server runs for each car every
+ * tick (car_step), without the race's bookkeeping (checkpoints, finish,
+ * time limits), so a re-simulation can restart from any state and tick. */
+typedef struct CrwCar CrwCar;
+
+/* A car with stats (CRW_STATS doubles) at the origin; NULL on bad stats. */
+CrwCar *crw_car_create(const double *stats);
+void crw_car_destroy(CrwCar *car);
+/* Puts car in state (CRW_CAR_STATE doubles); CR_EINVAL, changing nothing,
+ * on a non-finite number or a count out of range. The input is kept. */
+int crw_car_set_state(CrwCar *car, const double *state);
+/* Writes car's CRW_CAR_STATE doubles to out. */
+void crw_car_state(const CrwCar *car, double *out);
+/* Sets the input in the packed form, as crw_race_set_input. */
+int crw_car_set_input(CrwCar *car, int throttle, int brake, int steer, int flags);
+/* One tick of car_step on stage. */
+void crw_car_step(CrwCar *car, const Stage *stage);
 
 #endif

@@ -8,6 +8,7 @@ usage: test_server.py CODERALLY_BINARY [TEST_NAME ...]
 import asyncio
 import http.cookiejar
 import json
+import math
 import os
 import secrets
 import signal
@@ -1063,6 +1064,98 @@ def test_kill9_mid_race(tmp):
         check(srv2.stop() == 0)
 
 
+def test_input_ack_and_full_car_state(tmp):
+    """game_state carries each car's angular velocity, nitro burn and input
+    ack: a keyboard car's input_tick echoes the tick of its last applied
+    input (null before any, and after one without a tick), AI cars have
+    null; every car's angular_velocity is present and finite."""
+    scripts = os.path.join(tmp, "scripts")
+    subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
+    open(os.path.join(scripts, "rules", "quick.lua"), "w").write(QUICK_RULES)
+    srv = Server(tmp, extra=("--scripts", scripts))
+    try:
+        _, token = register(srv)
+        car = expect(srv.http.get("/api/garage", headers=auth(token)), 200)["cars"][0]["id"]
+        rid = expect(srv.http.post("/api/races", headers=auth(token), json={
+            "generator": "forest", "seed": 3, "rules": "quick", "max_cars": 2, "ai_fill": True}), 201)["race"]["id"]
+
+        async def next_state(ws):
+            while True:
+                m = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                check(m["type"] != "error", "error: %s" % m)
+                if m["type"] == "game_state":
+                    return m
+
+        def check_cars(m):
+            check(len(m["cars"]) == 2, str(m["cars"]))
+            for c in m["cars"]:
+                av = c.get("angular_velocity")
+                check(isinstance(av, (int, float)) and math.isfinite(av), "angular_velocity: %s" % c)
+                check(isinstance(c.get("nitro_ticks"), int) and c["nitro_ticks"] >= 0, "nitro_ticks: %s" % c)
+                check("input_tick" in c, "no input_tick: %s" % c)
+            check(m["cars"][1]["input_tick"] is None, "an AI car acks input: %s" % m["cars"][1])
+
+        async def acked(ws, tick, sent):
+            """Waits for the ack of tick; every ack on the way is one we sent."""
+            for _ in range(40):
+                m = await next_state(ws)
+                check_cars(m)
+                got = m["cars"][0]["input_tick"]
+                check(got is None or got in sent, "input_tick %r was never sent (%s)" % (got, sent))
+                if got == tick:
+                    return m
+            raise AssertionError("input tick %r never acknowledged" % tick)
+
+        async def run():
+            async with websockets.connect("ws://127.0.0.1:%d/ws" % srv.port, subprotocols=["coderally.v1"],
+                                          extra_headers={"Cookie": "cr_session=" + token}) as ws:
+                await ws.recv()
+                await ws.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car}))
+                while json.loads(await ws.recv())["type"] != "lobby":
+                    pass
+                await ws.send(json.dumps({"type": "ready"}))
+                first = await next_state(ws)
+                check_cars(first)
+                check(first["cars"][0]["input_tick"] is None, "an ack before any input: %s" % first["cars"][0])
+                sent = []
+                # Ticks are the client's own numbers: echoed, not interpreted.
+                for tick, actions in [(7, {"accelerate": True}), (1000003, {"accelerate": True, "turn_left": True}),
+                                      (1000004, {"accelerate": True, "turn_right": True})]:
+                    sent.append(tick)
+                    await ws.send(json.dumps({"type": "input", "tick": tick, "actions": actions}))
+                    m = await acked(ws, tick, sent)
+                # Steering at speed turns the car: a non-zero angular velocity.
+                turning = False
+                for _ in range(30):
+                    m = await next_state(ws)
+                    check_cars(m)
+                    check(m["cars"][0]["input_tick"] == 1000004, str(m["cars"][0]))
+                    if m["race_info"]["phase"] == "running" and abs(m["cars"][0]["angular_velocity"]) > 0.01:
+                        turning = True
+                        break
+                check(turning, "steering never showed in angular_velocity: %s" % m["cars"][0])
+                # A refused input changes nothing; one without a tick clears the ack.
+                await ws.send(json.dumps({"type": "input", "tick": -1, "actions": {}}))
+                while True:
+                    e = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if e["type"] == "error":
+                        break
+                    check(e["type"] != "game_state" or e["cars"][0]["input_tick"] == 1000004, str(e))
+                check(e["code"] == "bad_field", str(e))
+                await ws.send(json.dumps({"type": "input", "actions": {}}))
+                for _ in range(40):
+                    m = await next_state(ws)
+                    check_cars(m)
+                    if m["cars"][0]["input_tick"] is None:
+                        return
+                    check(m["cars"][0]["input_tick"] == 1000004, str(m["cars"][0]))
+                raise AssertionError("an input without a tick left input_tick set")
+
+        asyncio.run(run())
+    finally:
+        check(srv.stop() == 0)
+
+
 LOBBY_LUA = '''-- The tests' lobby: humans only, 1.5 s of grace, a car whose driver
 -- is gone goes to the AI.
 return {
@@ -1213,7 +1306,7 @@ SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversa
 OWN = [test_no_web_build_page_and_sigterm, test_docs_curl_examples,
        test_scripts_reload_good_and_broken_edits, test_live_race_keyboard_bot_ai_and_spectator,
        test_kill9_during_bot_saves_and_purchases, test_kill9_mid_race,
-       test_lobby_lua_and_reconnect_grace, test_quick_race]
+       test_lobby_lua_and_reconnect_grace, test_quick_race, test_input_ack_and_full_car_state]
 
 
 def make_web(tmp):

@@ -145,6 +145,7 @@ describe('engine', () => {
         expect(c1.x).toBeGreaterThan(20.5);
         expect(Math.abs(c1.y)).toBeLessThan(0.5);
         // The server says we were somewhere else at tick 120: replay from there.
+        // (far enough off to be a teleport, drawn at once rather than smoothed)
         p.reconcile(120, { x: 40, y: 0, heading: 0, vx: 10, vy: 0 });
         const c2 = p.advance(130);
         expect(c2.x).toBeGreaterThan(40 + 10 * (10 / 60));

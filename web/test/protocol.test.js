@@ -51,6 +51,34 @@ describe('decode', () => {
         );
         expect(m.cars[0]).toMatchObject({ id: 3, x: 1, y: 2, heading: 0.5, vx: 0, vy: 0, flags: 0 });
         expect(m.race_info.phase).toBe('running');
+        expect(m.cars[0]).toMatchObject({ angular_velocity: 0, nitro_ticks: 0, input_tick: null });
+    });
+
+    it("parses each car's full state and input ack", () => {
+        const m = decode(
+            JSON.stringify({
+                type: 'game_state',
+                tick: 300,
+                cars: [
+                    {
+                        id: 0,
+                        x: 1.5,
+                        y: -2,
+                        heading: 3.1,
+                        vx: 4,
+                        vy: 0.25,
+                        angular_velocity: -1.25,
+                        flags: 65,
+                        nitro: 1,
+                        nitro_ticks: 42,
+                        input_tick: 297,
+                    },
+                    { id: 1, x: 0, y: 0, heading: 0, angular_velocity: 0.5, input_tick: null },
+                ],
+            }),
+        );
+        expect(m.cars[0]).toMatchObject({ angular_velocity: -1.25, nitro_ticks: 42, input_tick: 297, flags: 65 });
+        expect(m.cars[1]).toMatchObject({ angular_velocity: 0.5, input_tick: null });
     });
 
     it('checks hello protocol version, lobby state and the rest', () => {
@@ -71,6 +99,14 @@ describe('decode', () => {
         ['{"type":"game_state","tick":-1,"cars":[]}', /tick/],
         ['{"type":"game_state","tick":1,"cars":[{"x":"1","y":0,"heading":0}]}', /x must be a number/],
         ['{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"flags":1.5}]}', /flags must be an integer/],
+        [
+            '{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"angular_velocity":"1"}]}',
+            /angular_velocity/,
+        ],
+        ['{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"input_tick":-3}]}', /input_tick/],
+        ['{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"input_tick":2.5}]}', /input_tick/],
+        ['{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"nitro_ticks":-1}]}', /nitro_ticks/],
+        ['{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"nitro":0.5}]}', /nitro/],
         ['{"type":"race_start"}', /countdown/],
         ['{"type":"stage","centre":[[0,0]]}', /centre/],
     ])('rejects %s', (text, re) => {

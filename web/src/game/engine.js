@@ -4,13 +4,14 @@
 // prediction and for re-simulating replays; the same C as the server.
 
 const SNAP_HEADER = 4;
-const SNAP_CAR = 14;
+const SNAP_CAR = 15;
+const CAR_STATE = 10;
 const N_STATS = 8;
 const SENSOR_RAYS = 9;
 const SENSOR_FLOATS = 3 + SENSOR_RAYS + 2;
 const SURFACES = { asphalt: 0, gravel: 1, ice: 2 };
 export const CAR_KINDS = { ai: 0, bot: 1, human: 2 };
-export const CAR_FLAGS = { sliding: 1, nitro: 2, offroad: 4, finished: 8, dnf: 16, braking: 32 };
+export const CAR_FLAGS = { sliding: 1, nitro: 2, offroad: 4, finished: 8, dnf: 16, braking: 32, nitro_held: 64 };
 // The sensors' ray angles (rad, right to left) as in cengine/sim/sensors.c.
 export const RACE_PHASES = ['countdown', 'running', 'finished'];
 
@@ -34,10 +35,16 @@ export class Engine {
         this.m = m;
         this.snapBuf = m._malloc(4 * (SNAP_HEADER + 16 * SNAP_CAR));
         this.sensBuf = m._malloc(4 * SENSOR_FLOATS);
+        this.carBuf = m._malloc(8 * Math.max(CAR_STATE, N_STATS));
     }
 
     lastError() {
         return this.m.UTF8ToString(this.m._crw_last_error());
+    }
+
+    /** A lone car with stats (8 numbers in CarStats order), for prediction. */
+    createCar(stats) {
+        return new EngineCar(this, stats);
     }
 
     /**
@@ -67,6 +74,75 @@ export class Engine {
             m._free(pp);
             m._free(cp);
         }
+    }
+}
+
+/** The car fields of a game_state entry as the engine's car state (CRW_CAR_STATE order). */
+export function carStateOf(c) {
+    const flags = c.flags ?? 0;
+    return [
+        c.x,
+        c.y,
+        c.heading,
+        c.vx ?? 0,
+        c.vy ?? 0,
+        c.angular_velocity ?? 0,
+        c.nitro ?? 0,
+        c.nitro_ticks ?? 0,
+        flags & CAR_FLAGS.nitro_held ? 1 : 0,
+        flags & CAR_FLAGS.sliding ? 1 : 0,
+    ];
+}
+
+/**
+ * One car outside any race (cengine/wasm crw_car_*): the engine's car_step,
+ * which the server runs for every car every tick, without the race's
+ * checkpoints, finish or time limit, so a prediction can restart from any
+ * server state at any tick. Allocates nothing per step.
+ */
+export class EngineCar {
+    constructor(engine, stats) {
+        const m = engine.m;
+        if (!Array.isArray(stats) || stats.length !== N_STATS) throw new EngineError('car: needs 8 stats');
+        new Float64Array(m.HEAPF64.buffer, engine.carBuf, N_STATS).set(stats);
+        this.engine = engine;
+        this.h = m._crw_car_create(engine.carBuf);
+        if (!this.h) throw new EngineError(engine.lastError());
+    }
+    /** state: CRW_CAR_STATE numbers (see carStateOf); refused, changing nothing, if out of range. */
+    setState(state) {
+        const m = this.engine.m;
+        new Float64Array(m.HEAPF64.buffer, this.engine.carBuf, CAR_STATE).set(state);
+        if (m._crw_car_set_state(this.h, this.engine.carBuf)) throw new EngineError(this.engine.lastError());
+    }
+    /** { x, y, heading, vx, vy, angular_velocity, nitro, nitro_ticks, nitro_held, sliding } */
+    state() {
+        const m = this.engine.m;
+        m._crw_car_state(this.h, this.engine.carBuf);
+        const f = new Float64Array(m.HEAPF64.buffer, this.engine.carBuf, CAR_STATE);
+        return {
+            x: f[0],
+            y: f[1],
+            heading: f[2],
+            vx: f[3],
+            vy: f[4],
+            angular_velocity: f[5],
+            nitro: f[6],
+            nitro_ticks: f[7],
+            nitro_held: f[8] !== 0,
+            sliding: f[9] !== 0,
+        };
+    }
+    setPackedInput(throttle, brake, steer, flags) {
+        if (this.engine.m._crw_car_set_input(this.h, throttle, brake, steer, flags))
+            throw new EngineError(this.engine.lastError());
+    }
+    step(stage) {
+        this.engine.m._crw_car_step(this.h, stage.h);
+    }
+    destroy() {
+        if (this.h) this.engine.m._crw_car_destroy(this.h);
+        this.h = 0;
     }
 }
 
@@ -190,6 +266,7 @@ export class EngineRace {
                 position: f[o + 11],
                 checkpoints: f[o + 12],
                 progress: f[o + 13],
+                nitro_ticks: f[o + 14],
             });
         }
         return { tick: f[0], phase: RACE_PHASES[f[1]], time_s: f[2], cars };

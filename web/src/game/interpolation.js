@@ -31,6 +31,7 @@ export function lerpCar(a, b, t) {
         heading: lerpAngle(a.heading, b.heading, t),
         vx: lerp(a.vx ?? 0, b.vx ?? 0, t),
         vy: lerp(a.vy ?? 0, b.vy ?? 0, t),
+        angular_velocity: lerp(a.angular_velocity ?? 0, b.angular_velocity ?? 0, t),
     };
 }
 

@@ -77,7 +77,24 @@ function car(c, i) {
         if (c[k] !== undefined && !isNum(c[k])) fail(`game_state car ${i}: ${k} must be a number`);
     for (const k of ['flags', 'checkpoints', 'position'])
         if (c[k] !== undefined && !isInt(c[k])) fail(`game_state car ${i}: ${k} must be an integer`);
-    return { vx: 0, vy: 0, flags: 0, checkpoints: 0, position: i + 1, ...c, id: c.id ?? i };
+    for (const k of ['nitro', 'nitro_ticks'])
+        if (c[k] !== undefined && !(isInt(c[k]) && c[k] >= 0))
+            fail(`game_state car ${i}: ${k} must be a whole number >= 0`);
+    // The ack of our inputs: the tick of the last one applied, or null.
+    if (c.input_tick !== undefined && c.input_tick !== null && !(isInt(c.input_tick) && c.input_tick >= 0))
+        fail(`game_state car ${i}: input_tick must be a whole number >= 0 or null`);
+    return {
+        vx: 0,
+        vy: 0,
+        angular_velocity: 0,
+        flags: 0,
+        checkpoints: 0,
+        position: i + 1,
+        nitro_ticks: 0,
+        input_tick: null,
+        ...c,
+        id: c.id ?? i,
+    };
 }
 
 const SERVER = {

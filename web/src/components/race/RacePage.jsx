@@ -139,7 +139,11 @@ export default function RacePage({ raceId, query }) {
                 dispatch({ type: 'race/tick', tick: m.tick, phase: m.race_info.phase });
                 const p = predictor.current;
                 const me = mine.current.index !== null ? m.cars.find((c) => c.id === mine.current.index) : null;
-                if (p && me) p.reconcile(m.tick, me);
+                if (p && me) {
+                    p.reconcile(m.tick, me, m.race_info, at);
+                    // For the e2e run: how far the prediction was from the server.
+                    window.__coderally.prediction = { ...p.errorStats(), pending: p.pending(), ack: p.ackTick };
+                }
             }),
             ws.on('race_end', (m) => dispatch({ type: 'race/end', msg: m })),
             ws.on('error', (m) => dispatch({ type: 'race/error', message: m.message })),
@@ -174,11 +178,18 @@ export default function RacePage({ raceId, query }) {
     // The keyboard car: inputs to the server and to the local prediction.
     useEffect(() => {
         if (spectate || mine.current.botId !== null || state.status === 'idle') return undefined;
+        let lastTick = -1;
         const k = new KeyboardInput(window, (actions, now) => {
+            // The server's tick now, as far as the snapshots tell: inputs apply
+            // on arrival, so the step from this tick is the first they drive.
+            // Strictly increasing, so the server's input_tick acks exactly.
             const b = buffer.current;
-            const tick = b.offset === null ? undefined : Math.max(0, Math.round((now - b.offset) / TICK_MS));
-            ws.send('input', tick === undefined ? { actions } : { actions, tick });
-            if (predictor.current && tick !== undefined) predictor.current.input(tick, actions);
+            const est = b.offset === null ? 0 : Math.max(0, Math.floor((now - b.offset) / TICK_MS));
+            const p = predictor.current;
+            const tick = Math.max(p ? p.nextTick(est) : est, lastTick + 1);
+            lastTick = tick;
+            ws.send('input', { actions, tick });
+            if (p) p.input(tick, actions);
         }).attach();
         return () => k.detach();
     }, [ws, spectate, state.status]);
@@ -190,6 +201,9 @@ export default function RacePage({ raceId, query }) {
             .then((e) => {
                 p = new Predictor(e, geometry, mine.current.stats);
                 predictor.current = p;
+                // For the e2e run: the prediction error figures.
+                window.__coderally = window.__coderally || {};
+                window.__coderally.predictor = p;
             })
             .catch(() => {});
         return () => {
@@ -220,10 +234,20 @@ export default function RacePage({ raceId, query }) {
         const p = predictor.current;
         if (p && myId !== null && buffer.current.offset !== null) {
             const tickNow = Math.floor((now - buffer.current.offset) / TICK_MS);
-            const pc = p.advance(tickNow);
+            const pc = p.advance(tickNow, now);
             if (pc)
                 cars = cars.map((c) =>
-                    c.id === myId ? { ...c, x: pc.x, y: pc.y, heading: pc.heading, vx: pc.vx, vy: pc.vy } : c,
+                    c.id === myId
+                        ? {
+                              ...c,
+                              x: pc.x,
+                              y: pc.y,
+                              heading: pc.heading,
+                              vx: pc.vx,
+                              vy: pc.vy,
+                              angular_velocity: pc.angular_velocity,
+                          }
+                        : c,
                 );
         }
         const focus = myId ?? cars[0]?.id;
