@@ -503,3 +503,10 @@ const char *match_bot_log(const Match *m, int car, size_t *len) {
     *len = 0;
     return b < 0 ? NULL : race_bots_log(m->bots, b, len);
 }
+
+const MatchBotDrawing *match_bot_drawings(const Match *m, int car, int *n, uint32_t *tick) {
+    int b = bot_index(m, car);
+    *n = 0;
+    *tick = 0;
+    return b < 0 ? NULL : race_bots_drawings(m->bots, b, n, tick);
+}

@@ -214,6 +214,23 @@ const char *match_bot_memory(const Match *m, int car);
  * NULL and *len = 0 if car is not a bot. */
 const char *match_bot_log(const Match *m, int car, size_t *len);
 
+/* The debug drawings a bot returned with its last applied reply, in world
+ * coordinates (u), as docs/BOT_API.md describes them: line (a, b) -> (c, d);
+ * circle centre (a, b), radius c; text at (a, b). */
+#define MATCH_MAX_DRAWINGS 32
+#define MATCH_DRAW_TEXT_MAX 64
+typedef struct {
+    uint8_t kind; /* 0 line, 1 circle, 2 text */
+    uint32_t rgb; /* 0xRRGGBB */
+    float a, b, c, d;
+    char text[MATCH_DRAW_TEXT_MAX + 1];
+} MatchBotDrawing;
+/* The table (valid until the next match_step) and its length, and in *tick
+ * the race tick of the step from which that reply drives the car (0 before
+ * the first reply: check *n). A reply with no drawings empties the table.
+ * NULL, *n = 0 if car is not a bot. */
+const MatchBotDrawing *match_bot_drawings(const Match *m, int car, int *n, uint32_t *tick);
+
 /* Skill of the i-th AI driver in a race of this seed: 0.85..1. */
 double match_ai_skill(uint64_t seed, int i);
 

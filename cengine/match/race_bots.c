@@ -36,6 +36,11 @@ struct RaceBots {
     MatchBotError errors[CR_MAX_CARS][MATCH_MAX_BOT_ERRORS];
     int n_errors[CR_MAX_CARS];
     long more_errors[CR_MAX_CARS];
+    /* The drawings of each bot's reply applied last (match_bot_drawings):
+     * the live debug overlay's, kept whether or not a replay is written. */
+    MatchBotDrawing draw[CR_MAX_CARS][MATCH_MAX_DRAWINGS];
+    int n_draw[CR_MAX_CARS];
+    uint32_t draw_tick[CR_MAX_CARS];
 };
 
 /* Counts bot i's failed reply, keeping the first of each distinct message. */
@@ -229,15 +234,28 @@ int race_bots_fds(const RaceBots *rb, struct pollfd *fds, int max, int64_t *dead
     return k;
 }
 
-/* The debug drawings bot i returned with the reply just applied. */
-static int record_drawings(ReplayWriter *rw, const RaceBots *rb, int i, uint32_t tick) {
+/* Keeps the debug drawings bot i returned with the reply just applied. */
+static void keep_drawings(RaceBots *rb, int i, uint32_t tick) {
     int n;
     const BotDrawing *d = bot_link_drawings(rb->link[i], &n);
-    ReplayDrawing out[REPLAY_MAX_DRAWINGS];
-    if (n > REPLAY_MAX_DRAWINGS) n = REPLAY_MAX_DRAWINGS;
+    if (n > MATCH_MAX_DRAWINGS) n = MATCH_MAX_DRAWINGS;
     for (int k = 0; k < n; k++) {
-        out[k] = (ReplayDrawing){d[k].kind, d[k].rgb, d[k].a, d[k].b, d[k].c, d[k].d, ""};
-        snprintf(out[k].text, sizeof out[k].text, "%s", d[k].text);
+        MatchBotDrawing *o = &rb->draw[i][k];
+        *o = (MatchBotDrawing){d[k].kind, d[k].rgb, d[k].a, d[k].b, d[k].c, d[k].d, ""};
+        snprintf(o->text, sizeof o->text, "%s", d[k].text);
+    }
+    rb->n_draw[i] = n;
+    rb->draw_tick[i] = tick;
+}
+
+/* Records the drawings just kept for bot i in the replay. */
+static int record_drawings(ReplayWriter *rw, const RaceBots *rb, int i, uint32_t tick) {
+    ReplayDrawing out[REPLAY_MAX_DRAWINGS];
+    int n = rb->n_draw[i] < REPLAY_MAX_DRAWINGS ? rb->n_draw[i] : REPLAY_MAX_DRAWINGS;
+    for (int k = 0; k < n; k++) {
+        const MatchBotDrawing *d = &rb->draw[i][k];
+        out[k] = (ReplayDrawing){d->kind, d->rgb, d->a, d->b, d->c, d->d, ""};
+        snprintf(out[k].text, sizeof out[k].text, "%s", d->text);
     }
     return replay_writer_drawings(rw, tick, rb->car[i], out, n);
 }
@@ -257,6 +275,7 @@ int race_bots_apply(RaceBots *rb, RaceRoom *room, ReplayWriter *rw) {
             note_error(rb, i, bot_link_reply_message(rb->link[i]));
         /* neutral unless the call succeeded (see bot_link.h) */
         race_set_input(room, rb->car[i], &bot_link_reply(rb->link[i])->input);
+        keep_drawings(rb, i, tick);
         if (rw && record_drawings(rw, rb, i, tick)) return -1;
     }
     return 0;
@@ -363,6 +382,13 @@ const MatchBotError *race_bots_errors(const RaceBots *rb, int i, int *n, long *m
     *n = rb->n_errors[i];
     if (more) *more = rb->more_errors[i];
     return rb->errors[i];
+}
+
+const MatchBotDrawing *race_bots_drawings(const RaceBots *rb, int i, int *n, uint32_t *tick) {
+    if (!rb || i < 0 || i >= rb->n) return NULL;
+    *n = rb->n_draw[i];
+    *tick = rb->draw_tick[i];
+    return rb->draw[i];
 }
 
 int race_bots_car(const RaceBots *rb, int i) {

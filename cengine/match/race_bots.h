@@ -90,6 +90,8 @@ const char *race_bots_memory(const RaceBots *rb, int i);
 const char *race_bots_log(const RaceBots *rb, int i, size_t *len);
 /* Bot i's distinct errors (see match_bot_errors). */
 const MatchBotError *race_bots_errors(const RaceBots *rb, int i, int *n, long *more);
+/* Bot i's drawings from its last applied reply (see match_bot_drawings). */
+const MatchBotDrawing *race_bots_drawings(const RaceBots *rb, int i, int *n, uint32_t *tick);
 /* The race car index bot i drives, or -1. */
 int race_bots_car(const RaceBots *rb, int i);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bot_link.h"
+#include "botfeed.h"
 #include "match/match.h"
 #include "server_internal.h"
 #include "jsonw.h"
@@ -62,6 +63,9 @@ struct Room {
     Lobby *lobby;                     /* lobby.lua of the snapshot the room opened with */
     lws_sorted_usec_list_t start_sul; /* the lobby's countdown before the race */
     bool starting;
+    /* Each bot car's private feed to its owner (room_send_bot_feeds). */
+    BotFeed feed[CR_MAX_CARS];
+    int64_t feed_ns; /* when the feeds last went out */
 };
 
 struct Rooms {
@@ -682,6 +686,8 @@ static void room_end(Room *r) {
     }
 }
 
+static void room_send_bot_feeds(Room *r, int64_t now, bool final);
+
 /* The room's 60 Hz beat: every tick that is due (a late wake-up catches
  * up, within a cap; the clock counts any it had to drop), a snapshot to
  * everyone at 20 Hz, the end when the match is done. Lateness is taken
@@ -717,11 +723,13 @@ static void room_tick(Room *r) {
         }
         if (ph == MATCH_DONE || ph == MATCH_ABORTED) {
             room_send_state(r);
+            room_send_bot_feeds(r, now, true);
             room_end(r); /* may free r */
             return;
         }
         if (match_tick(r->match) % CR_BOT_TICK_EVERY == 0) room_send_state(r);
     }
+    room_send_bot_feeds(r, now, false);
 }
 
 /* ---- the pacer: one timer for every room's ticks ------------------------ */
@@ -916,4 +924,39 @@ fail:
             ws_send_error(r->players[i].wsi, "race_failed", err.msg);
     }
     room_broadcast_lobby(r);
+}
+
+/* ---- the bots' private feeds -------------------------------------------- */
+
+/* Each bot car's news (log lines, errors, drawings: botfeed.h) to its
+ * owner's sockets in the room only, at the snapshot rate (every wake-up
+ * when final). Other players and spectators never get another coder's bot
+ * output. */
+static void room_send_bot_feeds(Room *r, int64_t now, bool final) {
+    if (!final && now - r->feed_ns < 1000000000LL / 20) return;
+    r->feed_ns = now;
+    for (int car = 0; car < r->n_cars; car++) {
+        int slot = r->slot_of_car[car];
+        const Player *p = slot >= 0 ? &r->players[slot] : NULL;
+        if (!p || !p->used || !p->seat.bot_id) continue;
+        /* Nobody to tell: the feed waits (an owner who comes back gets the
+         * errors, and the log within the byte cap). */
+        bool watched = p->wsi != NULL;
+        for (int i = 0; i < r->n_spectators && !watched; i++)
+            watched = ws_user_id(r->spectators[i]) == p->seat.user_id;
+        if (!watched) continue;
+        char *texts[BOTFEED_MSGS_MAX];
+        int n = botfeed_collect(&r->feed[car], r->match, car, now, texts);
+        for (int k = 0; k < n; k++) {
+            WsMsg *m = ws_msg_create(texts[k], strlen(texts[k]));
+            free(texts[k]);
+            if (!m) continue;
+            if (p->wsi) ws_send_shared(p->wsi, m);
+            /* The owner watching from another socket (a second tab). */
+            for (int i = 0; i < r->n_spectators; i++)
+                if (ws_user_id(r->spectators[i]) == p->seat.user_id)
+                    ws_send_shared(r->spectators[i], m);
+            ws_msg_unref(m);
+        }
+    }
 }

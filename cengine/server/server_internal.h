@@ -86,6 +86,8 @@ void ws_send_shared(struct lws *wsi, WsMsg *m);
 void ws_set_room(struct lws *wsi, Room *room);
 /* An error message to one socket. */
 void ws_send_error(struct lws *wsi, const char *code, const char *msg);
+/* The id of the user a coderally.v1 socket is logged in as, or 0. */
+int64_t ws_user_id(struct lws *wsi);
 
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                 size_t len);

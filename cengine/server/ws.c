@@ -588,3 +588,8 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             return 0;
     }
 }
+
+int64_t ws_user_id(struct lws *wsi) {
+    const WsConn *w = wsi ? lws_wsi_user(wsi) : NULL;
+    return w && w->authed ? w->user.id : 0;
+}

@@ -428,17 +428,21 @@ async function serverSteps(base, page, browser2) {
         await page.fill('#tr-seed', '3'); // starts on asphalt, which the pixel check counts
         await page.fill('#tr-ai', '2');
         await page.getByRole('button', { name: 'Test run' }).click();
-        await page.waitForFunction(() => /#\/race\/[^?]+\?bot=\d+/.test(location.hash), null, { timeout: 15000 });
-        const id = /#\/race\/([^?]+)/.exec(await page.evaluate(() => location.hash))[1];
+        // The race runs in the panel beside the editor: the page stays.
+        const panel = page.getByTestId('testrun');
+        await page.waitForFunction(() => document.querySelector('[data-testid="testrun"]')?.dataset.raceId, null, {
+            timeout: 15000,
+        });
+        const id = await panel.getAttribute('data-race-id');
+        assert(/#\/bots\/\d+$/.test(await page.evaluate(() => location.hash)), 'the test run left the editor');
         const started = await page
             .waitForFunction(() => window.__coderally?.lastState?.cars?.length === 3, null, { timeout: 30000 })
             .then(() => true)
             .catch(() => false);
         if (!started) {
             await shot(page, 'test-run-not-started');
-            const side = await page.locator('.side').first().textContent();
-            const err = await page.locator('.form-error').allTextContents();
-            throw new Error(`the test run did not start in 30 s: ${side} ${err.join('; ')}`);
+            const side = await panel.textContent();
+            throw new Error(`the test run did not start in 30 s: ${side}`);
         }
         const race = (await api(`/api/races/${id}`)).body.race;
         assert(race.generator === 'forest' && race.seed === 3, `test run race: ${JSON.stringify(race).slice(0, 200)}`);
@@ -452,16 +456,69 @@ async function serverSteps(base, page, browser2) {
             null,
             { timeout: 30000 },
         );
-        const px = await waitPixels(page, '[data-testid="race-canvas"]');
+        const px = await waitPixels(page, '[data-testid="testrun-canvas"]');
         await shot(page, 'test-run');
         // The cars may be on gravel by now (the road count is asphalt's colour):
         // a stage in many colours and the bot's red car.
         assert(px && px.colours >= 12 && px.red > 3, `the test run shows no stage: ${JSON.stringify(px)}`);
     });
-    await step("test run: the bot's log and errors beside the editor", async () => ({
-        pending:
-            'the server does not send a bot its log, errors (line, tick, cause) or debug drawings over the WebSocket yet',
-    }));
+    await step("test run: the bot's log and errors beside the editor", async () => {
+        // The template, edited to log every tick and raise for a second.
+        const raiseLine = await page.evaluate(() => {
+            const e = window.__coderally.editor;
+            const lines = e.getValue().split('\n');
+            const at = lines.findIndex((l) => /^\s*def on_tick\(self, state\):/.test(l));
+            if (at < 0) return -1;
+            lines.splice(
+                at + 1,
+                0,
+                '        print("e2e log at tick", state["tick"])',
+                '        if 240 <= state["tick"] < 300:',
+                '            raise ValueError("e2e boom")',
+            );
+            e.setValue(lines.join('\n'));
+            return at + 4; // 1-based line of the raise
+        });
+        assert(raiseLine > 0, 'the template has no on_tick');
+        await page.getByTestId('save-bot').click();
+        await page.waitForFunction(
+            () => /Saved version/.test(document.querySelector('[data-testid="editor-message"]')?.textContent ?? ''),
+            null,
+            { timeout: 20000 },
+        );
+        await page.getByRole('button', { name: 'Test run' }).click();
+        await page.waitForFunction(
+            () => /e2e log at tick \d+/.test(document.querySelector('[data-testid="testrun-log"]')?.textContent ?? ''),
+            null,
+            { timeout: 40000 },
+        );
+        const err = page.locator(`[data-testid="testrun-errors"] li[data-line="${raiseLine}"]`).first();
+        await err.waitFor({ timeout: 40000 });
+        const tick = Number(await err.getAttribute('data-tick'));
+        const text = await err.textContent();
+        assert(tick >= 240 && tick < 300, `the error's tick is ${tick}: ${text}`);
+        assert(text.includes(`line ${raiseLine}`) && text.includes('ValueError: e2e boom'), `error item: ${text}`);
+        // ... and a marker on that line, like the sandbox's problems.
+        await page.waitForFunction(
+            (line) =>
+                window.__coderally
+                    .markers()
+                    .some((m) => m.owner === 'testrun' && m.startLineNumber === line && /e2e boom/.test(m.message)),
+            raiseLine,
+            { timeout: 10000 },
+        );
+        // Clicking the error shows its line, squiggled.
+        await err.click();
+        await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 10000 });
+        const log = await page.getByTestId('testrun-log').textContent();
+        const ticks = [...log.matchAll(/e2e log at tick (\d+)/g)].map((m) => Number(m[1]));
+        assert(ticks.length >= 5 && ticks.every((t, i) => i === 0 || t > ticks[i - 1]), `log ticks ${ticks}`);
+        assert(/\[tick \d+\]/.test(log) || log.includes('e2e log'), 'log lines missing');
+        const px = await waitPixels(page, '[data-testid="testrun-canvas"]');
+        assert(px && px.colours >= 12 && px.red > 3, `the test run panel shows no race: ${JSON.stringify(px)}`);
+        await shot(page, 'test-run-log-errors');
+        results.figures.test_run_error = { line: raiseLine, tick, log_lines: ticks.length };
+    });
     let raceId = null;
     let kb = null;
     const me = await page.evaluate(() => fetch('/api/me').then((r) => r.json()));

@@ -1,9 +1,10 @@
-// BotEditor.jsx - the Monaco wrapper: Python, dark theme, problems as markers.
+// BotEditor.jsx - the Monaco wrapper: Python, dark theme, problems as markers
+// (the sandbox's check on save, and the errors of the latest test run).
 import React, { useEffect, useRef } from 'react';
 import monaco from './monaco.js';
 import { problemsToMarkers } from './debugger.js';
 
-export default function BotEditor({ value, onChange, problems, revealLine }) {
+export default function BotEditor({ value, onChange, problems, runProblems, revealLine }) {
     const host = useRef(null);
     const ed = useRef(null);
     const change = useRef(onChange);
@@ -24,6 +25,8 @@ export default function BotEditor({ value, onChange, problems, revealLine }) {
         const sub = e.onDidChangeModelContent(() => change.current(e.getValue()));
         window.__coderally = window.__coderally || {};
         window.__coderally.editor = e;
+        // For the e2e run: the markers on this model, by owner.
+        window.__coderally.markers = () => monaco.editor.getModelMarkers({ resource: e.getModel().uri });
         return () => {
             sub.dispose();
             e.getModel()?.dispose();
@@ -44,6 +47,15 @@ export default function BotEditor({ value, onChange, problems, revealLine }) {
             problemsToMarkers(problems, e.getModel().getLineCount()),
         );
     }, [problems, value]);
+    useEffect(() => {
+        const e = ed.current;
+        if (!e) return;
+        const markers = problemsToMarkers(runProblems, e.getModel().getLineCount()).map((m) => ({
+            ...m,
+            source: 'test run',
+        }));
+        monaco.editor.setModelMarkers(e.getModel(), 'testrun', markers);
+    }, [runProblems, value]);
     useEffect(() => {
         if (revealLine && ed.current) {
             ed.current.revealLineInCenter(revealLine.line);

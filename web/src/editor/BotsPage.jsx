@@ -4,8 +4,10 @@ import { editorReducer, initialEditor } from '../state/reducers.js';
 import { useApi, useLoad } from '../state/store.jsx';
 import { ErrorText } from '../components/common/Field.jsx';
 import { go } from '../router.js';
+import TestRunPanel from './TestRunPanel.jsx';
 
 const BotEditor = lazy(() => import('./BotEditor.jsx'));
+const NO_PROBLEMS = [];
 
 export default function BotsPage({ botId }) {
     const api = useApi();
@@ -15,6 +17,8 @@ export default function BotsPage({ botId }) {
     const [error, setError] = useState(null);
     const [reveal, setReveal] = useState(null);
     const [run, setRun] = useState({ generator: '', seed: 1, ai: 3 });
+    const [runRequest, setRunRequest] = useState(null);
+    const [runProblems, setRunProblems] = useState(NO_PROBLEMS);
 
     React.useEffect(() => {
         if (!botId) {
@@ -61,22 +65,19 @@ export default function BotsPage({ botId }) {
         }
     }
 
-    async function testRun() {
+    // The test run stays beside the editor (TestRunPanel): a new request
+    // starts a new race, and the last run's errors are its markers.
+    function testRun() {
         setError(null);
-        try {
-            const generator = run.generator || gens.data?.generators?.find((g) => !g.error)?.name;
-            const r = await api.createRace({
-                generator,
-                seed: Number(run.seed),
-                ai_fill: true,
-                max_cars: Number(run.ai) + 1,
-                rules: 'standard',
-            });
-            const race = r.race ?? r;
-            go(`/race/${race.id}?bot=${st.botId}`);
-        } catch (e) {
-            setError(e);
-        }
+        const generator = run.generator || gens.data?.generators?.find((g) => !g.error)?.name;
+        setRunProblems(NO_PROBLEMS);
+        setRunRequest({
+            botId: st.botId,
+            generator,
+            seed: Number(run.seed) || 0,
+            ai: Math.max(0, Math.min(7, Number(run.ai) || 0)),
+            n: (runRequest?.n ?? 0) + 1,
+        });
     }
 
     return (
@@ -161,6 +162,7 @@ export default function BotsPage({ botId }) {
                         value={st.code}
                         onChange={(code) => dispatch({ type: 'editor/edit', code })}
                         problems={st.problems}
+                        runProblems={runProblems}
                         revealLine={reveal}
                     />
                 </Suspense>
@@ -174,9 +176,20 @@ export default function BotsPage({ botId }) {
                     </ul>
                 )}
             </div>
-            <div className="side">
+            <div className={runRequest ? 'side testrun-side' : 'side'}>
+                {/* A running test leads the column; its settings follow. */}
+                <TestRunPanel
+                    request={runRequest}
+                    onProblems={setRunProblems}
+                    onReveal={(line) => setReveal({ line, n: Date.now() })}
+                    onRerun={st.botId && !st.dirty ? testRun : null}
+                    onClose={() => {
+                        setRunRequest(null);
+                        setRunProblems(NO_PROBLEMS);
+                    }}
+                />
                 <div className="card">
-                    <h3>Test run</h3>
+                    <h3>{runRequest ? 'Another test run' : 'Test run'}</h3>
                     <div className="field">
                         <label htmlFor="tr-gen">Generator</label>
                         <select

@@ -5,6 +5,8 @@
 import React, { useEffect, useRef } from 'react';
 import { drawFrame, fitZoom, followCamera, SkidMarks } from './renderer.js';
 import { FrameStats } from './framestats.js';
+import { loadEngine } from './engine.js';
+import { LiveRays } from './liverays.js';
 
 export const frameStats = new FrameStats();
 if (typeof window !== 'undefined') {
@@ -14,7 +16,8 @@ if (typeof window !== 'undefined') {
 
 /**
  * props: geo (renderer stageGeometry), getFrame(nowMs) -> { cars, myId, hud,
- * debug } or null, follow (bool), zoom (px per u when following).
+ * debug, minimap (default true) } or null, follow (bool), zoom (px per u
+ * when following).
  */
 export default function GameCanvas({ geo, getFrame, follow = true, zoom = 6, testId = 'race-canvas' }) {
     const ref = useRef(null);
@@ -65,6 +68,7 @@ export default function GameCanvas({ geo, getFrame, follow = true, zoom = 6, tes
                 hud: f?.hud,
                 skids,
                 debug: f?.debug ?? null,
+                minimap: f?.minimap ?? true,
             });
             frameStats.frame(now, performance.now() - t0);
             // For the e2e run: what the last frame showed, and when.
@@ -75,4 +79,31 @@ export default function GameCanvas({ geo, getFrame, follow = true, zoom = 6, tes
         return () => cancelAnimationFrame(raf);
     }, []);
     return <canvas ref={ref} className="race-canvas" data-testid={testId} tabIndex={0} />;
+}
+
+/**
+ * The live debug overlay's ray casts (liverays.js) while on is true: a ref
+ * whose current is a LiveRays for geometry once the engine has loaded, or
+ * null. A page without the engine just draws no rays.
+ */
+export function useLiveRays(geometry, on) {
+    const ref = useRef(null);
+    useEffect(() => {
+        if (!geometry || !on) return undefined;
+        let alive = true;
+        let lr = null;
+        loadEngine()
+            .then((e) => {
+                if (!alive) return;
+                lr = new LiveRays(e, geometry, 8);
+                ref.current = lr;
+            })
+            .catch(() => {});
+        return () => {
+            alive = false;
+            ref.current = null;
+            if (lr) lr.destroy();
+        };
+    }, [geometry, on]);
+    return ref;
 }

@@ -134,6 +134,36 @@ const SERVER = {
         if (!isStr(m.message)) fail('error needs message');
         return m;
     },
+    // A bot's own output, sent only to its owner (docs/API.md).
+    bot_log: (m) => {
+        if (!isInt(m.car) || m.car < 0) fail('bot_log needs car');
+        if (!Array.isArray(m.lines) || !m.lines.every(isStr)) fail('bot_log lines must be strings');
+        if (m.dropped !== undefined && (!isInt(m.dropped) || m.dropped < 0)) fail('bot_log dropped must be a count');
+        return { ...m, dropped: m.dropped ?? 0 };
+    },
+    bot_error: (m) => {
+        if (!isInt(m.car) || m.car < 0) fail('bot_error needs car');
+        if (!isInt(m.index) || m.index < -1) fail('bot_error needs index');
+        if (m.tick !== null && (!isInt(m.tick) || m.tick < 0)) fail('bot_error tick must be an integer or null');
+        if (m.line !== null && (!isInt(m.line) || m.line < 1))
+            fail('bot_error line must be a positive integer or null');
+        if (!isStr(m.cause) || !isStr(m.message)) fail('bot_error needs cause and message');
+        if (!isInt(m.count) || m.count < 1) fail('bot_error needs count');
+        return m;
+    },
+    bot_draw: (m) => {
+        if (!isInt(m.car) || m.car < 0) fail('bot_draw needs car');
+        if (!isInt(m.tick) || m.tick < 0) fail('bot_draw needs tick');
+        if (!Array.isArray(m.drawings)) fail('bot_draw needs drawings');
+        const drawings = m.drawings.map((d, i) => {
+            if (!isObj(d) || !['line', 'circle', 'text'].includes(d.kind)) fail(`bot_draw drawing ${i}: bad kind`);
+            for (const k of ['a', 'b', 'c', 'd'])
+                if (!isNum(d[k])) fail(`bot_draw drawing ${i}: ${k} must be a number`);
+            if (!isInt(d.rgb) || d.rgb < 0 || d.rgb > 0xffffff) fail(`bot_draw drawing ${i}: bad rgb`);
+            return { ...d, text: isStr(d.text) ? d.text : '' };
+        });
+        return { ...m, drawings, dropped: m.dropped ?? 0 };
+    },
 };
 
 /** Parses a server message; throws ProtocolError if it is not one. */

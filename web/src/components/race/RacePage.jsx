@@ -1,5 +1,5 @@
 import React, { useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import GameCanvas from '../../game/GameCanvas.jsx';
+import GameCanvas, { useLiveRays } from '../../game/GameCanvas.jsx';
 import { SnapshotBuffer, TICK_MS } from '../../game/interpolation.js';
 import { stageGeometry } from '../../game/renderer.js';
 import { KeyboardInput } from '../../game/input.js';
@@ -93,12 +93,16 @@ export default function RacePage({ raceId, query }) {
     const splits = useRef(new SplitClock());
     const predictor = useRef(null);
     const mine = useRef({ carId: null, botId: null, stats: null, index: null });
+    // My bot's debug drawings (bot_draw: sent to the bot's owner only), per car.
+    const botDrawings = useRef(new Map());
     const [geometry, setGeometry] = useState(null);
     const geo = useMemo(() => (geometry ? stageGeometry(geometry) : null), [geometry]);
+    const rays = useLiveRays(geometry, debug);
 
     useEffect(() => {
         dispatch({ type: 'race/join', raceId, role: spectate ? 'spectator' : 'player' });
         buffer.current.clear();
+        botDrawings.current.clear();
         dispatch({ type: 'race/connection', status: ws.status });
         const offs = [
             ws.on('status', (e) => dispatch({ type: 'race/connection', status: e.status })),
@@ -146,6 +150,7 @@ export default function RacePage({ raceId, query }) {
                 }
             }),
             ws.on('race_end', (m) => dispatch({ type: 'race/end', msg: m })),
+            ws.on('bot_draw', (m) => botDrawings.current.set(m.car, m.drawings)),
             ws.on('error', (m) => dispatch({ type: 'race/error', message: m.message })),
         ];
         if (spectate) ws.send('spectate', { race_id: raceId });
@@ -257,7 +262,9 @@ export default function RacePage({ raceId, query }) {
             cars,
             myId,
             focus,
-            debug: debug ? { drawings: s.race_info.drawings ?? [] } : null,
+            debug: debug
+                ? { rays: rays.current?.cast(cars) ?? null, drawings: [...botDrawings.current.values()].flat() }
+                : null,
             hud: hudFor(car, s.race_info, geo, splits.current, { cars: cars.length, banner }),
         };
     };
