@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -66,6 +67,16 @@ struct BotHost {
     pid_t graves[MAX_GRAVES]; /* killed zygotes not reaped yet */
     int n_graves;
     BotHostStats stats;
+    /* Watch mode (bot_host_watch): the epoll set, -1 without. */
+    int ep;
+    int n_watched;
+    bool ctrl_watched;
+    BotWakeFn on_wake;
+    void *wake_ud;
+    /* The earliest time service is needed by (may be early, never late);
+     * INT64_MIN while host_pump_due recomputes it. */
+    int64_t soonest;
+    int64_t asked; /* what on_wake was last told */
 };
 
 struct BotLink {
@@ -79,6 +90,8 @@ struct BotLink {
     BotLinkState state;
     Phase phase;
     int fd, pidfd;
+    int watch_fd; /* fd as registered in the host's epoll set, or -1 */
+    uint32_t watch_ev;
     pid_t pid;
     uint32_t seq;        /* last request to the worker */
     uint32_t spawn_seq;  /* the ZY_SPAWN this link waits on */
@@ -168,6 +181,87 @@ void bot_link_note(BotLink *l, const char *fmt, ...) {
     log_append(l, line, n);
 }
 
+/* ---- readiness (bot_host_watch) ---------------------------------------- */
+
+/* Tells the caller the host needs service by t, if that is sooner than what
+ * it was told. */
+static void host_want(BotHost *h, int64_t t) {
+    if (h->ep < 0 || t >= h->soonest) return;
+    h->soonest = t;
+    if (h->on_wake && t != h->asked) {
+        h->asked = t;
+        h->on_wake(h->wake_ud, t);
+    }
+}
+
+/* Brings one socket's registration in the epoll set to (fd, ev) under tag;
+ * ev 0 or fd -1 takes it out. *cur_fd and *cur_ev say what is registered.
+ * Every close of a registered socket comes after this with fd -1: epoll
+ * keeps a registration as long as the open file lives, not the number, so a
+ * socket closed first could go on reporting under a number reused since.
+ * -1 if the kernel refused (ENOMEM, max_user_watches): the caller then reads
+ * that socket on a timer instead. */
+static int watch_set(BotHost *h, int *cur_fd, uint32_t *cur_ev, int fd, uint32_t ev, void *tag) {
+    if (fd < 0) ev = 0;
+    if (*cur_fd >= 0 && (*cur_fd != fd || ev == 0)) {
+        /* Cannot fail for a registered fd that is still open. */
+        if (epoll_ctl(h->ep, EPOLL_CTL_DEL, *cur_fd, NULL) == 0) h->n_watched--;
+        *cur_fd = -1;
+        *cur_ev = 0;
+    }
+    if (ev == 0 || (*cur_fd == fd && *cur_ev == ev)) return 0;
+    struct epoll_event e = {.events = ev, .data.ptr = tag};
+    bool add = *cur_fd != fd;
+    if (epoll_ctl(h->ep, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &e) < 0) return -1;
+    if (add) h->n_watched++;
+    *cur_fd = fd;
+    *cur_ev = ev;
+    return 0;
+}
+
+/* When a link next needs its timers run, INT64_MAX if it waits for nothing. */
+static int64_t link_wake(const BotLink *l) {
+    if (l->phase == PH_NONE) return INT64_MAX;
+    int64_t t = l->wake_ns;
+    if (l->start_rc == 1 && l->first_deadline_ns < t) t = l->first_deadline_ns;
+    return t;
+}
+
+/* After anything that may have changed what a link waits on: its socket is
+ * in the epoll set exactly while a load, tick or finish is in flight
+ * (POLLOUT too while a frame is half written), and the caller's timer is
+ * no later than its deadline. Idle workers stay out of the set: a worker
+ * that dies while idle would otherwise report a hang-up nobody reads. */
+static void link_sync(BotLink *l) {
+    BotHost *h = l->host;
+    if (!h || h->ep < 0) return;
+    uint32_t ev = 0;
+    if (l->fd >= 0 && (l->phase == PH_LOAD || l->phase == PH_TICK || l->phase == PH_FINISH))
+        ev = EPOLLIN | (l->out_off < l->out.len ? EPOLLOUT : 0);
+    if (watch_set(h, &l->watch_fd, &l->watch_ev, l->fd, ev, l) < 0)
+        host_want(h, bot_now_ns() + ms_to_ns(SEND_RETRY_MS));
+    host_want(h, link_wake(l));
+}
+
+/* The zygote's socket is watched for as long as it is open: it only speaks
+ * to answer a spawn or to say it is gone (EOF), so it never wakes us idly. */
+static void host_watch_ctrl(BotHost *h) {
+    if (h->ep < 0) return;
+    int cur = h->ctrl_watched ? h->ctrl : -1;
+    uint32_t ev = h->ctrl_watched ? EPOLLIN : 0;
+    int rc = watch_set(h, &cur, &ev, h->ctrl, h->ctrl >= 0 ? EPOLLIN : 0, h);
+    h->ctrl_watched = rc == 0 && cur >= 0;
+    if (rc < 0) host_want(h, bot_now_ns() + ms_to_ns(ZYGOTE_CHECK_MS));
+}
+
+static void host_unwatch_ctrl(BotHost *h) {
+    if (h->ep < 0 || !h->ctrl_watched) return;
+    int cur = h->ctrl;
+    uint32_t ev = EPOLLIN;
+    watch_set(h, &cur, &ev, -1, 0, h);
+    h->ctrl_watched = false;
+}
+
 /* ---- zygote ------------------------------------------------------------- */
 
 int bot_host_default_path(char *buf, size_t size) {
@@ -201,6 +295,7 @@ static void host_bury(BotHost *h, pid_t pid) {
         h->n_graves--;
     }
     h->graves[h->n_graves++] = pid;
+    host_want(h, bot_now_ns() + ms_to_ns(50));
 }
 
 /* Spawns the zygote with only its own fds (stdin and stdout on /dev/null,
@@ -241,6 +336,7 @@ static int host_spawn_zygote(BotHost *h) {
     h->served = false;
     h->gen++;
     h->stats.zygote_starts++;
+    host_watch_ctrl(h);
     return 0;
 }
 
@@ -253,6 +349,7 @@ static void link_send_init(BotLink *l, int64_t now);
 static void host_zygote_lost(BotHost *h, const char *why) {
     if (h->ctrl < 0) return;
     fprintf(stderr, "coderally: bot sandbox zygote lost (%s); restarting it\n", why);
+    host_unwatch_ctrl(h);
     close(h->ctrl);
     h->ctrl = -1;
     if (h->pid > 0) {
@@ -266,6 +363,7 @@ static void host_zygote_lost(BotHost *h, const char *why) {
     h->restart_at = now + ms_to_ns(h->backoff_ms);
     h->backoff_ms =
         h->backoff_ms * 2 > ZYGOTE_BACKOFF_MAX_MS ? ZYGOTE_BACKOFF_MAX_MS : h->backoff_ms * 2;
+    host_want(h, h->restart_at);
     /* Its workers die with it (PR_SET_PDEATHSIG): replace them now, not at
      * their next tick, so the bots are back sooner; a loss just counted
      * against a bot was this death's doing and is taken back. */
@@ -287,6 +385,7 @@ static void host_zygote_lost(BotHost *h, const char *why) {
         } else if (l->fd >= 0 && l->gen == h->gen) {
             link_lost(l, "its zygote died", BOT_STATUS_CRASH);
         }
+        link_sync(l);
     }
 }
 
@@ -314,6 +413,7 @@ static void host_take_reply(BotHost *h, const uint8_t *buf, size_t n, int *fds, 
             h->served = true;
             h->dead_unserved = 0;
             link_send_init(l, bot_now_ns());
+            link_sync(l);
             return;
         }
     }
@@ -326,6 +426,7 @@ static void host_take_reply(BotHost *h, const uint8_t *buf, size_t n, int *fds, 
         for (int i = 0; i < n_fds; i++) close(fds[i]);
         l->phase = PH_NONE;
         link_lost(l, msg, -1);
+        link_sync(l);
         return;
     }
     /* Stale (its link gave up or is gone), duplicated or malformed. A stale
@@ -400,6 +501,8 @@ int bot_host_start(const char *botd_path, BotHost **out, CrError *err) {
     if (!h) return fail(err, CR_ENOMEM, "out of memory");
     snprintf(h->path, sizeof h->path, "%s", botd_path);
     h->ctrl = -1;
+    h->ep = -1;
+    h->soonest = h->asked = INT64_MAX;
     h->backoff_ms = ZYGOTE_BACKOFF_MIN_MS;
     int rc = host_spawn_zygote(h);
     if (rc) {
@@ -424,7 +527,9 @@ void bot_host_stop(BotHost *h) {
         l->prev = l->next = NULL;
         l = next;
     }
+    host_unwatch_ctrl(h);
     if (h->ctrl >= 0) close(h->ctrl);
+    if (h->ep >= 0) close(h->ep);
     if (h->pid > 0) {
         kill(h->pid, SIGKILL);
         waitpid(h->pid, NULL, 0); /* SIGKILLed: only the kernel's teardown */
@@ -446,6 +551,7 @@ pid_t bot_host_pid(const BotHost *h) {
 /* Ends the worker without waiting: SIGKILL through its pidfd (the zygote's
  * children are reaped by the kernel), and closes the link's ends. */
 static void link_close(BotLink *l) {
+    if (l->host && l->host->ep >= 0) watch_set(l->host, &l->watch_fd, &l->watch_ev, -1, 0, l);
     if (l->pidfd >= 0) {
         syscall(SYS_pidfd_send_signal, l->pidfd, SIGKILL, NULL, 0);
         close(l->pidfd);
@@ -588,6 +694,7 @@ static void link_lost(BotLink *l, const char *why, int status) {
      * failed to fork), so a failing zygote is not asked in a tight loop. */
     l->wake_ns = bot_now_ns() + ms_to_ns(zygote_fault ? 20 : revive_backoff_ms(l->stats.restarts));
     if (h && h->ctrl < 0 && h->restart_at > l->wake_ns) l->wake_ns = h->restart_at;
+    link_sync(l);
 }
 
 /* Asks the zygote for a worker (sequence-numbered), or waits for the zygote
@@ -831,6 +938,11 @@ static void link_take_reply(BotLink *l, size_t n) {
              msg ? msg : "");
     l->stats.total_us += wall;
     if (wall > l->stats.worst_us) l->stats.worst_us = wall;
+    if (l->host) {
+        long b = (long)(wall / BOT_RTT_BUCKET_US);
+        l->host->stats.rtt_hist[b < BOT_RTT_BUCKETS ? b : BOT_RTT_BUCKETS - 1]++;
+        l->host->stats.tick_replies++;
+    }
     l->stats.cpu_us += rep.cpu_us;
     l->reply = rep;
     consume(l, n);
@@ -920,6 +1032,7 @@ static void link_advance(BotLink *l, int64_t now, bool io) {
         return;
     }
     if (l->phase == PH_WAIT && now >= l->wake_ns) link_request_spawn(l, now);
+    link_sync(l);
 }
 
 /* Whether poll reported anything for fd. An fd missing from the set (its
@@ -937,9 +1050,8 @@ static bool polled(const struct pollfd *fds, size_t n, size_t *cursor, int fd) {
     return true;
 }
 
-void bot_host_pump_polled(BotHost *h, const struct pollfd *fds, size_t n) {
-    int64_t now = bot_now_ns();
-    size_t cursor = 0;
+/* Reaps buried zygotes and starts a new one once the back-off is over. */
+static void host_restart_due(BotHost *h, int64_t now) {
     host_reap(h);
     if (h->ctrl < 0 && now >= h->restart_at) {
         int rc = host_spawn_zygote(h);
@@ -950,6 +1062,12 @@ void bot_host_pump_polled(BotHost *h, const struct pollfd *fds, size_t n) {
                                                                       : h->backoff_ms * 2;
         }
     }
+}
+
+void bot_host_pump_polled(BotHost *h, const struct pollfd *fds, size_t n) {
+    int64_t now = bot_now_ns();
+    size_t cursor = 0;
+    host_restart_due(h, now);
     bool spawning = false;
     for (BotLink *l = h->links; l && !spawning; l = l->next) spawning = l->phase == PH_SPAWN;
     if ((spawning && (h->ctrl < 0 || polled(fds, n, &cursor, h->ctrl))) || now >= h->next_check) {
@@ -964,6 +1082,88 @@ void bot_host_pump_polled(BotHost *h, const struct pollfd *fds, size_t n) {
 
 void bot_host_pump(BotHost *h) {
     bot_host_pump_polled(h, NULL, 0);
+}
+
+/* Watch mode's timer: every link's deadlines and back-offs, the zygote's
+ * restart, and reads of any socket the epoll set could not take; then the
+ * next time exactly (host_want only ever lowers it, so it drifts early). */
+static void host_pump_due(BotHost *h, int64_t now) {
+    h->soonest = INT64_MIN; /* host_want is a no-op while this recomputes */
+    host_restart_due(h, now);
+    if (h->ctrl >= 0 && !h->ctrl_watched) host_watch_ctrl(h);
+    if (h->ctrl >= 0 && !h->ctrl_watched) host_read(h);
+    for (BotLink *l = h->links; l; l = l->next) link_advance(l, now, l->fd != l->watch_fd);
+    int64_t t = INT64_MAX;
+    if (h->ctrl < 0) t = h->restart_at;
+    if (h->ctrl >= 0 && !h->ctrl_watched) t = now + ms_to_ns(ZYGOTE_CHECK_MS);
+    if (h->n_graves > 0 && now + ms_to_ns(50) < t) t = now + ms_to_ns(50);
+    for (BotLink *l = h->links; l; l = l->next) {
+        int64_t w = link_wake(l);
+        bool unwatched = l->fd >= 0 && l->fd != l->watch_fd &&
+                         (l->phase == PH_LOAD || l->phase == PH_TICK || l->phase == PH_FINISH);
+        if (unwatched && now + ms_to_ns(SEND_RETRY_MS) < w) w = now + ms_to_ns(SEND_RETRY_MS);
+        if (w < t) t = w;
+    }
+    h->soonest = t;
+}
+
+int bot_host_watch(BotHost *h, BotWakeFn on_wake, void *ud, int *fd, CrError *err) {
+    if (h->ep < 0) {
+        h->ep = epoll_create1(EPOLL_CLOEXEC);
+        if (h->ep < 0) return fail(err, CR_EIO, "epoll_create1: %s", strerror(errno));
+    }
+    h->on_wake = on_wake;
+    h->wake_ud = ud;
+    h->asked = INT64_MAX;
+    h->soonest = INT64_MIN; /* a full round now: registers what is open already */
+    bot_host_service(h);
+    *fd = h->ep;
+    return CR_OK;
+}
+
+void bot_host_service(BotHost *h) {
+    if (h->ep < 0) {
+        bot_host_pump(h);
+        return;
+    }
+    int64_t now = bot_now_ns();
+    /* Bounded: a flood of readiness cannot keep the loop here; what is left
+     * keeps the epoll fd readable and comes back on the next turn. */
+    for (int round = 0; round < 4; round++) {
+        struct epoll_event ev[64];
+        int n = epoll_wait(h->ep, ev, 64, 0);
+        for (int i = 0; i < n; i++) {
+            /* A link taken out of the set while this batch was handled (its
+             * worker lost with the zygote) finds its fd gone and does
+             * nothing; links are freed only by bot_link_destroy. */
+            if (ev[i].data.ptr == h) {
+                host_read(h);
+            } else {
+                link_advance(ev[i].data.ptr, now, true);
+            }
+        }
+        if (n < 64) break;
+    }
+    if (now >= h->soonest) host_pump_due(h, now);
+    if (h->on_wake && h->soonest != h->asked) {
+        h->asked = h->soonest;
+        h->on_wake(h->wake_ud, h->soonest);
+    }
+}
+
+int bot_host_watched(const BotHost *h) {
+    return h->ep < 0 ? -1 : h->n_watched;
+}
+
+double bot_host_rtt_quantile(const BotHostStats *s, double q) {
+    if (s->tick_replies <= 0) return 0;
+    long want = (long)ceil(q * (double)s->tick_replies), seen = 0;
+    if (want < 1) want = 1;
+    for (int b = 0; b < BOT_RTT_BUCKETS; b++) {
+        seen += s->rtt_hist[b];
+        if (seen >= want) return (double)(b + 1) * BOT_RTT_BUCKET_US;
+    }
+    return (double)BOT_RTT_BUCKETS * BOT_RTT_BUCKET_US;
 }
 
 size_t bot_host_pollfds(BotHost *h, struct pollfd *fds, size_t cap, int64_t *wake_ns) {
@@ -1008,7 +1208,7 @@ int bot_link_create(BotHost *host, const BotSpec *spec, BotLink **out, CrError *
         return fail(err, CR_EINVAL, "stage identity over %u bytes", BOT_STAGE_MAX);
     BotLink *l = calloc(1, sizeof *l);
     if (!l) return fail(err, CR_ENOMEM, "out of memory");
-    l->fd = l->pidfd = -1;
+    l->fd = l->pidfd = l->watch_fd = -1;
     l->spec = *spec;
     /* Own copy: a revive re-sends it, whoever owned the caller's. */
     l->surfaces = spec->surfaces ? *spec->surfaces : *surface_table_default();
@@ -1042,6 +1242,7 @@ int bot_link_create(BotHost *host, const BotSpec *spec, BotLink **out, CrError *
     l->phase = PH_WAIT;
     l->wake_ns = now;
     link_request_spawn(l, now);
+    link_sync(l);
     *out = l;
     return CR_OK;
 }
@@ -1144,6 +1345,7 @@ int bot_link_send_tick(BotLink *l, const SensorRecord *s, const BotWireEvent *ev
     l->reply.status = BOT_STATUS_CRASH;
     if (bot_buf_end(b) < 0 || link_flush(l) < 0)
         link_lost(l, "cannot send to the worker", BOT_STATUS_CRASH);
+    link_sync(l);
     return CR_OK;
 }
 
@@ -1218,6 +1420,7 @@ int bot_link_finish(BotLink *l, const BotWireEvent *events, size_t n_events) {
     switch (l->state) {
         case BOT_LINK_READY:
             link_send_finish(l, events, n_events);
+            link_sync(l);
             return CR_OK;
         case BOT_LINK_BUSY:
             if (n_events) memcpy(l->fin_ev, events, n_events * sizeof *events);

@@ -73,13 +73,45 @@ void bot_host_pump(BotHost *host);
  * bot_host_pump for a host with many links. */
 void bot_host_pump_polled(BotHost *host, const struct pollfd *fds, size_t n);
 
+/* Inside another event loop (the server's): the host keeps an epoll set of
+ * exactly the sockets it waits on -- the zygote's, and a worker's while its
+ * load, tick or finish is in flight -- adding them as workers arrive and
+ * removing each before it is closed, and hands back that set's fd, which
+ * never changes for the host's life. The caller watches that one fd for
+ * POLLIN and calls bot_host_service when it is readable and when the time
+ * on_wake last named has come. on_wake(ud, t) means "service me by t"
+ * (CLOCK_MONOTONIC ns; INT64_MAX: no timer needed) and replaces the last
+ * such request; it is called from inside this module's functions (a tick
+ * sent, a worker lost), so it must only arm a timer. The fd stays the
+ * host's (the caller may dup it, never close it). Calling it again changes
+ * on_wake and returns the same fd. */
+typedef void (*BotWakeFn)(void *ud, int64_t wake_ns);
+int bot_host_watch(BotHost *host, BotWakeFn on_wake, void *ud, int *fd, CrError *err);
+/* Never waiting: reads the sockets the epoll set reports ready (and only
+ * those), and once the time named through on_wake has come, every link's
+ * timers (deadlines, back-offs, the zygote's restart); ends by naming the
+ * next time through on_wake. Without bot_host_watch: bot_host_pump. */
+void bot_host_service(BotHost *host);
+/* Sockets in the epoll set now (the zygote's included); -1 without
+ * bot_host_watch. For tests and leak checks. */
+int bot_host_watched(const BotHost *host);
+
+/* Round trips of tick requests (send to reply read) as the host saw them,
+ * in buckets of BOT_RTT_BUCKET_US; the last bucket holds everything above. */
+#define BOT_RTT_BUCKET_US 25
+#define BOT_RTT_BUCKETS 1000
 typedef struct {
     long zygote_starts;  /* including the first */
     long zygote_deaths;  /* exits, crashes, kills and hangs */
     long stale_replies;  /* zygote replies matched by no request: discarded */
     long spawn_requests; /* workers asked for */
+    long tick_replies;   /* tick replies read (every link of the host) */
+    long rtt_hist[BOT_RTT_BUCKETS];
 } BotHostStats;
 void bot_host_stats(const BotHost *host, BotHostStats *out);
+/* The q-quantile (0..1) of the tick round trips in s, in microseconds (a
+ * bucket's upper edge), 0 if there were none. */
+double bot_host_rtt_quantile(const BotHostStats *s, double q);
 /* The zygote's pid, or 0 while it is down. */
 pid_t bot_host_pid(const BotHost *host);
 

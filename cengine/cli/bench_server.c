@@ -785,6 +785,18 @@ static void mark(Bench *b, Mark *m) {
     m->msgs = b->msgs;
 }
 
+/* The server's own bot round-trip line ("[server] bots: ..."), written as it
+ * stops, from its log. */
+static void print_bot_summary(const char *dir) {
+    char path[4200], line[512];
+    snprintf(path, sizeof path, "%s/server.log", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "[server] bots:", 14)) printf("%s", line);
+    fclose(f);
+}
+
 static void report(const Bench *b, const char *label, const Mark *a, const Mark *z) {
     TickFig tf;
     tick_figures(a->stats, z->stats, &tf);
@@ -1056,6 +1068,7 @@ out:
             status = 1;
         }
     }
+    print_bot_summary(dir);
     if (status == 0) {
         char cmd[200];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

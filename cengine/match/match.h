@@ -30,7 +30,9 @@
  * One zygote for many matches (the server): pass it as cfg.bot_host, poll
  * bot_host_pollfds (it covers every worker of every match) instead of
  * match_fds, call bot_host_pump (or bot_host_pump_polled) once per wake-up,
- * then match_pump for each match. A match that starts its own zygote (the
+ * then match_pump for each match. Or, in an event loop of its own (the
+ * server), bot_host_watch: one fd for the whole host, bot_host_service when
+ * it is readable or its timer fires, and match_pump before match_step. A match that starts its own zygote (the
  * CLI) puts it in match_fds and pumps it in match_pump.
  */
 #ifndef CR_MATCH_H

@@ -695,9 +695,9 @@ static void room_send_bot_feeds(Room *r, int64_t now, bool final);
  * same wake-up. */
 static void room_tick(Room *r) {
     int64_t now = mono_ns();
-    /* The races share one zygote, which is ours to pump (a match pumps
-     * only its own workers); more often than needed is harmless. */
-    if (r->srv->race_host) bot_host_pump(r->srv->race_host);
+    /* The shared zygote and every bot socket are served by the loop as
+     * they become ready (server.c): this only takes up what this match's
+     * bots sent since, without waiting. */
     match_pump(r->match, now);
     int64_t grace_ns = (int64_t)(lobby_grace_s(r->lobby) * 1e9);
     for (int i = 0; i < CR_MAX_CARS; i++) {

@@ -1,5 +1,6 @@
 /* server.c - start-up, the event loop and shutdown of `coderally serve`. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sodium.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bot_link.h"
 #include "ladder.h"
@@ -35,7 +37,84 @@ static void wake_loop(void *ud) {
     lws_cancel_service(((Server *)ud)->lws);
 }
 
-static struct lws_protocols protocols[3];
+static struct lws_protocols protocols[4];
+
+/* ---- the race bots in the loop ------------------------------------------
+ * Every race's bots come from one zygote (srv->race_host). Its sockets -- the
+ * zygote's and each worker's while a request is in flight -- churn as bots
+ * start, die, revive and finish, so lws does not get them one by one: the
+ * host keeps them in an epoll set (bot_host_watch) and lws watches that
+ * set's fd, adopted once as a raw file. Readable means some bot or the
+ * zygote has spoken; bot_host_service then reads just those sockets. The
+ * host's deadlines and back-offs run on an lws_sul timer. A room's tick
+ * only reads what its own bots have sent since (match_pump) and never
+ * waits for any of them. */
+#define BOTS_PROTOCOL "coderally-bots"
+
+static int bots_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len) {
+    (void)user, (void)in, (void)len;
+    Server *srv = server_of(wsi);
+    switch (reason) {
+        case LWS_CALLBACK_RAW_RX_FILE:
+            if (srv && srv->race_host) bot_host_service(srv->race_host);
+            return 0;
+        case LWS_CALLBACK_RAW_CLOSE_FILE:
+            if (srv && srv->bots_wsi == wsi) srv->bots_wsi = NULL;
+            return 0;
+        case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        case LWS_CALLBACK_ESTABLISHED:
+            return -1; /* the name is on the vhost for the adoption, not for clients */
+        default:
+            return 0;
+    }
+}
+
+static void bots_due(lws_sorted_usec_list_t *sul) {
+    Server *srv = lws_container_of(sul, Server, bots_timer);
+    srv->bots_timer_at = INT64_MAX;
+    if (srv->race_host) bot_host_service(srv->race_host);
+}
+
+/* The host's "service me by t" (bot_host_watch): one timer, moved. */
+static void bots_wake(void *ud, int64_t t) {
+    Server *srv = ud;
+    if (t == srv->bots_timer_at) return;
+    srv->bots_timer_at = t;
+    if (t == INT64_MAX) {
+        lws_sul_cancel(&srv->bots_timer);
+        return;
+    }
+    int64_t us = (t - bot_now_ns() + 999) / 1000;
+    lws_sul_schedule(srv->lws, 0, &srv->bots_timer, bots_due, us > 0 ? us : 0);
+}
+
+/* Puts the race host's sockets into the loop. On failure the host is
+ * stopped: bot cars are then retired with a reason, as with no sandbox. */
+static void bots_adopt(Server *srv, struct lws_vhost *vh) {
+    CrError err = {{0}};
+    int ep = -1, fd = -1;
+    if (!srv->race_host) return;
+    if (!vh) {
+        snprintf(err.msg, sizeof err.msg, "no vhost");
+    } else if (!bot_host_watch(srv->race_host, bots_wake, srv, &ep, &err)) {
+        /* lws closes what it adopted: give it a copy of the host's fd. */
+        fd = fcntl(ep, F_DUPFD_CLOEXEC, 0);
+        lws_sock_file_fd_type d = {.filefd = fd};
+        if (fd < 0)
+            snprintf(err.msg, sizeof err.msg, "dup: %s", strerror(errno));
+        else if (!(srv->bots_wsi = lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, d,
+                                                              BOTS_PROTOCOL, NULL)))
+            snprintf(err.msg, sizeof err.msg, "lws cannot adopt the bots' fd");
+    }
+    if (srv->bots_wsi) return;
+    fprintf(stderr, "[server] race bots not in the event loop (%s): bot cars will be retired\n",
+            err.msg);
+    lws_sul_cancel(&srv->bots_timer);
+    srv->bots_timer_at = INT64_MAX;
+    bot_host_stop(srv->race_host);
+    srv->race_host = NULL;
+}
 
 #define WATCH_US 1000000
 
@@ -283,6 +362,8 @@ int server_run(const ServerConfig *cfg, CrError *err) {
     protocols[0] = (struct lws_protocols){"http", http_callback, http_conn_size(), 0, 0, NULL, 0};
     protocols[1] =
         (struct lws_protocols){WS_PROTOCOL, ws_callback, ws_conn_size(), WS_MSG_MAX, 0, NULL, 0};
+    protocols[2] = (struct lws_protocols){BOTS_PROTOCOL, bots_callback, 0, 0, 0, NULL, 0};
+    srv.bots_timer_at = INT64_MAX;
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = cfg->port;
@@ -312,6 +393,7 @@ int server_run(const ServerConfig *cfg, CrError *err) {
 
     struct lws_vhost *vh = lws_get_vhost_by_name(srv.lws, "default");
     srv.port = vh ? lws_get_vhost_listen_port(vh) : cfg->port;
+    bots_adopt(&srv, vh);
     printf("CodeRally server: open http://localhost:%d/%s  (database %s, %s)\n", srv.port,
            cfg->open_path ? cfg->open_path : "", cfg->db_path,
            srv.have_web ? srv.web_root : "web client not built");
@@ -377,6 +459,16 @@ out:
     /* Rooms before the context: they point at its sockets. */
     rooms_destroy(srv.rooms);
     if (srv.lws) lws_sul_cancel(&srv.scripts_watch);
+    if (srv.lws) lws_sul_cancel(&srv.bots_timer);
+    if (srv.race_host) {
+        BotHostStats bs;
+        bot_host_stats(srv.race_host, &bs);
+        fprintf(stderr,
+                "[server] bots: %ld tick replies, round trip p50 %.2f ms p99 %.2f ms; %ld zygote "
+                "start(s)\n",
+                bs.tick_replies, bot_host_rtt_quantile(&bs, 0.5) / 1e3,
+                bot_host_rtt_quantile(&bs, 0.99) / 1e3, bs.zygote_starts);
+    }
     lws_context_destroy(srv.lws);
     bot_host_stop(srv.race_host);
     scripts_close(srv.loop_scripts);

@@ -36,6 +36,11 @@ typedef struct Server {
     char scripts_broken[1024]; /* the last reload error reported, to say it once */
     Scripts *loop_scripts;     /* the loop thread's own, for starting races */
     BotHost *race_host;        /* the sandbox zygote the races' bots come from */
+    /* race_host's sockets in the loop: its epoll set adopted as one raw fd,
+     * and its timers (server.c). */
+    struct lws *bots_wsi;
+    lws_sorted_usec_list_t bots_timer;
+    int64_t bots_timer_at; /* CLOCK_MONOTONIC ns; INT64_MAX: not armed */
     char web_root[PATH_MAX];
     bool have_web;
     bool stopping;

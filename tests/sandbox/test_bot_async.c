@@ -15,6 +15,12 @@
  *                            bots fail to load with a clear error, soon
  *   test_bot_async hygiene   a caller with SIGPROF blocked and ignored and an
  *                            extra inheritable fd: the zygote gets neither
+ *   test_bot_async watch     watch mode (bot_host_watch), driven like the
+ *                            server: one poll on the host's fd and its wake
+ *                            time, nothing else; a good bot, one that dies
+ *                            on every tick, one that never loads, the zygote
+ *                            killed; only busy sockets are in the set, and
+ *                            the fds come back to where they started
  *
  * Timing claims are made robust for a loaded 2-core machine: the hard ones
  * are counts (ticks stepped while the bot was away) and the longest single
@@ -22,6 +28,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,6 +349,137 @@ static void test_zygote(BotHost *host) {
     report("the zygote killed mid-race is restarted and the bots return", ok);
 }
 
+/* ---- watch mode ---------------------------------------------------------- */
+
+static int64_t g_wake = INT64_MAX;
+static long g_wake_calls;
+static void on_wake(void *ud, int64_t t) {
+    (void)ud;
+    g_wake = t;
+    g_wake_calls++;
+}
+
+static int count_fds(void) {
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (!d) return -1;
+    while (readdir(d)) n++;
+    closedir(d);
+    return n - 3; /* ".", ".." and the DIR's own */
+}
+
+/* One turn of a server-style loop: poll the host's one fd until the wake
+ * time (at most ms), then service. Never calls a pump. */
+static void watch_turn(BotHost *host, int fd, int ms) {
+    int64_t left = g_wake == INT64_MAX ? (int64_t)ms * 1000000 : g_wake - bot_now_ns();
+    if (left > (int64_t)ms * 1000000) left = (int64_t)ms * 1000000;
+    if (left < 0) left = 0;
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = poll(&p, 1, (int)((left + 999999) / 1000000));
+    if (r > 0 || bot_now_ns() >= g_wake) {
+        int64_t t0 = bot_now_ns();
+        bot_host_service(host);
+        double us = (double)(bot_now_ns() - t0) / 1e3;
+        if (us > g_worst_call_us) g_worst_call_us = us, g_worst_call = "bot_host_service";
+    }
+}
+
+static const char DIES[] =
+    "class Bot:\n"
+    "    def __init__(self):\n"
+    "        self.hoard = []\n"
+    "    def on_tick(self, state):\n"
+    "        while True:\n"
+    "            self.hoard.append([0] * 2000000)\n";
+static const char NEVER[] =
+    "class Bot:\n"
+    "    def __init__(self):\n"
+    "        raise ValueError('never starts')\n"
+    "    def on_tick(self, state):\n"
+    "        return {}\n";
+
+static void test_watch(BotHost *host) {
+    bool ok = true;
+    CrError err;
+    int fd = -1;
+    CHECK(bot_host_watched(host) == -1, "watched before watch mode");
+    CHECK(bot_host_watch(host, on_wake, NULL, &fd, &err) == CR_OK && fd >= 0, "%s", err.msg);
+    int fd2 = -1;
+    CHECK(bot_host_watch(host, on_wake, NULL, &fd2, &err) == CR_OK && fd2 == fd, "fd changed");
+    int base_fds = count_fds();
+    CHECK(bot_host_watched(host) == 1, "the zygote's socket is not watched: %d",
+          bot_host_watched(host));
+    const char *src[3] = {HONEST, DIES, NEVER};
+    BotLink *links[3];
+    for (int i = 0; i < 3; i++) {
+        BotSpec spec = {.name = "w", .source = src[i], .source_len = strlen(src[i]), .seed = 1};
+        CHECK(bot_link_create(host, &spec, &links[i], &err) == CR_OK, "%s", err.msg);
+    }
+    /* Loading: only readiness and the wake timer move it along. */
+    int64_t until = bot_now_ns() + 60000000000LL;
+    while (bot_now_ns() < until && (bot_link_start_result(links[0], NULL) == 1 ||
+                                    bot_link_start_result(links[1], NULL) == 1 ||
+                                    bot_link_start_result(links[2], NULL) == 1))
+        watch_turn(host, fd, 100);
+    CHECK(bot_link_start_result(links[0], &err) == CR_OK, "good bot: %s", err.msg);
+    CHECK(bot_link_start_result(links[1], &err) == CR_OK, "dying bot: %s", err.msg);
+    CHECK(bot_link_start_result(links[2], &err) == CR_ESCRIPT && strstr(err.msg, "never starts"),
+          "the bot that never starts: %s", err.msg);
+    CHECK(bot_link_state(links[2]) == BOT_LINK_DISABLED, "state %s",
+          bot_link_state_name(bot_link_state(links[2])));
+    pid_t zpid = bot_host_pid(host);
+    long good = 0, good_after = 0, idle_extra = 0;
+    bool killed = false;
+    g_worst_call_us = 0;
+    until = bot_now_ns() + 60000000000LL;
+    for (int t = 0; ok && bot_now_ns() < until; t++) {
+        if (t == 40) {
+            CHECK(kill(zpid, SIGKILL) == 0, "kill");
+            killed = true;
+        }
+        SensorRecord s;
+        fake_record(&s, (uint32_t)t * 3);
+        for (int i = 0; i < 3; i++) bot_link_send_tick(links[i], &s, NULL, 0);
+        /* A bot tick's worth of loop (50 ms at 20 Hz). */
+        int64_t tick_end = bot_now_ns() + 50000000;
+        while (bot_now_ns() < tick_end) {
+            watch_turn(host, fd, 5);
+            /* In the set: the zygote's socket and the workers with a
+             * request in flight, nothing else. */
+            int want = bot_host_pid(host) > 0;
+            for (int i = 0; i < 3; i++) want += bot_link_fd(links[i]) >= 0;
+            if (bot_host_watched(host) != want) idle_extra++;
+        }
+        if (bot_link_reply(links[0])->status == BOT_STATUS_OK) {
+            good++;
+            if (killed) good_after++;
+        }
+        if (killed && good_after >= 20 && bot_link_disabled(links[1])) break;
+    }
+    BotLinkStats gs, ds;
+    bot_link_stats(links[0], &gs);
+    bot_link_stats(links[1], &ds);
+    BotHostStats hs;
+    bot_host_stats(host, &hs);
+    printf(
+        "  good bot %ld OK ticks (%ld after the zygote kill); dying bot %ld restarts, %s; "
+        "zygote starts %ld; wake calls %ld; longest service %.0f us; round trip p50 %.2f ms\n",
+        good, good_after, ds.restarts, bot_link_state_name(bot_link_state(links[1])),
+        hs.zygote_starts, g_wake_calls, g_worst_call_us, bot_host_rtt_quantile(&hs, 0.5) / 1e3);
+    CHECK(good_after >= 20, "the good bot did not come back after the zygote kill");
+    CHECK(hs.zygote_starts == 2 && bot_host_pid(host) != zpid, "zygote not restarted");
+    CHECK(ds.restarts >= 2 && bot_link_disabled(links[1]),
+          "the dying bot was not revived until disabled (restarts %ld, %s)", ds.restarts,
+          bot_link_state_name(bot_link_state(links[1])));
+    CHECK(idle_extra == 0, "%ld times the set held other sockets than the busy ones", idle_extra);
+    for (int i = 0; i < 3; i++) bot_link_destroy(links[i]);
+    for (int k = 0; k < 5; k++) watch_turn(host, fd, 10);
+    CHECK(bot_host_watched(host) == 1, "%d sockets watched with no link left",
+          bot_host_watched(host));
+    CHECK(count_fds() == base_fds, "fds: %d, %d before the bots", count_fds(), base_fds);
+    report("watch mode: readiness and the wake timer alone drive bots, revives and restarts", ok);
+}
+
 /* Slow to start, then a good bot. */
 static const char SLOW[] =
     "class Bot:\n"
@@ -640,9 +778,11 @@ int main(int argc, char **argv) {
         test_broken(host);
     } else if (!strcmp(mode, "duplicate")) {
         test_duplicate(host);
+    } else if (!strcmp(mode, "watch")) {
+        test_watch(host);
     } else {
         printf(
-            "usage: test_bot_async revive|zygote|calls|stale|hygiene|broken | duplicate "
+            "usage: test_bot_async revive|zygote|calls|stale|hygiene|broken|watch | duplicate "
             "DUP_ZYGOTE\n");
         rc = 2;
     }
