@@ -35,8 +35,9 @@
 #include "common.h"
 
 #define CMD "bench server"
-#define MSG_CAP (64 * 1024)
-#define RX_CAP (MSG_CAP + 16)
+#define MSG_CAP (1024 * 1024) /* race_start carries the stage: 100-200 KiB */
+#define RX_CAP (MSG_CAP + 16) /* what a socket's read buffer may grow to: one whole frame */
+#define RX_START (16 * 1024)  /* what it starts at, and shrinks back to */
 #define TX_CAP 2048
 #define DELAY_BUCKETS 2001 /* 0.1 ms wide up to 200 ms, then one more */
 #define PASSWORD "bench-password-1"
@@ -66,8 +67,8 @@ typedef struct {
     bool open, failed, closed, joined, ready_sent, in_race;
     char token[160];
     int64_t car_id, bot_id;
-    char *rx; /* bytes read and not yet parsed (RX_CAP) */
-    size_t rx_len;
+    char *rx; /* bytes read and not yet parsed (rx_cap, RX_START..RX_CAP) */
+    size_t rx_len, rx_cap;
     char *msg; /* a fragmented message being put together (MSG_CAP) */
     size_t msg_len;
     char tx[TX_CAP]; /* frames not yet written */
@@ -361,6 +362,12 @@ static bool conn_frames(Conn *c) {
             c->msg_len += (size_t)len;
             if (fin) {
                 on_message(c, c->msg, c->msg_len);
+                /* A big one (race_start): give its pages back, so a
+                 * thousand spectators do not each keep 200 KiB. */
+                if (c->msg_len > 64 * 1024) {
+                    free(c->msg);
+                    c->msg = NULL;
+                }
                 c->msg_len = 0;
             }
         } else if (op == 8) {
@@ -402,11 +409,18 @@ static void conn_event(Conn *c, uint32_t events) {
     }
     if (events & EPOLLOUT) conn_flush(c);
     if (c->fd < 0 || !(events & (EPOLLIN | EPOLLERR | EPOLLHUP))) return;
-    if (!c->rx && !(c->rx = malloc(RX_CAP + 1))) {
+    if (!c->rx && (c->rx = malloc(RX_START + 1))) c->rx_cap = RX_START;
+    if (c->rx && c->rx_len == c->rx_cap && c->rx_cap < RX_CAP) {
+        /* A frame bigger than the buffer (race_start with its stage). */
+        size_t cap = c->rx_cap * 2 < RX_CAP ? c->rx_cap * 2 : RX_CAP;
+        char *g = realloc(c->rx, cap + 1);
+        if (g) c->rx = g, c->rx_cap = cap;
+    }
+    if (!c->rx || c->rx_len == c->rx_cap) {
         conn_close(c, true);
         return;
     }
-    ssize_t n = recv(c->fd, c->rx + c->rx_len, RX_CAP - c->rx_len, MSG_DONTWAIT);
+    ssize_t n = recv(c->fd, c->rx + c->rx_len, c->rx_cap - c->rx_len, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n <= 0) {
         conn_close(c, c->st != WS_OPEN);
@@ -418,7 +432,7 @@ static void conn_event(Conn *c, uint32_t events) {
         c->rx[c->rx_len] = 0;
         char *end = strstr(c->rx, "\r\n\r\n");
         if (!end) {
-            if (c->rx_len == RX_CAP) conn_close(c, true);
+            if (c->rx_len >= RX_START) conn_close(c, true);
             return;
         }
         if (strncmp(c->rx, "HTTP/1.1 101", 12)) {
@@ -432,7 +446,16 @@ static void conn_event(Conn *c, uint32_t events) {
         c->st = WS_OPEN;
         c->open = true;
     }
-    if (!conn_frames(c) || (c->rx_len == RX_CAP)) conn_close(c, false);
+    if (!conn_frames(c)) {
+        conn_close(c, false);
+        return;
+    }
+    /* After a big message, the pages go back: a thousand spectators need
+     * not each keep 200 KiB. */
+    if (c->rx_cap > RX_START && c->rx_len <= RX_START) {
+        char *s = realloc(c->rx, RX_START + 1);
+        if (s) c->rx = s, c->rx_cap = RX_START;
+    }
 }
 
 static void conn_connect(Bench *b, Conn *c) {

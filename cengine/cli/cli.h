@@ -16,6 +16,7 @@ int cmd_bot(int argc, char **argv);        /* cmd_bot.c: `coderally bot check FI
 int cmd_serve(int argc, char **argv);      /* cmd_serve.c: the game server */
 int bench_bots(int argc, char **argv);     /* bench_bots.c: `coderally bench bots` */
 int bench_server(int argc, char **argv);   /* bench_server.c: `coderally bench server` */
+int bench_lobby(int argc, char **argv);    /* bench_lobby.c: `coderally bench lobby` */
 
 /* Default scripts directory (the repository's scripts/). */
 const char *cli_default_scripts(void);

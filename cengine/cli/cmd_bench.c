@@ -295,13 +295,14 @@ static int bench_stage(int argc, char **argv) {
 
 int cmd_bench(int argc, char **argv) {
     if (argc < 2) {
-        cli_error(CMD, "usage: coderally bench sim|stage|bots|server [options]");
+        cli_error(CMD, "usage: coderally bench sim|stage|bots|server|lobby [options]");
         return 2;
     }
     if (!strcmp(argv[1], "sim")) return bench_sim(argc, argv);
     if (!strcmp(argv[1], "stage")) return bench_stage(argc, argv);
     if (!strcmp(argv[1], "bots")) return bench_bots(argc - 1, argv + 1);
     if (!strcmp(argv[1], "server")) return bench_server(argc - 1, argv + 1);
-    cli_error(CMD, "unknown benchmark '%s' (sim, stage, bots, server)", argv[1]);
+    if (!strcmp(argv[1], "lobby")) return bench_lobby(argc, argv);
+    cli_error(CMD, "unknown benchmark '%s' (sim, stage, bots, server, lobby)", argv[1]);
     return 2;
 }

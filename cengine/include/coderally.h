@@ -647,18 +647,28 @@ int rules_points(Rules *rules, const RaceResult *results, int n, int *points, Cr
 
 /* A room's lobby from lobby.lua of the snapshot (docs/MODDING.md, "Lobby"),
  * in its own Lua state holding a reference to the snapshot: a room keeps
- * the lobby it opened with. Without lobby.lua the built-in lobby applies
- * (join while not full, start when all are ready, no AI fill, a leaver's
- * car retired, LOBBY_DEFAULT_GRACE_S of grace). A hook that fails or
- * returns the wrong thing returns its error with the built-in answer in
- * the outputs, so the room carries on safely. */
+ * the lobby it opened with. Two forms: the match-handler form (the table
+ * has init, after Nakama's match handler) keeps a state table of the
+ * script's own that init makes and every later hook gets as its second
+ * argument, and may run a loop a few times a second; the legacy form (no
+ * init) has the first hooks (on_join, on_ready, on_leave) and no state.
+ * Without lobby.lua the built-in lobby applies (join while not full, start
+ * when all are ready, no AI fill, a leaver's car retired,
+ * LOBBY_DEFAULT_GRACE_S of grace). A hook that fails or returns the wrong
+ * thing returns its error ("lobby.lua:LINE: ...") with the built-in answer
+ * in the outputs, so the room carries on safely. */
 #define LOBBY_DEFAULT_GRACE_S 10.0
+#define LOBBY_LOOP_HZ_MAX 10
+#define LOBBY_LABEL_MAX 64
+#define LOBBY_MESSAGE_MAX 200
+#define LOBBY_REASON_MAX 120
 typedef struct Lobby Lobby;
 typedef enum { LOBBY_RETIRE = 0, LOBBY_AI, LOBBY_HOLD } LobbyLeave;
 typedef struct {
     int64_t user_id;
     const char *username;
     bool bot, ready, connected;
+    int position; /* race position 1..; 0 before the race */
 } LobbyPlayer;
 typedef struct {
     const char *id;
@@ -666,23 +676,58 @@ typedef struct {
     int max_cars;
     int n_players;
     const LobbyPlayer *players;
+    int n_spectators;
 } LobbyRoom;
+/* Where the room is when its loop runs. */
+typedef struct {
+    int64_t n;        /* 1, 2, ... */
+    double elapsed_s; /* since the room opened */
+    bool racing;      /* race_tick and race_time_s are the race's */
+    int64_t race_tick;
+    double race_time_s; /* negative in the countdown */
+} LobbyTick;
+/* What a loop asked for (all zero: nothing). */
+typedef struct {
+    int start; /* 1: start after countdown_s; -1: cancel a start counting down */
+    double countdown_s;
+    int n_kick;
+    int64_t kick[CR_MAX_CARS]; /* user ids */
+    char reason[LOBBY_REASON_MAX + 1];
+    char message[LOBBY_MESSAGE_MAX + 1]; /* "" none */
+    bool label_changed;                  /* lobby_label() has the new one */
+} LobbyActions;
 int lobby_load(Scripts *sc, Lobby **out, CrError *err); /* sc NULL: built-in */
 int lobby_check(Scripts *sc, CrError *err);             /* loads and drops */
 void lobby_destroy(Lobby *lobby);
 bool lobby_has_script(const Lobby *lobby);
 int lobby_min_players(const Lobby *lobby);
 double lobby_grace_s(const Lobby *lobby);
+/* The handler form's init, once per room before any other hook: the state,
+ * the loop's rate and the label. On failure the state is an empty table
+ * and the defaults apply. Nothing to do for the other forms. */
+int lobby_init(Lobby *lobby, const LobbyRoom *room, CrError *err);
+double lobby_loop_hz(const Lobby *lobby);    /* 0: no loop hook */
+const char *lobby_label(const Lobby *lobby); /* "" when none */
+size_t lobby_memory(const Lobby *lobby);     /* bytes its Lua state holds */
 int lobby_join_attempt(Lobby *lobby, const LobbyRoom *room, const LobbyPlayer *player, bool *ok,
                        char *reason, size_t reason_n, CrError *err);
-int lobby_on_join(Lobby *lobby, const LobbyRoom *room, const LobbyPlayer *player, CrError *err);
-int lobby_on_ready(Lobby *lobby, const LobbyRoom *room, const LobbyPlayer *player, CrError *err);
+/* Notifications: a player took a seat; a player's ready flag changed. */
+int lobby_join(Lobby *lobby, const LobbyRoom *room, const LobbyPlayer *player, CrError *err);
+int lobby_ready(Lobby *lobby, const LobbyRoom *room, const LobbyPlayer *player, CrError *err);
 /* countdown_s < 0 when the rules' own countdown applies. */
 int lobby_should_start(Lobby *lobby, const LobbyRoom *room, bool *start, double *countdown_s,
                        CrError *err);
 int lobby_ai_fill(Lobby *lobby, const LobbyRoom *room, int *n, CrError *err);
-int lobby_on_leave(Lobby *lobby, const LobbyRoom *room, const LobbyPlayer *player,
-                   const char *phase, LobbyLeave *out, CrError *err);
+/* A player gave up their seat (why: "left", "timeout" when their grace ran
+ * out, "kicked") in phase: what their car becomes (meaningless in "open",
+ * where the seat is simply freed; the legacy on_leave is not asked then). */
+int lobby_leave(Lobby *lobby, const LobbyRoom *room, const LobbyPlayer *player, const char *phase,
+                const char *why, LobbyLeave *out, CrError *err);
+/* The handler form's loop (lobby_loop_hz() times a second). */
+int lobby_loop(Lobby *lobby, const LobbyRoom *room, const LobbyTick *tick, LobbyActions *out,
+               CrError *err);
+/* The room ends (reason: "finished", "aborted", "shutdown"); the last hook. */
+int lobby_terminate(Lobby *lobby, const LobbyRoom *room, const char *reason, CrError *err);
 const char *lobby_leave_name(LobbyLeave leave);
 
 #endif

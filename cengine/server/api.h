@@ -131,6 +131,13 @@ void api_bots_versions(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_bots_version(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_stages_generators(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_stages_get(ApiCtx *, ApiRequest *, ApiResponse *);
+/* One stage's geometry as GET /api/stages/{generator} answers it (the grid
+ * for MAX_CONCURRENT_PLAYERS cars of starter_car); rooms send the same in
+ * race_start. Dump it with JSON_REAL_PRECISION(API_STAGE_PRECISION): the
+ * centre line must round-trip. A new reference, NULL when out of memory. */
+#define API_STAGE_PRECISION 17
+json_t *api_stage_geometry(Scripts *sc, const char *starter_car, const char *gen, uint64_t seed,
+                           const Stage *st);
 void api_leaderboard_players(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_leaderboard_bots(ApiCtx *, ApiRequest *, ApiResponse *);
 void api_races_list(ApiCtx *, ApiRequest *, ApiResponse *);

@@ -60,7 +60,7 @@ static json_t *gate(const StagePoint *p, size_t n, size_t i) {
 
 /* The start grid as the engine lays it out: a race of max_cars cars on this
  * stage, read before its first tick. */
-static json_t *grid(ApiCtx *ctx, const Stage *st, int max_cars) {
+static json_t *grid(Scripts *sc, const char *starter_car, const Stage *st, int max_cars) {
     json_t *arr = json_array();
     CarEntry cars[CR_MAX_CARS];
     CrError err = {{0}};
@@ -68,9 +68,8 @@ static json_t *grid(ApiCtx *ctx, const Stage *st, int max_cars) {
     if (max_cars > CR_MAX_CARS) max_cars = CR_MAX_CARS;
     for (int i = 0; i < max_cars; i++) {
         snprintf(cars[i].name, sizeof cars[i].name, "car%d", i);
-        snprintf(cars[i].car_type, sizeof cars[i].car_type, "%s", ctx->settings->starter_car);
-        if (scripts_car_stats(ctx->scripts, cars[i].car_type, NULL, 0, &cars[i].stats, &err))
-            return arr;
+        snprintf(cars[i].car_type, sizeof cars[i].car_type, "%s", starter_car);
+        if (scripts_car_stats(sc, cars[i].car_type, NULL, 0, &cars[i].stats, &err)) return arr;
     }
     RaceRules rules = {.countdown_ticks = 180, .time_limit_ticks = 60 * 60};
     RaceRoom *room = NULL;
@@ -85,8 +84,8 @@ static json_t *grid(ApiCtx *ctx, const Stage *st, int max_cars) {
     return arr;
 }
 
-static void geometry(ApiCtx *ctx, ApiResponse *res, const char *gen, uint64_t seed,
-                     const Stage *st) {
+json_t *api_stage_geometry(Scripts *sc, const char *starter_car, const char *gen, uint64_t seed,
+                           const Stage *st) {
     const StagePoint *p = stage_points(st);
     size_t n = stage_point_count(st);
     json_t *centre = json_array(), *width = json_array(), *left = json_array(),
@@ -111,19 +110,17 @@ static void geometry(ApiCtx *ctx, ApiResponse *res, const char *gen, uint64_t se
         json_array_append_new(cps, g);
     }
     double max_players = 8;
-    scripts_config_number(ctx->scripts, "MAX_CONCURRENT_PLAYERS", &max_players);
+    scripts_config_number(sc, "MAX_CONCURRENT_PLAYERS", &max_players);
     char hash[17];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)stage_hash(st));
     double heading = n > 1 ? atan2(p[1].y - p[0].y, p[1].x - p[0].x) : 0;
     json_t *start = json_pack("{s:i,s:o,s:o}", "point", 0, "heading", num(heading), "grid",
-                              grid(ctx, st, (int)max_players));
-    res->real_precision = 17;
-    api_json(res, 200,
-             json_pack("{s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:o,s:o},s:o,s:o,s:o}", "generator",
-                       gen, "seed", (json_int_t)seed, "hash", hash, "length", num(stage_length(st)),
-                       "centre", centre, "width", width, "left", left, "right", right, "surfaces",
-                       surf, "walls", "left", wl, "right", wr, "checkpoints", cps, "start", start,
-                       "finish", gate(p, n, n - 1)));
+                              grid(sc, starter_car, st, (int)max_players));
+    return json_pack("{s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:o,s:o},s:o,s:o,s:o}", "generator",
+                     gen, "seed", (json_int_t)seed, "hash", hash, "length", num(stage_length(st)),
+                     "centre", centre, "width", width, "left", left, "right", right, "surfaces",
+                     surf, "walls", "left", wl, "right", wr, "checkpoints", cps, "start", start,
+                     "finish", gate(p, n, n - 1));
 }
 
 static void svg(ApiResponse *res, const char *gen, uint64_t seed, const Stage *st) {
@@ -235,7 +232,10 @@ void api_stages_get(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     if (!api_stage_from_query(ctx, req, res, gen, NULL, &seed, &st)) return;
     if (as_svg)
         svg(res, gen, seed, st);
-    else
-        geometry(ctx, res, gen, seed, st);
+    else {
+        res->real_precision = API_STAGE_PRECISION;
+        api_json(res, 200,
+                 api_stage_geometry(ctx->scripts, ctx->settings->starter_car, gen, seed, st));
+    }
     stage_destroy(st);
 }

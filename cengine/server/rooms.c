@@ -63,6 +63,16 @@ struct Room {
     Lobby *lobby;                     /* lobby.lua of the snapshot the room opened with */
     lws_sorted_usec_list_t start_sul; /* the lobby's countdown before the race */
     bool starting;
+    /* The lobby's own beat (lobby.lua's loop, and the grace of seats held
+     * in an open room), far slower than the ticks. */
+    lws_sorted_usec_list_t loop_sul;
+    int64_t opened_ns;
+    int64_t loop_next_ns; /* when lobby.lua's loop is due */
+    int64_t loop_n;       /* loops run */
+    bool terminated;      /* lobby.lua's terminate has run */
+    char *geometry;       /* the stage as GET /api/stages answers it, encoded once */
+    char lobby_err[256];  /* the last lobby.lua error logged */
+    int64_t lobby_err_repeats;
     /* Each bot car's private feed to its owner (room_send_bot_feeds). */
     BotFeed feed[CR_MAX_CARS];
     int64_t feed_ns; /* when the feeds last went out */
@@ -91,7 +101,9 @@ Rooms *rooms_create(Server *srv) {
 static void room_free(Room *r) {
     if (!r) return;
     lws_sul_cancel(&r->start_sul);
+    lws_sul_cancel(&r->loop_sul);
     lobby_destroy(r->lobby);
+    free(r->geometry);
     match_destroy(r->match);
     if (r->replay_path[0]) unlink(r->replay_path);
     for (int i = 0; i < CR_MAX_CARS; i++)
@@ -104,12 +116,23 @@ static void room_free(Room *r) {
     free(r);
 }
 
+static void room_terminate(Room *r, const char *reason);
+static int64_t mono_ns(void);
+static void room_geometry_prepare(Room *r);
+static void room_loop_arm(Room *r);
+
 void rooms_destroy(Rooms *rs) {
     if (!rs) return;
     lws_sul_cancel(&rs->pace);
-    for (int i = 0; i < ROOMS_MAX; i++) room_free(rs->rooms[i]);
+    for (int i = 0; i < ROOMS_MAX; i++) {
+        if (rs->rooms[i]) room_terminate(rs->rooms[i], "shutdown");
+        room_free(rs->rooms[i]);
+    }
     free(rs);
 }
+
+static LobbyRoom lobby_view(const Room *r, LobbyPlayer buf[CR_MAX_CARS]);
+static void lobby_log(Room *r, int rc, const CrError *err);
 
 int rooms_open(Rooms *rs, const RoomSpec *spec, CrError *err) {
     for (int i = 0; i < ROOMS_MAX; i++) {
@@ -131,6 +154,15 @@ int rooms_open(Rooms *rs, const RoomSpec *spec, CrError *err) {
             }
         }
         rs->rooms[i] = r;
+        r->opened_ns = mono_ns();
+        LobbyPlayer buf[CR_MAX_CARS];
+        LobbyRoom view = lobby_view(r, buf);
+        lobby_log(r, lobby_init(r->lobby, &view, &lerr), &lerr);
+        room_geometry_prepare(r);
+        r->loop_next_ns = r->opened_ns;
+        if (lobby_loop_hz(r->lobby) > 0)
+            r->loop_next_ns += (int64_t)(1e9 / lobby_loop_hz(r->lobby));
+        room_loop_arm(r);
         return 0;
     }
     snprintf(err->msg, sizeof err->msg, "too many rooms open (%d)", ROOMS_MAX);
@@ -159,9 +191,19 @@ const RoomSpec *room_spec(const Room *r) {
     return &r->spec;
 }
 
+const char *room_state_name(const Room *r) {
+    return STATE_NAMES[r->state];
+}
+
 static Player *player_of_socket(Room *r, struct lws *wsi) {
     for (int i = 0; i < CR_MAX_CARS; i++)
         if (r->players[i].used && r->players[i].wsi == wsi) return &r->players[i];
+    return NULL;
+}
+
+static Player *player_of_user(Room *r, int64_t user_id) {
+    for (int i = 0; i < CR_MAX_CARS; i++)
+        if (r->players[i].used && r->players[i].seat.user_id == user_id) return &r->players[i];
     return NULL;
 }
 
@@ -171,34 +213,69 @@ static int players(const Room *r) {
     return n;
 }
 
+/* The car a player drives in the running race, or -1. */
+static int car_of_slot(const Room *r, const Player *p) {
+    for (int i = 0; i < r->n_cars; i++)
+        if (r->slot_of_car[i] == (int)(p - r->players)) return i;
+    return -1;
+}
+
+static LobbyPlayer lobby_player(const Player *p) {
+    return (LobbyPlayer){p->seat.user_id, p->seat.username, p->seat.bot_id != 0,
+                         p->ready,        p->wsi != NULL,   0};
+}
+
 /* The room as lobby.lua sees it; players points into buf. */
 static LobbyRoom lobby_view(const Room *r, LobbyPlayer buf[CR_MAX_CARS]) {
+    RaceSnapshot snap;
+    bool racing = r->match && r->state != ROOM_OPEN;
+    if (racing) match_snapshot(r->match, &snap);
     int n = 0;
     for (int i = 0; i < CR_MAX_CARS; i++) {
         const Player *p = &r->players[i];
         if (!p->used) continue;
-        buf[n++] = (LobbyPlayer){p->seat.user_id, p->seat.username, p->seat.bot_id != 0, p->ready,
-                                 p->wsi != NULL};
+        buf[n] = lobby_player(p);
+        int car = racing ? car_of_slot(r, p) : -1;
+        if (car >= 0 && car < snap.n_cars) buf[n].position = snap.cars[car].position;
+        n++;
     }
-    return (LobbyRoom){r->spec.id, STATE_NAMES[r->state], r->spec.max_cars, n, buf};
+    return (LobbyRoom){r->spec.id, STATE_NAMES[r->state], r->spec.max_cars, n,
+                       buf,        r->n_spectators};
 }
 
-static LobbyPlayer lobby_player(const Player *p) {
-    return (LobbyPlayer){p->seat.user_id, p->seat.username, p->seat.bot_id != 0, p->ready,
-                         p->wsi != NULL};
-}
-
-static void lobby_log(const Room *r, int rc, const CrError *err) {
-    if (rc) fprintf(stderr, "[server] room %s: %s\n", r->spec.id, err->msg);
+/* A failing hook, logged once while it keeps failing the same way (a
+ * broken loop would otherwise say it up to 10 times a second). */
+static void lobby_log(Room *r, int rc, const CrError *err) {
+    if (!rc) return;
+    if (!strncmp(r->lobby_err, err->msg, sizeof r->lobby_err - 1)) {
+        r->lobby_err_repeats++;
+        return;
+    }
+    if (r->lobby_err_repeats)
+        fprintf(stderr, "[server] room %s: (the last lobby.lua error repeated %lld times)\n",
+                r->spec.id, (long long)r->lobby_err_repeats);
+    r->lobby_err_repeats = 0;
+    snprintf(r->lobby_err, sizeof r->lobby_err, "%.255s", err->msg);
+    fprintf(stderr, "[server] room %s: %s\n", r->spec.id, err->msg);
 }
 
 static void room_consider_start(Room *r);
+static void room_send_start(Room *r, struct lws *wsi);
+
+/* The socket becomes the slot's (a new seat or a reconnect): a socket the
+ * slot had before is no longer in the room, and a spectator who takes a
+ * slot stops spectating. */
+static void room_attach(Room *r, Player *slot, struct lws *wsi) {
+    if (slot->wsi && slot->wsi != wsi) ws_set_room(slot->wsi, NULL);
+    for (int i = 0; i < r->n_spectators; i++)
+        if (r->spectators[i] == wsi) r->spectators[i] = r->spectators[--r->n_spectators];
+    slot->wsi = wsi;
+    slot->gone_ns = 0; /* back within the grace: the car is theirs again */
+    ws_set_room(wsi, r);
+}
 
 int room_join(Room *r, struct lws *wsi, Seat *seat, CrError *err) {
-    Player *slot = NULL;
-    for (int i = 0; i < CR_MAX_CARS && !slot; i++)
-        if (r->players[i].used && r->players[i].seat.user_id == seat->user_id)
-            slot = &r->players[i];
+    Player *slot = player_of_user(r, seat->user_id);
     if (!slot && r->state != ROOM_OPEN) {
         snprintf(err->msg, sizeof err->msg, "race_started");
         seat_fini(seat);
@@ -209,9 +286,10 @@ int room_join(Room *r, struct lws *wsi, Seat *seat, CrError *err) {
         seat_fini(seat);
         return CR_EINVAL;
     }
+    bool is_new = !slot;
     if (!slot) {
         LobbyPlayer buf[CR_MAX_CARS],
-            who = {seat->user_id, seat->username, seat->bot_id != 0, false, true};
+            who = {seat->user_id, seat->username, seat->bot_id != 0, false, true, 0};
         LobbyRoom view = lobby_view(r, buf);
         bool ok;
         char reason[sizeof err->msg];
@@ -226,8 +304,7 @@ int room_join(Room *r, struct lws *wsi, Seat *seat, CrError *err) {
     }
     if (slot) {
         /* A reconnect (or a new car before the start): the slot keeps its
-         * place; its old socket, if any, is no longer in the room. */
-        if (slot->wsi && slot->wsi != wsi) ws_set_room(slot->wsi, NULL);
+         * place. */
         if (r->state == ROOM_OPEN) {
             seat_fini(&slot->seat);
             slot->seat = *seat;
@@ -243,23 +320,50 @@ int room_join(Room *r, struct lws *wsi, Seat *seat, CrError *err) {
         slot->ready = false;
     }
     memset(seat, 0, sizeof *seat);
-    /* A spectator who takes a slot stops spectating. */
-    for (int i = 0; i < r->n_spectators; i++)
-        if (r->spectators[i] == wsi) r->spectators[i] = r->spectators[--r->n_spectators];
-    slot->wsi = wsi;
-    slot->gone_ns = 0; /* back within the grace: the car is theirs again */
-    ws_set_room(wsi, r);
-    LobbyPlayer buf[CR_MAX_CARS], who = lobby_player(slot);
-    LobbyRoom view = lobby_view(r, buf);
-    CrError lerr = {{0}};
-    lobby_log(r, lobby_on_join(r->lobby, &view, &who, &lerr), &lerr);
+    room_attach(r, slot, wsi);
+    if (is_new) {
+        LobbyPlayer buf[CR_MAX_CARS], who = lobby_player(slot);
+        LobbyRoom view = lobby_view(r, buf);
+        CrError lerr = {{0}};
+        lobby_log(r, lobby_join(r->lobby, &view, &who, &lerr), &lerr);
+    }
     room_broadcast_lobby(r);
+    if (room_running(r)) room_send_start(r, wsi);
     room_consider_start(r);
+    room_loop_arm(r);
+    return 0;
+}
+
+/* A seat whose socket dropped and that the user may take back: in a room
+ * not yet over, within the grace (not expired). */
+static bool seat_held(const Room *r, const Player *p) {
+    return p->used && !p->wsi && !p->expired && r->state != ROOM_FINISHED && !r->ending &&
+           !r->terminated;
+}
+
+Room *rooms_held_seat(Rooms *rs, int64_t user_id) {
+    Room *best = NULL;
+    for (int i = 0; i < ROOMS_MAX; i++) {
+        Room *r = rs->rooms[i];
+        Player *p = r ? player_of_user(r, user_id) : NULL;
+        if (!p || !seat_held(r, p)) continue;
+        if (!best || (room_running(r) && !room_running(best))) best = r;
+    }
+    return best;
+}
+
+int room_reconnect(Room *r, struct lws *wsi, int64_t user_id) {
+    Player *p = player_of_user(r, user_id);
+    if (!p || !seat_held(r, p)) return CR_ENOTFOUND;
+    room_attach(r, p, wsi);
+    room_broadcast_lobby(r);
+    if (room_running(r)) room_send_start(r, wsi);
+    room_consider_start(r);
+    room_loop_arm(r);
     return 0;
 }
 
 static void room_start(Room *r);
-static int64_t mono_ns(void);
 
 int room_ready(Room *r, struct lws *wsi, bool ready) {
     Player *p = player_of_socket(r, wsi);
@@ -268,7 +372,7 @@ int room_ready(Room *r, struct lws *wsi, bool ready) {
     LobbyPlayer buf[CR_MAX_CARS], who = lobby_player(p);
     LobbyRoom view = lobby_view(r, buf);
     CrError lerr = {{0}};
-    lobby_log(r, lobby_on_ready(r->lobby, &view, &who, &lerr), &lerr);
+    lobby_log(r, lobby_ready(r->lobby, &view, &who, &lerr), &lerr);
     room_broadcast_lobby(r);
     room_consider_start(r);
     return 0;
@@ -277,21 +381,13 @@ int room_ready(Room *r, struct lws *wsi, bool ready) {
 static void room_start_due(lws_sorted_usec_list_t *sul) {
     Room *r = lws_container_of(sul, Room, start_sul);
     r->starting = false;
-    if (r->state == ROOM_OPEN && players(r) > 0) room_start(r);
+    if (r->state == ROOM_OPEN && !r->terminated && players(r) > 0) room_start(r);
 }
 
-/* After every join, ready change and leave while open: lobby.lua's
- * should_start decides (a failing hook falls back to "all ready"). A
- * countdown waits on a timer that a later "not yet" cancels. */
-static void room_consider_start(Room *r) {
-    if (r->state != ROOM_OPEN) return;
-    LobbyPlayer buf[CR_MAX_CARS];
-    LobbyRoom view = lobby_view(r, buf);
-    bool start;
-    double countdown_s;
-    CrError lerr = {{0}};
-    lobby_log(r, lobby_should_start(r->lobby, &view, &start, &countdown_s, &lerr), &lerr);
-    if (!start || view.n_players == 0) {
+/* The lobby said start (should_start, or a loop's start): now, or after a
+ * countdown on a timer that a later "not yet" cancels. */
+static void room_begin(Room *r, bool start, double countdown_s) {
+    if (!start || players(r) == 0) {
         if (r->starting) lws_sul_cancel(&r->start_sul);
         r->starting = false;
         return;
@@ -309,15 +405,32 @@ static void room_consider_start(Room *r) {
                          (lws_usec_t)(countdown_s * 1e6));
 }
 
-/* The lobby's answer for a car whose driver is gone for good. */
-static void room_car_orphaned(Room *r, Player *p, int car) {
+/* After every join, ready change and leave while open: lobby.lua's
+ * should_start decides (a failing hook falls back to "all ready"). */
+static void room_consider_start(Room *r) {
+    if (r->state != ROOM_OPEN || r->terminated) return; /* terminated: shutting down */
+    LobbyPlayer buf[CR_MAX_CARS];
+    LobbyRoom view = lobby_view(r, buf);
+    bool start;
+    double countdown_s;
+    CrError lerr = {{0}};
+    lobby_log(r, lobby_should_start(r->lobby, &view, &start, &countdown_s, &lerr), &lerr);
+    room_begin(r, start, countdown_s);
+}
+
+/* The lobby's answer for a car whose driver is gone for good (why: "left",
+ * "timeout", "kicked"). A bot's car keeps its bot whatever the answer. */
+static void room_car_orphaned(Room *r, Player *p, int car, const char *why) {
     LobbyPlayer buf[CR_MAX_CARS], who = lobby_player(p);
     LobbyRoom view = lobby_view(r, buf);
     LobbyLeave what;
     CrError lerr = {{0}};
-    lobby_log(r, lobby_on_leave(r->lobby, &view, &who, STATE_NAMES[r->state], &what, &lerr), &lerr);
+    lobby_log(r, lobby_leave(r->lobby, &view, &who, STATE_NAMES[r->state], why, &what, &lerr),
+              &lerr);
     p->expired = true;
+    p->gone_ns = 0;
     r->input_tick[car] = -1; /* no client's input drives it any more */
+    if (p->seat.bot_id) return;
     if (what == LOBBY_AI)
         match_drive_by_ai(r->match, car);
     else if (what == LOBBY_RETIRE)
@@ -330,35 +443,44 @@ static void room_car_orphaned(Room *r, Player *p, int car) {
             lobby_leave_name(what));
 }
 
-/* The car a player drives in the running race, or -1. */
-static int car_of_slot(const Room *r, const Player *p) {
-    for (int i = 0; i < r->n_cars; i++)
-        if (r->slot_of_car[i] == (int)(p - r->players)) return i;
-    return -1;
+/* The player gives up their seat for good: before the race it is freed
+ * (lobby.lua's leave is told), in a race lobby.lua decides what the car
+ * becomes. Their socket, if any, is already out. */
+static void room_give_up(Room *r, Player *p, const char *why) {
+    if (r->state == ROOM_OPEN) {
+        LobbyPlayer buf[CR_MAX_CARS], who = lobby_player(p);
+        LobbyRoom view = lobby_view(r, buf);
+        LobbyLeave ignored;
+        CrError lerr = {{0}};
+        lobby_log(r, lobby_leave(r->lobby, &view, &who, "open", why, &ignored, &lerr), &lerr);
+        seat_fini(&p->seat);
+        memset(p, 0, sizeof *p);
+        return;
+    }
+    int car = car_of_slot(r, p);
+    if (room_running(r) && car >= 0 && !p->expired) room_car_orphaned(r, p, car, why);
 }
 
 static void room_out(Room *r, struct lws *wsi, bool for_good) {
     Player *p = player_of_socket(r, wsi);
     if (p) {
-        if (r->state == ROOM_OPEN) {
-            seat_fini(&p->seat);
-            memset(p, 0, sizeof *p);
+        p->wsi = NULL;
+        if (for_good) {
+            room_give_up(r, p, "left");
+        } else if (r->state == ROOM_OPEN) {
+            /* The seat waits grace_s for its player (the loop timer frees
+             * it after), not ready meanwhile. */
+            p->ready = false;
+            p->gone_ns = mono_ns();
         } else {
-            /* In a race the car stays: for a player who left, lobby.lua's
-             * on_leave decides; one who lost the connection coasts (neutral
-             * input) and can take the car back by joining again within
-             * grace_s (room_tick then asks on_leave). */
+            /* In a race the car coasts (neutral input) and the player can
+             * take it back within grace_s (room_tick then asks leave). */
             int car = car_of_slot(r, p);
-            if (room_running(r) && car >= 0 && !p->seat.bot_id) {
+            if (room_running(r) && car >= 0 && !p->seat.bot_id && !p->expired) {
                 CarInput neutral = {0};
-                if (for_good)
-                    room_car_orphaned(r, p, car);
-                else if (!p->expired) {
-                    match_set_input(r->match, car, &neutral);
-                    p->gone_ns = mono_ns();
-                }
+                match_set_input(r->match, car, &neutral);
+                p->gone_ns = mono_ns();
             }
-            p->wsi = NULL;
         }
     }
     for (int i = 0; i < r->n_spectators; i++)
@@ -366,6 +488,7 @@ static void room_out(Room *r, struct lws *wsi, bool for_good) {
     ws_set_room(wsi, NULL);
     room_broadcast_lobby(r);
     room_consider_start(r);
+    room_loop_arm(r);
 }
 
 void room_leave(Room *r, struct lws *wsi) {
@@ -390,6 +513,8 @@ int room_spectate(Room *r, struct lws *wsi) {
     r->spectators[r->n_spectators++] = wsi;
     ws_set_room(wsi, r);
     room_broadcast_lobby(r);
+    /* Watching a race under way: the stage and cars first, then game_state. */
+    if (room_running(r)) room_send_start(r, wsi);
     return 0;
 }
 
@@ -410,11 +535,13 @@ static json_t *lobby_json(const Room *r) {
     json_error_t jerr;
     json_t *params = json_loads(r->spec.params_json, 0, &jerr);
     if (!params) params = json_object();
-    return json_pack("{s:s,s:s,s:s,s:s,s:I,s:o,s:s,s:i,s:b,s:o,s:i}", "type", "lobby", "race_id",
-                     r->spec.id, "state", STATE_NAMES[r->state], "generator", r->spec.generator,
-                     "seed", (json_int_t)r->spec.seed, "params", params, "rules", r->spec.rules,
-                     "max_cars", r->spec.max_cars, "ai_fill", r->spec.ai_fill, "players", ps,
-                     "spectators", r->n_spectators);
+    const char *label = lobby_label(r->lobby);
+    return json_pack("{s:s,s:s,s:s,s:s,s:I,s:o,s:s,s:i,s:b,s:o,s:i,s:o}", "type", "lobby",
+                     "race_id", r->spec.id, "state", STATE_NAMES[r->state], "generator",
+                     r->spec.generator, "seed", (json_int_t)r->spec.seed, "params", params, "rules",
+                     r->spec.rules, "max_cars", r->spec.max_cars, "ai_fill", r->spec.ai_fill,
+                     "players", ps, "spectators", r->n_spectators, "label",
+                     label[0] ? json_string(label) : json_null());
 }
 
 void room_broadcast_lobby(Room *r) {
@@ -429,6 +556,145 @@ void room_broadcast_lobby(Room *r) {
         if (r->players[i].used && r->players[i].wsi) ws_send_shared(r->players[i].wsi, m);
     for (int i = 0; i < r->n_spectators; i++) ws_send_shared(r->spectators[i], m);
     ws_msg_unref(m);
+}
+
+/* ---- the lobby's loop ----------------------------------------------------- */
+
+static void room_send_all(Room *r, json_t *o);
+
+static int64_t grace_ns(const Room *r) {
+    return (int64_t)(lobby_grace_s(r->lobby) * 1e9);
+}
+
+/* Seats held in an open room whose grace ran out are freed. */
+static void room_expire_held(Room *r, int64_t now) {
+    bool changed = false;
+    for (int i = 0; i < CR_MAX_CARS; i++) {
+        Player *p = &r->players[i];
+        if (p->used && !p->wsi && p->gone_ns && now - p->gone_ns >= grace_ns(r)) {
+            room_give_up(r, p, "timeout");
+            changed = true;
+        }
+    }
+    if (!changed) return;
+    room_broadcast_lobby(r);
+    room_consider_start(r);
+}
+
+/* A player the loop kicked: told why, out of the room, the seat given up. */
+static void room_kick(Room *r, Player *p, const char *reason) {
+    if (p->wsi) {
+        ws_send_error(p->wsi, "kicked", reason[0] ? reason : "the room's lobby removed you");
+        ws_set_room(p->wsi, NULL);
+        p->wsi = NULL;
+    }
+    room_give_up(r, p, "kicked");
+    p->expired = p->used; /* in a race: no taking the car back */
+}
+
+/* lobby.lua's loop, and what it asked for. */
+static void room_run_loop(Room *r, int64_t now) {
+    double hz = lobby_loop_hz(r->lobby);
+    int64_t period = (int64_t)(1e9 / hz);
+    r->loop_next_ns += period;
+    if (r->loop_next_ns <= now) r->loop_next_ns = now + period; /* late: no catching up */
+    LobbyTick t = {.n = ++r->loop_n, .elapsed_s = (double)(now - r->opened_ns) / 1e9};
+    if (room_running(r)) {
+        RaceSnapshot snap;
+        match_snapshot(r->match, &snap);
+        t.racing = true;
+        t.race_tick = snap.tick;
+        t.race_time_s = snap.time_s;
+    }
+    LobbyPlayer buf[CR_MAX_CARS];
+    LobbyRoom view = lobby_view(r, buf);
+    LobbyActions a;
+    CrError lerr = {{0}};
+    int rc = lobby_loop(r->lobby, &view, &t, &a, &lerr);
+    lobby_log(r, rc, &lerr);
+    if (rc) return;
+    if (a.message[0])
+        room_send_all(r, json_pack("{s:s,s:s,s:s}", "type", "lobby_message", "race_id", r->spec.id,
+                                   "text", a.message));
+    bool changed = a.label_changed;
+    for (int i = 0; i < a.n_kick; i++) {
+        Player *p = player_of_user(r, a.kick[i]);
+        if (p && !p->expired) {
+            room_kick(r, p, a.reason);
+            changed = true;
+        }
+    }
+    if (changed) room_broadcast_lobby(r);
+    if (r->state != ROOM_OPEN) return;
+    if (a.start > 0 && players(r) >= lobby_min_players(r->lobby))
+        room_begin(r, true, a.countdown_s);
+    else if (a.start < 0)
+        room_begin(r, false, 0);
+    else if (changed)
+        room_consider_start(r);
+}
+
+static void room_loop_due(lws_sorted_usec_list_t *sul) {
+    Room *r = lws_container_of(sul, Room, loop_sul);
+    int64_t now = mono_ns();
+    if (r->state == ROOM_OPEN) room_expire_held(r, now);
+    if (lobby_loop_hz(r->lobby) > 0 && now >= r->loop_next_ns && !r->ending &&
+        r->state != ROOM_FINISHED)
+        room_run_loop(r, now);
+    room_loop_arm(r);
+}
+
+/* The next beat: lobby.lua's loop at its rate, or sooner the end of a held
+ * seat's grace in an open room (in a race room_tick watches those); none
+ * with neither. */
+static void room_loop_arm(Room *r) {
+    if (!r->srv || !r->srv->lws || r->terminated || r->ending || r->state == ROOM_FINISHED) return;
+    int64_t next = INT64_MAX;
+    if (lobby_loop_hz(r->lobby) > 0) next = r->loop_next_ns;
+    for (int i = 0; r->state == ROOM_OPEN && i < CR_MAX_CARS; i++) {
+        const Player *p = &r->players[i];
+        if (p->used && !p->wsi && p->gone_ns && p->gone_ns + grace_ns(r) < next)
+            next = p->gone_ns + grace_ns(r);
+    }
+    if (next == INT64_MAX) {
+        lws_sul_cancel(&r->loop_sul);
+        return;
+    }
+    int64_t wait = next - mono_ns();
+    lws_sul_schedule(r->srv->lws, 0, &r->loop_sul, room_loop_due,
+                     wait > 0 ? (lws_usec_t)(wait / 1000) : 0);
+}
+
+/* lobby.lua's terminate, once: the room is over (reason "finished",
+ * "aborted", "shutdown"). */
+static void room_terminate(Room *r, const char *reason) {
+    if (r->terminated) return;
+    r->terminated = true;
+    lws_sul_cancel(&r->loop_sul);
+    LobbyPlayer buf[CR_MAX_CARS];
+    LobbyRoom view = lobby_view(r, buf);
+    CrError lerr = {{0}};
+    lobby_log(r, lobby_terminate(r->lobby, &view, reason, &lerr), &lerr);
+}
+
+void rooms_shutdown(Rooms *rs, bool recorded) {
+    for (int i = 0; i < ROOMS_MAX; i++) {
+        Room *r = rs->rooms[i];
+        if (!r) continue;
+        bool racing = room_running(r);
+        room_terminate(r, "shutdown");
+        /* Nothing more runs in it: the sockets' queues can drain. */
+        r->ticking = false;
+        lws_sul_cancel(&r->start_sul);
+        r->starting = false;
+        r->ending = true;
+        if (racing)
+            room_send_all(r, json_pack("{s:s,s:s,s:b,s:b,s:[]}", "type", "race_end", "race_id",
+                                       r->spec.id, "aborted", true, "saved", recorded, "results"));
+    }
+    /* No room ticks any more: the pacer stops. */
+    lws_sul_cancel(&rs->pace);
+    rs->next_due_ns = INT64_MAX;
 }
 
 /* ---- the race ----------------------------------------------------------- */
@@ -468,6 +734,52 @@ static json_t *cars_json(const Room *r) {
         json_array_append_new(arr, o);
     }
     return arr;
+}
+
+/* race_start as the race stands now (the countdown left, the tick), with
+ * the stage's geometry spliced in as encoded once at the start: the same
+ * bytes as GET /api/stages/{generator} answers. */
+static WsMsg *start_msg(const Room *r) {
+    RaceSnapshot snap;
+    match_snapshot(r->match, &snap);
+    json_error_t jerr;
+    json_t *params = json_loads(r->spec.params_json, 0, &jerr);
+    if (!params) params = json_object();
+    json_t *head = json_pack("{s:s,s:s,s:f,s:i,s:o}", "type", "race_start", "race_id", r->spec.id,
+                             "countdown", snap.time_s < 0 ? -snap.time_s : 0.0, "tick",
+                             (int)snap.tick, "cars", cars_json(r));
+    json_t *stage = json_pack("{s:s,s:I,s:o}", "generator", r->spec.generator, "seed",
+                              (json_int_t)r->spec.seed, "params", params);
+    char *h = head ? json_dumps(head, JSON_COMPACT | JSON_REAL_PRECISION(7)) : NULL;
+    char *st = stage ? json_dumps(stage, JSON_COMPACT) : NULL;
+    json_decref(head);
+    json_decref(stage);
+    const char *geo = r->geometry ? r->geometry : "null";
+    WsMsg *m = NULL;
+    if (h && st) {
+        /* Both dumps are objects ending in '}': {head...,"stage":{stage...,"geometry":G}} */
+        size_t hl = strlen(h) - 1, sl = strlen(st) - 1, gl = strlen(geo);
+        static const char K1[] = ",\"stage\":", K2[] = ",\"geometry\":";
+        size_t len = hl + sizeof K1 - 1 + sl + sizeof K2 - 1 + gl + 2;
+        char *text = malloc(len + 1);
+        if (text) {
+            snprintf(text, len + 1, "%.*s%s%.*s%s%s}}", (int)hl, h, K1, (int)sl, st, K2, geo);
+            m = ws_msg_create(text, len);
+            free(text);
+        }
+    }
+    free(h);
+    free(st);
+    return m;
+}
+
+/* race_start to one socket that arrives in a race under way (a reconnect,
+ * a spectator); the next game_state follows within 50 ms. */
+static void room_send_start(Room *r, struct lws *wsi) {
+    WsMsg *m = start_msg(r);
+    if (!m) return;
+    ws_send_shared(wsi, m);
+    ws_msg_unref(m);
 }
 
 /* A game_state is at most this long (with room for per-car fields to come). */
@@ -633,6 +945,7 @@ static void race_end_done(Job *job, void *loop_ud) {
 static void room_end(Room *r) {
     r->ending = true;
     r->ticking = false;
+    room_terminate(r, match_phase(r->match) == MATCH_DONE ? "finished" : "aborted");
     fprintf(stderr, "[server] race %s: %llu ticks, worst tick lateness %.3f ms, %llu dropped\n",
             r->spec.id, (unsigned long long)r->clock.next, (double)r->clock.worst_late_ns / 1e6,
             (unsigned long long)r->clock.dropped);
@@ -699,13 +1012,11 @@ static void room_tick(Room *r) {
      * they become ready (server.c): this only takes up what this match's
      * bots sent since, without waiting. */
     match_pump(r->match, now);
-    int64_t grace_ns = (int64_t)(lobby_grace_s(r->lobby) * 1e9);
     for (int i = 0; i < CR_MAX_CARS; i++) {
         Player *p = &r->players[i];
         int car = p->used && p->gone_ns && !p->wsi ? car_of_slot(r, p) : -1;
-        if (car >= 0 && now - p->gone_ns >= grace_ns) {
-            p->gone_ns = 0;
-            room_car_orphaned(r, p, car);
+        if (car >= 0 && now - p->gone_ns >= grace_ns(r)) {
+            room_car_orphaned(r, p, car, "timeout");
             room_broadcast_lobby(r);
         }
     }
@@ -810,6 +1121,74 @@ static void race_start_done(Job *job, void *loop_ud) {
     free(job);
 }
 
+/* ---- the stage's geometry, for race_start --------------------------------- */
+
+/* The room's stage exactly as GET /api/stages/{generator}?seed=...&params
+ * answers it, made on a worker as that route is (generating the stage and
+ * its JSON takes tens of ms that must not stall the loop's ticks) while the
+ * room fills. */
+typedef struct {
+    Job job;
+    char race_id[STORE_RACE_ID_MAX + 1];
+    ApiRequest req;
+    ApiResponse res;
+} GeometryJob;
+
+static void geometry_run(Job *job, void *thread_ctx) {
+    GeometryJob *j = (GeometryJob *)job;
+    api_ctx_refresh(thread_ctx);
+    api_stages_get(thread_ctx, &j->req, &j->res);
+}
+
+static void geometry_done(Job *job, void *loop_ud) {
+    GeometryJob *j = (GeometryJob *)job;
+    Server *srv = loop_ud;
+    Room *r = srv ? rooms_find(srv->rooms, j->race_id) : NULL;
+    if (j->res.status != 200)
+        fprintf(stderr, "[server] room %s: no stage geometry: %.200s\n", j->race_id,
+                j->res.body ? j->res.body : "");
+    else if (r && !r->geometry) {
+        r->geometry = j->res.body;
+        j->res.body = NULL;
+    }
+    free(j->res.body);
+    free(j);
+}
+
+static void room_geometry_prepare(Room *r) {
+    if (!r->srv || !r->srv->lanes[LANE_FAST]) return;
+    GeometryJob *j = calloc(1, sizeof *j);
+    if (!j) return;
+    j->job.run = geometry_run;
+    j->job.done = geometry_done;
+    snprintf(j->race_id, sizeof j->race_id, "%s", r->spec.id);
+    j->req.method = HTTP_GET;
+    snprintf(j->req.params[0], sizeof j->req.params[0], "%s", r->spec.generator);
+    int n =
+        snprintf(j->req.query, sizeof j->req.query, "seed=%llu", (unsigned long long)r->spec.seed);
+    json_error_t jerr;
+    json_t *params = json_loads(r->spec.params_json, 0, &jerr);
+    const char *k;
+    json_t *v;
+    json_object_foreach(params, k, v) {
+        /* Parameter names are checked when the room is made ([a-z0-9_]). */
+        if (n > 0 && (size_t)n < sizeof j->req.query)
+            n += snprintf(j->req.query + n, sizeof j->req.query - (size_t)n, "&%s=%.17g", k,
+                          json_number_value(v));
+    }
+    json_decref(params);
+    if (n < 0 || (size_t)n >= sizeof j->req.query ||
+        workers_submit(r->srv->lanes[LANE_FAST], &j->job))
+        free(j); /* room_start encodes it then */
+}
+
+/* Whether text is the geometry of st (its "hash" field). */
+static bool geometry_matches(const char *text, const Stage *st) {
+    char want[40];
+    snprintf(want, sizeof want, "\"hash\":\"%016llx\"", (unsigned long long)stage_hash(st));
+    return text && strstr(text, want);
+}
+
 /* Everyone is ready: the grid (players in slot order, then AI drivers if
  * the room fills), the match, the countdown. On failure the room stays open
  * and the players are told why. */
@@ -895,16 +1274,28 @@ static void room_start(Room *r) {
     r->ending = false;
     int64_t now = mono_ns();
     tickclock_start(&r->clock, rooms_pick_start(srv->rooms, now, &r->bucket), CR_TICK_RATE);
-    RaceSnapshot snap;
-    match_snapshot(r->match, &snap);
     room_broadcast_lobby(r);
-    json_t *params_obj = json_loads(r->spec.params_json, 0, &jerr);
-    if (!params_obj) params_obj = json_object();
-    room_send_all(
-        r, json_pack("{s:s,s:s,s:f,s:i,s:o,s:{s:s,s:I,s:o}}", "type", "race_start", "race_id",
-                     r->spec.id, "countdown", snap.time_s < 0 ? -snap.time_s : 0.0, "tick",
-                     (int)snap.tick, "cars", cars_json(r), "stage", "generator", r->spec.generator,
-                     "seed", (json_int_t)r->spec.seed, "params", params_obj));
+    /* The stage once per room for everyone who watches (a few ms of JSON
+     * for a long stage, next to the generation match_create did). */
+    /* The stage for everyone who watches: encoded on a worker while the
+     * room filled; here only if that has not landed yet or a reload since
+     * changed the generator (its hash differs). */
+    if (!geometry_matches(r->geometry, match_stage(r->match))) {
+        int64_t t0 = mono_ns();
+        free(r->geometry);
+        json_t *geo = api_stage_geometry(srv->loop_scripts, starter, r->spec.generator,
+                                         r->spec.seed, match_stage(r->match));
+        r->geometry =
+            geo ? json_dumps(geo, JSON_COMPACT | JSON_REAL_PRECISION(API_STAGE_PRECISION)) : NULL;
+        json_decref(geo);
+        fprintf(stderr, "[server] race %s: stage geometry encoded on the loop (%.1f ms)\n",
+                r->spec.id, (double)(mono_ns() - t0) / 1e6);
+    }
+    WsMsg *sm = start_msg(r);
+    for (int i = 0; sm && i < CR_MAX_CARS; i++)
+        if (r->players[i].used && r->players[i].wsi) ws_send_shared(r->players[i].wsi, sm);
+    for (int i = 0; sm && i < r->n_spectators; i++) ws_send_shared(r->spectators[i], sm);
+    ws_msg_unref(sm);
     room_send_state(r);
     RaceStartJob *sj = calloc(1, sizeof *sj);
     if (sj) {

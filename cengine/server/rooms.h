@@ -46,6 +46,7 @@ Room *rooms_find(Rooms *rs, const char *id);
  * most players (the oldest on a tie); NULL if none. */
 Room *rooms_pick_quick(Rooms *rs);
 const RoomSpec *room_spec(const Room *r);
+const char *room_state_name(const Room *r); /* "open", "countdown", "running", "finished" */
 
 /* The socket's user takes a grid slot with seat (taken over: the room owns
  * it now, even on failure). A user already in the room gets their slot back
@@ -57,10 +58,24 @@ int room_ready(Room *r, struct lws *wsi, bool ready);
 /* The socket leaves the room (its slot or its spectator place); in a race
  * its car is retired. */
 void room_leave(Room *r, struct lws *wsi);
-/* The socket is gone (closed): as room_leave, but in a race the car only
- * coasts, and the player can take it back by joining again. */
+/* The socket is gone (closed): the seat waits grace_s for the player (in
+ * an open room, not ready; in a race, the car coasts), who takes it back by
+ * joining again or just by connecting (rooms_held_seat). */
 void room_detach(Room *r, struct lws *wsi);
-/* The socket watches; CR_ENOMEM when the room has ROOM_SPECTATORS_MAX. */
+/* The room where user_id holds a seat that waits for them (their socket
+ * dropped; in an open room or a race, within the grace), a race first; or
+ * NULL. */
+Room *rooms_held_seat(Rooms *rs, int64_t user_id);
+/* The socket takes the user's held seat back (as joining again does): the
+ * room gets the lobby, and in a race the socket gets race_start, then
+ * game_state with everyone. CR_ENOTFOUND if no seat waits for them. */
+int room_reconnect(Room *r, struct lws *wsi, int64_t user_id);
+/* Server shutdown: every room's lobby.lua terminate("shutdown"); the
+ * players and spectators of a race under way get race_end, aborted (saved:
+ * recorded, whether the abort is in the database). Sockets stay open. */
+void rooms_shutdown(Rooms *rs, bool recorded);
+/* The socket watches (a race under way: race_start first); CR_ENOMEM when
+ * the room has ROOM_SPECTATORS_MAX. */
 int room_spectate(Room *r, struct lws *wsi);
 /* Everyone in the room gets the lobby state now. */
 void room_broadcast_lobby(Room *r);

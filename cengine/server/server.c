@@ -17,6 +17,7 @@
 #define QUEUE_FAST 256
 #define QUEUE_SLOW 32
 #define DRAIN_S 5
+#define CLOSE_S 3 /* for the clients to answer the close frames */
 
 static volatile sig_atomic_t stop_requested;
 static struct lws_context *signal_ctx;
@@ -434,6 +435,7 @@ int server_run(const ServerConfig *cfg, CrError *err) {
     }
     /* Rooms still open or racing end with this process: recorded as
      * aborted now rather than at the next start. */
+    bool recorded = false;
     {
         Store *fin = NULL;
         CrError ferr = {{0}};
@@ -441,10 +443,24 @@ int server_run(const ServerConfig *cfg, CrError *err) {
         if (store_open(cfg->db_path, NULL, &fin, &ferr) ||
             store_races_abort_unfinished(fin, time(NULL), &n_aborted, &ferr))
             fprintf(stderr, "[server] could not record unfinished races: %s\n", ferr.msg);
-        else if (n_aborted)
+        else
+            recorded = true;
+        if (recorded && n_aborted)
             fprintf(stderr, "[server] %d unfinished race(s) recorded as aborted\n", n_aborted);
         store_close(fin);
     }
+    /* Then the players hear it (race_end, aborted) and every WebSocket
+     * gets its close frame, 1001 "going away", once its queue is out. */
+    rooms_shutdown(srv.rooms, recorded);
+    srv.ws_closing = true;
+    lws_callback_on_writable_all_protocol(srv.lws, &protocols[1]);
+    until = time(NULL) + CLOSE_S;
+    while (srv.n_ws > 0 && time(NULL) < until) {
+        lws_cancel_service(srv.lws);
+        lws_service(srv.lws, 0);
+        nanosleep(&pause, NULL);
+    }
+    if (srv.n_ws > 0) fprintf(stderr, "[server] %d WebSocket(s) did not close in time\n", srv.n_ws);
     status = 0;
 out:
     signal_ctx = NULL;

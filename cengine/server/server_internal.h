@@ -44,6 +44,8 @@ typedef struct Server {
     char web_root[PATH_MAX];
     bool have_web;
     bool stopping;
+    bool ws_closing; /* shutdown: every WebSocket closes (1001) once its queue is out */
+    int n_ws;        /* WebSocket connections established and not yet closed */
     int port;
 } Server;
 

@@ -15,6 +15,7 @@
 #define WS_RATE_PER_S 60
 #define WS_CLOSE_QUIET_US 200000
 #define WS_CLOSE_WAIT_NS 2000000000LL
+#define WS_FRAGMENT 16384 /* larger messages go out in fragments of this size */
 
 typedef struct WsAuthJob WsAuthJob;
 typedef struct WsJoinJob WsJoinJob;
@@ -29,9 +30,11 @@ typedef struct {
     int ready_after_join;
     StoreUser user; /* valid if authed */
     bool authed, hello_sent;
+    bool counted;                         /* in Server.n_ws */
     char cookie_token[API_TOKEN_MAX + 1]; /* read at the upgrade */
     WsMsg *msgs[WS_QUEUE];                /* a reference to each */
     int head, count;
+    size_t tx_off; /* bytes of msgs[head] out so far (a large one goes in fragments) */
     char rx[WS_MSG_MAX + 1];
     size_t rx_len;
     bool rx_overflow;
@@ -160,11 +163,17 @@ static json_t *user_json(const WsConn *w) {
     return json_pack("{s:I,s:s}", "id", (json_int_t)w->user.id, "username", w->user.username);
 }
 
-static void send_hello(struct lws *wsi, WsConn *w) {
+/* The room a reconnect puts the socket back in, for hello and auth. */
+static json_t *room_json(Room *room) {
+    if (!room) return json_null();
+    return json_pack("{s:s,s:s}", "race_id", room_spec(room)->id, "state", room_state_name(room));
+}
+
+static void send_hello(struct lws *wsi, WsConn *w, Room *held) {
     w->hello_sent = true;
     ws_send_json(wsi, w,
-                 json_pack("{s:s,s:i,s:o}", "type", "hello", "protocol", WS_PROTOCOL_VERSION,
-                           "user", user_json(w)));
+                 json_pack("{s:s,s:i,s:o,s:o}", "type", "hello", "protocol", WS_PROTOCOL_VERSION,
+                           "user", user_json(w), "room", room_json(held)));
 }
 
 static void auth_run(Job *job, void *thread_ctx) {
@@ -175,21 +184,28 @@ static void auth_run(Job *job, void *thread_ctx) {
 static void auth_done(Job *job, void *loop_ud) {
     WsAuthJob *j = (WsAuthJob *)job;
     WsConn *w = j->conn;
+    Server *srv = loop_ud;
     if (w) {
         w->job = NULL;
-        if (loop_ud) {
+        if (srv) {
             if (j->ok) {
                 w->user = j->req.user;
                 w->authed = true;
             }
+            /* A seat of theirs waiting since their connection dropped:
+             * this socket takes it back, as joining again would. */
+            Room *held = j->ok && !srv->stopping ? rooms_held_seat(srv->rooms, w->user.id) : NULL;
+            if (held && w->room && w->room != held) room_leave(w->room, j->wsi);
             if (!w->hello_sent) {
-                send_hello(j->wsi, w);
+                send_hello(j->wsi, w, held);
             } else if (j->ok) {
                 ws_send_json(j->wsi, w,
-                             json_pack("{s:s,s:o}", "type", "auth", "user", user_json(w)));
+                             json_pack("{s:s,s:o,s:o}", "type", "auth", "user", user_json(w),
+                                       "room", room_json(held)));
             } else {
                 ws_error(j->wsi, w, "unauthorized", "no valid session for that token");
             }
+            if (held) room_reconnect(held, j->wsi, w->user.id);
         }
     }
     free(j->res.body);
@@ -493,6 +509,28 @@ static void on_message(struct lws *wsi, WsConn *w) {
     json_decref(m);
 }
 
+/* Writes m, or its next fragment when it is large, to the socket; non-zero
+ * if the socket is broken. A small message goes in one write from the shared
+ * buffer: lws writes the frame header into its LWS_PRE bytes, the same
+ * header for every receiver, and writes are one at a time on this thread. A
+ * large one (a stage's geometry in race_start) goes WS_FRAGMENT bytes per
+ * writeable callback, so lws never has to copy the rest of it per socket
+ * when the kernel takes less; each fragment is copied to a scratch buffer
+ * first, because its header in front of it would overwrite bytes of the
+ * shared message other receivers still need. w->tx_off is where it stands
+ * (0 once the message is out). */
+static int ws_write_next(struct lws *wsi, WsConn *w, WsMsg *m) {
+    if (m->len <= WS_FRAGMENT && !w->tx_off)
+        return lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len;
+    static unsigned char scratch[LWS_PRE + WS_FRAGMENT];
+    size_t left = m->len - w->tx_off, k = left < WS_FRAGMENT ? left : WS_FRAGMENT;
+    int flags = lws_write_ws_flags(LWS_WRITE_TEXT, w->tx_off == 0, k == left);
+    memcpy(scratch + LWS_PRE, m->buf + LWS_PRE + w->tx_off, k);
+    if (lws_write(wsi, scratch + LWS_PRE, k, (enum lws_write_protocol)flags) < (int)k) return 1;
+    w->tx_off = k == left ? 0 : w->tx_off + k;
+    return 0;
+}
+
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                 size_t len) {
     WsConn *w = user;
@@ -514,7 +552,10 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             char token[API_TOKEN_MAX + 1];
             snprintf(token, sizeof token, "%s", w->cookie_token);
             sodium_memzero(w->cookie_token, sizeof w->cookie_token);
-            if (!*token || !start_auth(wsi, w, token)) send_hello(wsi, w);
+            if (!*token || !start_auth(wsi, w, token)) send_hello(wsi, w, NULL);
+            w->counted = true;
+            server_of(wsi)->n_ws++;
+            if (server_of(wsi)->ws_closing) lws_callback_on_writable(wsi);
             return 0;
         }
         case LWS_CALLBACK_RECEIVE: {
@@ -554,19 +595,24 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             if (w->count) {
                 int slot = w->head;
                 WsMsg *m = w->msgs[slot];
-                /* lws writes the frame header into the LWS_PRE bytes: the
-                 * same header for every receiver of a shared message, and
-                 * writes are one at a time on this thread. */
-                int n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-                bool short_write = n < (int)m->len;
+                if (ws_write_next(wsi, w, m)) return -1;
+                if (w->tx_off) {
+                    lws_callback_on_writable(wsi); /* the next fragment */
+                    return 0;
+                }
                 ws_msg_unref(m);
                 w->head = (w->head + 1) % WS_QUEUE;
                 w->count--;
-                if (short_write) return -1;
                 if (w->count) {
                     lws_callback_on_writable(wsi);
                     return 0;
                 }
+            }
+            if (!w->count && !w->close_status && server_of(wsi)->ws_closing) {
+                /* Shutdown: everything queued went out; now the close. */
+                w->close_status = LWS_CLOSE_STATUS_GOINGAWAY;
+                w->close_ready = true;
+                snprintf(w->close_reason, sizeof w->close_reason, "server shutting down");
             }
             if (w->close_status && w->close_ready) {
                 lws_close_reason(wsi, (enum lws_close_status)w->close_status,
@@ -583,6 +629,8 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         case LWS_CALLBACK_CLOSED:
             if (w->room) room_detach(w->room, wsi);
             ws_free(w);
+            if (w->counted) server_of(wsi)->n_ws--;
+            w->counted = false;
             return 0;
         default:
             return 0;
