@@ -1,6 +1,7 @@
 /* rooms.c - the room registry and each room's lobby. */
 #include "rooms.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,22 @@
 #include "botfeed.h"
 #include "match/match.h"
 #include "server_internal.h"
+#include "jsonw.h"
 #include "latestats.h"
 #include "tickclock.h"
 #include "util/file.h"
 
 #define ROOM_CATCHUP_MAX 5
 #define REPLAY_MAX (64 << 20)
+/* Rooms tick on a grid of ROOMS_PHASES instants per 1/60 s: a new race
+ * takes the least loaded phase (and, of three ticks, the least loaded
+ * snapshot tick), so the rooms' work is spread over the tick period while
+ * the rooms of one phase share a wake-up of the loop. */
+#define ROOMS_PHASES 8
+#define ROOMS_BUCKETS (ROOMS_PHASES * CR_BOT_TICK_EVERY)
+/* lws's poll() waits whole milliseconds and spins (poll with timeout 0 over
+ * every socket) through the last one: the pacer sleeps that part itself. */
+#define ROOMS_SLEEP_NS 1000000
 
 typedef struct {
     bool used;
@@ -41,7 +52,8 @@ struct Room {
     Server *srv;
     Match *match;
     TickClock clock;
-    lws_sorted_usec_list_t sul;
+    bool ticking; /* on the pacer: its clock's ticks are run */
+    int bucket;   /* its phase on the grid (0..ROOMS_BUCKETS-1) */
     int n_cars;
     int slot_of_car[CR_MAX_CARS];    /* player slot driving car i, or -1 (AI) */
     int64_t input_tick[CR_MAX_CARS]; /* client tick of car i's last applied input, -1 none */
@@ -69,17 +81,25 @@ struct Room {
 struct Rooms {
     Server *srv;
     Room *rooms[ROOMS_MAX];
+    int64_t epoch_ns;            /* instant 0 of the phase grid */
+    int64_t next_due_ns;         /* the earliest tick of a ticking room, or INT64_MAX */
+    lws_sorted_usec_list_t pace; /* wakes the loop for it */
 };
+
+static int64_t mono_ns(void);
 
 Rooms *rooms_create(Server *srv) {
     Rooms *rs = calloc(1, sizeof(Rooms));
-    if (rs) rs->srv = srv;
+    if (rs) {
+        rs->srv = srv;
+        rs->epoch_ns = mono_ns();
+        rs->next_due_ns = INT64_MAX;
+    }
     return rs;
 }
 
 static void room_free(Room *r) {
     if (!r) return;
-    lws_sul_cancel(&r->sul);
     lws_sul_cancel(&r->start_sul);
     lws_sul_cancel(&r->loop_sul);
     lobby_destroy(r->lobby);
@@ -103,6 +123,7 @@ static void room_loop_arm(Room *r);
 
 void rooms_destroy(Rooms *rs) {
     if (!rs) return;
+    lws_sul_cancel(&rs->pace);
     for (int i = 0; i < ROOMS_MAX; i++) {
         if (rs->rooms[i]) room_terminate(rs->rooms[i], "shutdown");
         room_free(rs->rooms[i]);
@@ -663,7 +684,7 @@ void rooms_shutdown(Rooms *rs, bool recorded) {
         bool racing = room_running(r);
         room_terminate(r, "shutdown");
         /* Nothing more runs in it: the sockets' queues can drain. */
-        lws_sul_cancel(&r->sul);
+        r->ticking = false;
         lws_sul_cancel(&r->start_sul);
         r->starting = false;
         r->ending = true;
@@ -671,6 +692,9 @@ void rooms_shutdown(Rooms *rs, bool recorded) {
             room_send_all(r, json_pack("{s:s,s:s,s:b,s:b,s:[]}", "type", "race_end", "race_id",
                                        r->spec.id, "aborted", true, "saved", recorded, "results"));
     }
+    /* No room ticks any more: the pacer stops. */
+    lws_sul_cancel(&rs->pace);
+    rs->next_due_ns = INT64_MAX;
 }
 
 /* ---- the race ----------------------------------------------------------- */
@@ -758,35 +782,72 @@ static void room_send_start(Room *r, struct lws *wsi) {
     ws_msg_unref(m);
 }
 
+/* A game_state is at most this long (with room for per-car fields to come). */
+#define STATE_JSON_MAX (256 + CR_MAX_CARS * 384)
+
 /* One snapshot for every receiver: positions, heading, velocity, flags,
- * checkpoints, race position of every car. */
+ * checkpoints, race position of every car. Written straight into a buffer
+ * (jsonw: no JSON tree, no allocation but the shared message), as jansson
+ * would have written it; a field is one jsonw_k*() line. */
 static void room_send_state(Room *r) {
     RaceSnapshot snap;
     match_snapshot(r->match, &snap);
-    json_t *cars = json_array();
-    for (int i = 0; i < snap.n_cars; i++) {
-        const CarSnapshot *c = &snap.cars[i];
-        /* angular_velocity, nitro_ticks and the NITRO_HELD flag complete the
-         * state a client re-simulates its own car from; input_tick acks. */
-        json_array_append_new(
-            cars,
-            json_pack("{s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:i,s:i,s:i,s:i,s:i,s:f,s:o}", "id", i, "x",
-                      c->x, "y", c->y, "heading", c->heading, "vx", c->vx, "vy", c->vy,
-                      "angular_velocity", c->angular_velocity, "flags", c->flags, "checkpoints",
-                      c->checkpoints, "position", c->position, "nitro", c->nitro_charges,
-                      "nitro_ticks", c->nitro_ticks, "progress", c->progress, "input_tick",
-                      r->input_tick[i] >= 0 ? json_integer(r->input_tick[i]) : json_null()));
-    }
     /* When it left, for clients measuring delivery (Unix us). */
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
-    json_int_t sent_us = (json_int_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000;
-    room_send_all(
-        r, json_pack("{s:s,s:i,s:I,s:o,s:{s:s,s:f}}", "type", "game_state", "tick", (int)snap.tick,
-                     "sent_us", sent_us, "cars", cars, "race_info", "phase",
-                     match_phase_name(match_phase(r->match)), "time", snap.time_s));
+    int64_t sent_us = (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000;
+    char buf[STATE_JSON_MAX];
+    JsonW w;
+    jsonw_init(&w, buf, sizeof buf);
+    jsonw_object(&w);
+    jsonw_kstring(&w, "type", "game_state");
+    jsonw_kint(&w, "tick", (int)snap.tick);
+    jsonw_kint(&w, "sent_us", sent_us);
+    jsonw_key(&w, "cars");
+    jsonw_array(&w);
+    for (int i = 0; i < snap.n_cars; i++) {
+        const CarSnapshot *c = &snap.cars[i];
+        jsonw_object(&w);
+        jsonw_kint(&w, "id", i);
+        jsonw_kreal(&w, "x", c->x);
+        jsonw_kreal(&w, "y", c->y);
+        jsonw_kreal(&w, "heading", c->heading);
+        jsonw_kreal(&w, "vx", c->vx);
+        jsonw_kreal(&w, "vy", c->vy);
+        /* angular_velocity, nitro_ticks and the NITRO_HELD flag complete the
+         * state a client re-simulates its own car from; input_tick acks. */
+        jsonw_kreal(&w, "angular_velocity", c->angular_velocity);
+        jsonw_kint(&w, "flags", c->flags);
+        jsonw_kint(&w, "checkpoints", c->checkpoints);
+        jsonw_kint(&w, "position", c->position);
+        jsonw_kint(&w, "nitro", c->nitro_charges);
+        jsonw_kint(&w, "nitro_ticks", c->nitro_ticks);
+        jsonw_kreal(&w, "progress", c->progress);
+        jsonw_key(&w, "input_tick");
+        if (r->input_tick[i] >= 0)
+            jsonw_int(&w, r->input_tick[i]);
+        else
+            jsonw_null(&w);
+        jsonw_end_object(&w);
+    }
+    jsonw_end_array(&w);
+    jsonw_key(&w, "race_info");
+    jsonw_object(&w);
+    jsonw_kstring(&w, "phase", match_phase_name(match_phase(r->match)));
+    jsonw_kreal(&w, "time", snap.time_s);
+    jsonw_end_object(&w);
+    jsonw_end_object(&w);
+    size_t len;
+    WsMsg *m = jsonw_finish(&w, &len) ? NULL : ws_msg_create(buf, len);
+    if (!m) return;
     int to = r->n_spectators;
-    for (int i = 0; i < CR_MAX_CARS; i++) to += r->players[i].used && r->players[i].wsi;
+    for (int i = 0; i < CR_MAX_CARS; i++)
+        if (r->players[i].used && r->players[i].wsi) {
+            ws_send_shared(r->players[i].wsi, m);
+            to++;
+        }
+    for (int i = 0; i < r->n_spectators; i++) ws_send_shared(r->spectators[i], m);
+    ws_msg_unref(m);
     latestats_sent(to);
 }
 
@@ -883,6 +944,7 @@ static void race_end_done(Job *job, void *loop_ud) {
 /* The race is over (or aborted): hand its record to a worker. */
 static void room_end(Room *r) {
     r->ending = true;
+    r->ticking = false;
     room_terminate(r, match_phase(r->match) == MATCH_DONE ? "finished" : "aborted");
     fprintf(stderr, "[server] race %s: %llu ticks, worst tick lateness %.3f ms, %llu dropped\n",
             r->spec.id, (unsigned long long)r->clock.next, (double)r->clock.worst_late_ns / 1e6,
@@ -937,18 +999,14 @@ static void room_end(Room *r) {
     }
 }
 
-static void room_tick(lws_sorted_usec_list_t *sul);
 static void room_send_bot_feeds(Room *r, int64_t now, bool final);
-
-static void room_schedule(Room *r, int64_t now) {
-    lws_sul_schedule(r->srv->lws, 0, &r->sul, room_tick, tickclock_wait_ns(&r->clock, now) / 1000);
-}
 
 /* The room's 60 Hz beat: every tick that is due (a late wake-up catches
  * up, within a cap; the clock counts any it had to drop), a snapshot to
- * everyone at 20 Hz, the end when the match is done. */
-static void room_tick(lws_sorted_usec_list_t *sul) {
-    Room *r = lws_container_of(sul, Room, sul);
+ * everyone at 20 Hz, the end when the match is done. Lateness is taken
+ * when this room's turn comes, after any room that ran before it in the
+ * same wake-up. */
+static void room_tick(Room *r) {
     int64_t now = mono_ns();
     /* The shared zygote and every bot socket are served by the loop as
      * they become ready (server.c): this only takes up what this match's
@@ -977,13 +1035,73 @@ static void room_tick(lws_sorted_usec_list_t *sul) {
         if (ph == MATCH_DONE || ph == MATCH_ABORTED) {
             room_send_state(r);
             room_send_bot_feeds(r, now, true);
-            room_end(r);
+            room_end(r); /* may free r */
             return;
         }
         if (match_tick(r->match) % CR_BOT_TICK_EVERY == 0) room_send_state(r);
     }
     room_send_bot_feeds(r, now, false);
-    room_schedule(r, mono_ns());
+}
+
+/* ---- the pacer: one timer for every room's ticks ------------------------ */
+
+/* When a race starting now ticks first: the first grid instant at or after
+ * now of the least loaded bucket (phase within the tick, and which tick of
+ * CR_BOT_TICK_EVERY carries the snapshot), the soonest on a tie. */
+static int64_t rooms_pick_start(const Rooms *rs, int64_t now, int *bucket) {
+    int load[ROOMS_BUCKETS] = {0};
+    for (int i = 0; i < ROOMS_MAX; i++)
+        if (rs->rooms[i] && rs->rooms[i]->ticking) load[rs->rooms[i]->bucket]++;
+    uint64_t g0 = tickclock_grid_next(rs->epoch_ns, CR_TICK_RATE, ROOMS_PHASES, now);
+    uint64_t g = tickclock_grid_pick(load, ROOMS_BUCKETS, g0);
+    *bucket = (int)(g % ROOMS_BUCKETS);
+    return tickclock_grid_ns(rs->epoch_ns, CR_TICK_RATE, ROOMS_PHASES, g);
+}
+
+static void rooms_pace_due(lws_sorted_usec_list_t *sul);
+
+/* Points the pacer's timer at the earliest tick due. */
+static void rooms_arm(Rooms *rs) {
+    int64_t due = INT64_MAX;
+    for (int i = 0; i < ROOMS_MAX; i++) {
+        const Room *r = rs->rooms[i];
+        if (!r || !r->ticking) continue;
+        int64_t d = tickclock_deadline(&r->clock, r->clock.next);
+        if (d < due) due = d;
+    }
+    rs->next_due_ns = due;
+    if (!rs->srv || !rs->srv->lws) return;
+    if (due == INT64_MAX) {
+        lws_sul_cancel(&rs->pace);
+        return;
+    }
+    int64_t wait = due - mono_ns();
+    lws_sul_schedule(rs->srv->lws, 0, &rs->pace, rooms_pace_due, wait > 0 ? wait / 1000 : 0);
+}
+
+/* Every room whose tick is due, in one pass. */
+static void rooms_run_due(Rooms *rs) {
+    int64_t now = mono_ns();
+    for (int i = 0; i < ROOMS_MAX; i++) {
+        Room *r = rs->rooms[i];
+        if (r && r->ticking && tickclock_deadline(&r->clock, r->clock.next) <= now) room_tick(r);
+    }
+    rooms_arm(rs);
+}
+
+static void rooms_pace_due(lws_sorted_usec_list_t *sul) {
+    rooms_run_due(lws_container_of(sul, Rooms, pace));
+}
+
+void rooms_pace(Rooms *rs) {
+    int64_t due = rs->next_due_ns, now = mono_ns();
+    if (due == INT64_MAX || due - now >= ROOMS_SLEEP_NS) return;
+    if (due > now) {
+        struct timespec ts = {(time_t)(due / 1000000000), (long)(due % 1000000000)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+        }
+    }
+    rooms_run_due(rs);
 }
 
 typedef struct {
@@ -1155,7 +1273,7 @@ static void room_start(Room *r) {
     r->state = ROOM_COUNTDOWN;
     r->ending = false;
     int64_t now = mono_ns();
-    tickclock_start(&r->clock, now, CR_TICK_RATE);
+    tickclock_start(&r->clock, rooms_pick_start(srv->rooms, now, &r->bucket), CR_TICK_RATE);
     room_broadcast_lobby(r);
     /* The stage once per room for everyone who watches (a few ms of JSON
      * for a long stage, next to the generation match_create did). */
@@ -1186,7 +1304,8 @@ static void room_start(Room *r) {
         snprintf(sj->race_id, sizeof sj->race_id, "%s", r->spec.id);
         if (workers_submit(srv->lanes[LANE_FAST], &sj->job)) free(sj);
     }
-    room_schedule(r, now);
+    r->ticking = true;
+    rooms_arm(srv->rooms);
     return;
 fail:
     fprintf(stderr, "[server] race %s could not start: %s\n", r->spec.id, err.msg);

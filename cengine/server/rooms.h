@@ -34,6 +34,11 @@ typedef struct RoomSpec {
 Rooms *rooms_create(struct Server *srv);
 /* Closes every room (their sockets stay open; they just leave). */
 void rooms_destroy(Rooms *rs);
+/* The loop calls this before each lws_service(): if a room's tick is due
+ * within a millisecond (lws's poll() would spin through it), it sleeps
+ * until then and runs every room that is due. One timer (lws_sul) wakes
+ * the loop for the earliest room otherwise. */
+void rooms_pace(Rooms *rs);
 /* A new open room. CR_ENOMEM when ROOMS_MAX are open. */
 int rooms_open(Rooms *rs, const RoomSpec *spec, CrError *err);
 Room *rooms_find(Rooms *rs, const char *id);

@@ -410,8 +410,10 @@ int server_run(const ServerConfig *cfg, CrError *err) {
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    while (!stop_requested)
+    while (!stop_requested) {
+        rooms_pace(srv.rooms);
         if (lws_service(srv.lws, 0) < 0) break;
+    }
 
     /* Shutdown: refuse new work, let queued and running jobs finish and
      * their answers go out, then close. */

@@ -50,3 +50,24 @@ int64_t tickclock_wait_ns(const TickClock *c, int64_t now_ns) {
     int64_t d = tickclock_deadline(c, c->next) - now_ns;
     return d > 0 ? d : 0;
 }
+
+int64_t tickclock_grid_ns(int64_t epoch_ns, int rate, int phases, uint64_t g) {
+    uint64_t per_s = (uint64_t)rate * (uint64_t)phases;
+    return epoch_ns + (int64_t)(g / per_s * 1000000000ull + g % per_s * 1000000000ull / per_s);
+}
+
+uint64_t tickclock_grid_next(int64_t epoch_ns, int rate, int phases, int64_t now_ns) {
+    uint64_t per_s = (uint64_t)rate * (uint64_t)phases;
+    uint64_t since = now_ns > epoch_ns ? (uint64_t)(now_ns - epoch_ns) : 0;
+    /* grid_ns() rounds down, this too: step up to the first not before now. */
+    uint64_t g = since / 1000000000ull * per_s + since % 1000000000ull * per_s / 1000000000ull;
+    while (tickclock_grid_ns(epoch_ns, rate, phases, g) < now_ns) g++;
+    return g;
+}
+
+uint64_t tickclock_grid_pick(const int *load, int n_buckets, uint64_t g0) {
+    uint64_t best = g0;
+    for (uint64_t g = g0; g < g0 + (uint64_t)n_buckets; g++)
+        if (load[g % (uint64_t)n_buckets] < load[best % (uint64_t)n_buckets]) best = g;
+    return best;
+}

@@ -34,4 +34,14 @@ void tickclock_ran(TickClock *c, int64_t now_ns);
 /* ns from now until the next tick is due (0 if it is due already). */
 int64_t tickclock_wait_ns(const TickClock *c, int64_t now_ns);
 
+/* The grid that rooms start their clocks on, so rooms share wake-ups and
+ * their load spreads over the tick period: `phases` instants per tick,
+ * instant g at epoch_ns + g / (rate * phases) s (exact integers). */
+int64_t tickclock_grid_ns(int64_t epoch_ns, int rate, int phases, uint64_t g);
+/* The first grid instant at or after now_ns. */
+uint64_t tickclock_grid_next(int64_t epoch_ns, int rate, int phases, int64_t now_ns);
+/* Of the n_buckets instants from g0 on, the one whose bucket
+ * (g % n_buckets) carries the least load; the earliest on a tie. */
+uint64_t tickclock_grid_pick(const int *load, int n_buckets, uint64_t g0);
+
 #endif
