@@ -638,6 +638,11 @@ static void set_problems(BotLink *l, const char *s, size_t n) {
 static void link_lost(BotLink *l, const char *why, int status) {
     BotHost *h = l->host;
     Phase was = l->phase;
+    /* A worker gone before it had the whole bot cannot have died of the
+     * bot; the usual cause is its zygote's death, whose EOF may not be
+     * readable yet. A first load gets another worker (until its deadline;
+     * a revive counts the loss, which bounds it). */
+    bool unsent = l->start_rc == 1 && was == PH_LOAD && l->out_off < l->out.len;
     link_close(l);
     l->phase = PH_NONE;
     if (was == PH_TICK && status >= 0) {
@@ -662,7 +667,7 @@ static void link_lost(BotLink *l, const char *why, int status) {
      * so reading the socket now (replies queued ahead of the EOF included)
      * tells whether this worker died with its zygote. */
     if (h && l->gen == h->gen && h->ctrl >= 0) host_read(h);
-    bool zygote_fault = h && (l->gen != h->gen || h->ctrl < 0);
+    bool zygote_fault = (h && (l->gen != h->gen || h->ctrl < 0)) || unsent;
     if (l->start_rc == 1 && !zygote_fault) {
         char msg[BOT_MESSAGE_MAX + 64];
         int k = snprintf(msg, sizeof msg, "1: the bot's worker failed while loading it: %s", why);
