@@ -67,11 +67,12 @@ struct Room {
      * in an open room), far slower than the ticks. */
     lws_sorted_usec_list_t loop_sul;
     int64_t opened_ns;
-    int64_t loop_next_ns; /* when lobby.lua's loop is due */
-    int64_t loop_n;       /* loops run */
-    bool terminated;      /* lobby.lua's terminate has run */
-    char *geometry;       /* the stage as GET /api/stages answers it, encoded once */
-    char lobby_err[256];  /* the last lobby.lua error logged */
+    int64_t loop_next_ns;  /* when lobby.lua's loop is due */
+    int64_t loop_n;        /* loops run */
+    bool terminated;       /* lobby.lua's terminate has run */
+    char *geometry;        /* the stage as GET /api/stages answers it, encoded once */
+    bool geometry_pending; /* a worker is making it */
+    char lobby_err[256];   /* the last lobby.lua error logged */
     int64_t lobby_err_repeats;
     /* Each bot car's private feed to its owner (room_send_bot_feeds). */
     BotFeed feed[CR_MAX_CARS];
@@ -1140,19 +1141,50 @@ static void geometry_run(Job *job, void *thread_ctx) {
     api_stages_get(thread_ctx, &j->req, &j->res);
 }
 
+static bool geometry_matches(const char *text, const Stage *st);
+static void room_send_stage(Room *r);
+
 static void geometry_done(Job *job, void *loop_ud) {
     GeometryJob *j = (GeometryJob *)job;
     Server *srv = loop_ud;
     Room *r = srv ? rooms_find(srv->rooms, j->race_id) : NULL;
-    if (j->res.status != 200)
+    if (r) r->geometry_pending = false;
+    if (j->res.status != 200) {
         fprintf(stderr, "[server] room %s: no stage geometry: %.200s\n", j->race_id,
                 j->res.body ? j->res.body : "");
-    else if (r && !r->geometry) {
-        r->geometry = j->res.body;
-        j->res.body = NULL;
+    } else if (r && !r->geometry) {
+        if (r->match && !geometry_matches(j->res.body, match_stage(r->match))) {
+            fprintf(stderr, "[server] room %s: stage geometry from another scripts version\n",
+                    j->race_id);
+        } else {
+            r->geometry = j->res.body;
+            j->res.body = NULL;
+            /* The race started before it landed: its race_start said
+             * null, so the stage follows on its own. */
+            if (r->match) room_send_stage(r);
+        }
     }
     free(j->res.body);
     free(j);
+}
+
+/* The stage's geometry as a message of its own, {"type":"stage",...}, to
+ * everyone in the room. */
+static void room_send_stage(Room *r) {
+    if (!r->geometry || r->geometry[0] != '{') return;
+    static const char K[] = "{\"type\":\"stage\",";
+    size_t gl = strlen(r->geometry);
+    char *text = malloc(sizeof K - 1 + gl);
+    if (!text) return;
+    memcpy(text, K, sizeof K - 1);
+    memcpy(text + sizeof K - 1, r->geometry + 1, gl - 1);
+    WsMsg *m = ws_msg_create(text, sizeof K - 1 + gl - 1);
+    free(text);
+    if (!m) return;
+    for (int i = 0; i < CR_MAX_CARS; i++)
+        if (r->players[i].used && r->players[i].wsi) ws_send_shared(r->players[i].wsi, m);
+    for (int i = 0; i < r->n_spectators; i++) ws_send_shared(r->spectators[i], m);
+    ws_msg_unref(m);
 }
 
 static void room_geometry_prepare(Room *r) {
@@ -1178,8 +1210,11 @@ static void room_geometry_prepare(Room *r) {
     }
     json_decref(params);
     if (n < 0 || (size_t)n >= sizeof j->req.query ||
-        workers_submit(r->srv->lanes[LANE_FAST], &j->job))
-        free(j); /* room_start encodes it then */
+        workers_submit(r->srv->lanes[LANE_FAST], &j->job)) {
+        free(j); /* race_start says null; GET /api/stages still answers */
+        return;
+    }
+    r->geometry_pending = true;
 }
 
 /* Whether text is the geometry of st (its "hash" field). */
@@ -1275,21 +1310,16 @@ static void room_start(Room *r) {
     int64_t now = mono_ns();
     tickclock_start(&r->clock, rooms_pick_start(srv->rooms, now, &r->bucket), CR_TICK_RATE);
     room_broadcast_lobby(r);
-    /* The stage once per room for everyone who watches (a few ms of JSON
-     * for a long stage, next to the generation match_create did). */
-    /* The stage for everyone who watches: encoded on a worker while the
-     * room filled; here only if that has not landed yet or a reload since
-     * changed the generator (its hash differs). */
+    /* The stage for everyone who watches, encoded on a worker while the
+     * room filled, never here: 4-11 ms on this thread moved every room's
+     * tick (a soak with races turning over at 50 rooms saw tick p99 4-7 ms
+     * when it was). Not landed yet, or a reload since changed the
+     * generator (its hash differs): race_start says null and a stage
+     * message follows when a worker has made it. */
     if (!geometry_matches(r->geometry, match_stage(r->match))) {
-        int64_t t0 = mono_ns();
         free(r->geometry);
-        json_t *geo = api_stage_geometry(srv->loop_scripts, starter, r->spec.generator,
-                                         r->spec.seed, match_stage(r->match));
-        r->geometry =
-            geo ? json_dumps(geo, JSON_COMPACT | JSON_REAL_PRECISION(API_STAGE_PRECISION)) : NULL;
-        json_decref(geo);
-        fprintf(stderr, "[server] race %s: stage geometry encoded on the loop (%.1f ms)\n",
-                r->spec.id, (double)(mono_ns() - t0) / 1e6);
+        r->geometry = NULL;
+        if (!r->geometry_pending) room_geometry_prepare(r);
     }
     WsMsg *sm = start_msg(r);
     for (int i = 0; sm && i < CR_MAX_CARS; i++)
