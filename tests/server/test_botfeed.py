@@ -37,6 +37,8 @@ NOISY = '''class Bot:
         if self.n == 30:
             print("about to divide")
             return 1 / 0
+        if 30 < self.n <= 40:
+            return {"throttle": 1.0, "steer": 0.0}
         return {"throttle": 1.0, "steer": 0.0,
                 "debug": [("line", x, y, x + 5.0, y, 0xff0000),
                           ("circle", x, y, 2.5, 0x00ff00),
@@ -171,7 +173,9 @@ def check_feeds(got):
         check(d[2]["text"].startswith("n=") and d[2]["rgb"] == 0xFFFFFF, str(d[2]))
         ticks = [m["tick"] for m in draws]
         check(ticks == sorted(ticks) and len(set(ticks)) == len(ticks), "draw ticks not increasing")
-        # The error tick's reply had no drawings: the overlay is told to clear.
+        # The error tick's reply and the ten after it have no drawings: the
+        # overlay is told to clear (ten, so the 20 Hz feed is sure to see it
+        # whatever the phase of the bot's ticks against the snapshots').
         check(any(m["drawings"] == [] for m in draws), "no empty bot_draw after the error")
 
     # The loud bot: far over the cap; lines dropped and counted, bytes capped.
