@@ -12,9 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -454,31 +452,7 @@ TESTS = [test_handler_hooks_in_order_with_state, test_failing_and_huge_hooks,
 
 
 def main():
-    ts.BIN = os.path.abspath(sys.argv[1])
-    only = set(sys.argv[2:])
-    passed = failed = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        for t in TESTS:
-            if only and t.__name__ not in only:
-                continue
-            print("-- " + t.__name__, flush=True)
-            sub = os.path.join(tmp, t.__name__)
-            os.makedirs(sub)
-            try:
-                t(sub)
-                passed += 1
-                print("ok   " + t.__name__, flush=True)
-            except Exception:
-                failed += 1
-                traceback.print_exc()
-                print("FAIL " + t.__name__, flush=True)
-                print(open(os.path.join(sub, "server.log")).read()[-3000:])
-            text = open(os.path.join(sub, "server.log")).read()
-            if "ERROR: AddressSanitizer" in text or "runtime error" in text or "LeakSanitizer" in text:
-                failed += 1
-                print("FAIL sanitizer report in %s/server.log\n%s" % (sub, text[-4000:]))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return ts.run_own_tests(TESTS)
 
 
 if __name__ == "__main__":

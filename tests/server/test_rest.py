@@ -15,8 +15,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import traceback
 
 import test_server as ts
 from test_server import Server, auth, check, expect, lobby_of, register
@@ -234,31 +232,7 @@ TESTS = [test_quick_race_rest, test_replay_json_matches_cli_export, test_rules_n
 
 
 def main():
-    ts.BIN = os.path.abspath(sys.argv[1])
-    only = set(sys.argv[2:])
-    passed = failed = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        for t in TESTS:
-            if only and t.__name__ not in only:
-                continue
-            print("-- " + t.__name__, flush=True)
-            sub = os.path.join(tmp, t.__name__)
-            os.makedirs(sub)
-            try:
-                t(sub)
-                passed += 1
-                print("ok   " + t.__name__, flush=True)
-            except Exception:
-                failed += 1
-                traceback.print_exc()
-                print("FAIL " + t.__name__, flush=True)
-            log_path = os.path.join(sub, "server.log")
-            log = open(log_path).read() if os.path.exists(log_path) else ""
-            if "ERROR: AddressSanitizer" in log or "runtime error" in log or "LeakSanitizer" in log:
-                failed += 1
-                print("FAIL sanitizer report in %s:\n%s" % (log_path, log[-4000:]))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return ts.run_own_tests(TESTS)
 
 
 if __name__ == "__main__":

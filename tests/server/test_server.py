@@ -1323,6 +1323,41 @@ def make_web(tmp):
     return web
 
 
+def run_own_tests(tests):
+    """The runner for a file of tests that each start their own server in a
+    folder of their own (argv: the coderally binary, then test names to run
+    only those). A failure prints the tail of that server's log; a sanitizer
+    report in it fails the test too."""
+    global BIN
+    BIN = os.path.abspath(sys.argv[1])
+    only = set(sys.argv[2:])
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for t in tests:
+            if only and t.__name__ not in only:
+                continue
+            print("-- " + t.__name__, flush=True)
+            sub = os.path.join(tmp, t.__name__)
+            os.makedirs(sub)
+            log_path = os.path.join(sub, "server.log")
+            try:
+                t(sub)
+                passed += 1
+                print("ok   " + t.__name__, flush=True)
+            except Exception:
+                failed += 1
+                traceback.print_exc()
+                print("FAIL " + t.__name__, flush=True)
+                if os.path.exists(log_path):
+                    print(open(log_path).read()[-3000:])
+            log = open(log_path).read() if os.path.exists(log_path) else ""
+            if "ERROR: AddressSanitizer" in log or "runtime error" in log or "LeakSanitizer" in log:
+                failed += 1
+                print("FAIL sanitizer report in %s:\n%s" % (log_path, log[-4000:]))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
 def main():
     global BIN
     BIN = os.path.abspath(sys.argv[1])
