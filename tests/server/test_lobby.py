@@ -304,17 +304,11 @@ def test_reconnect_on_hello_mid_race_and_geometry(tmp):
                 for w in (wa, wb):
                     await w.send(json.dumps({"type": "ready"}))
                 start = await until(wa, is_type("race_start"))
-                # everyone at the start gets the geometry once: in race_start, or,
-                # when the worker making it had not finished as the race started
-                # (it is never built on the event loop), in a stage message after
+                # everyone at the start gets the geometry once, in race_start: the
+                # race waits for the worker that makes the stage and its geometry
                 check(start["stage"]["seed"] == 7)
                 geo = start["stage"]["geometry"]
-                if geo is None:
-                    stage = await until(wa, is_type("stage"))
-                    big = json.dumps(stage)
-                    geo = {k: v for k, v in stage.items() if k != "type"}
-                else:
-                    big = json.dumps(start)
+                big = json.dumps(start)
                 check(geo == want_geo, "geometry differs from GET /api/stages")
                 check(len(big) > 50000, "a small geometry proves little about big messages")
                 await until(wb, lambda m: m["type"] == "game_state" and m["race_info"]["phase"] == "running")
@@ -447,8 +441,96 @@ def test_sigterm_race_end_and_close_frames(tmp):
     check(srv.db_query("SELECT status FROM races WHERE id = ?", rid) == [("aborted",)])
 
 
+def test_stage_made_by_a_worker_failures_and_reloads(tmp):
+    """A race starts only with its stage, made on a worker under the scripts
+    of the moment: after a reload the next start takes the new stage (in a
+    room opened before it, too) and race_start's geometry is the new one; a
+    generator that now fails for the room's seed gives the players
+    race_failed with its message, the room stays open and fails the same way
+    again, and the start after the fix races."""
+    scripts = scripts_with(tmp, SHORT_GRACE_LOBBY)
+    forest = open(os.path.join(scripts, "stages", "forest.lua")).read()
+    head = "local function generate(seed, p)\n"
+    check(head in forest and 'name = "forest",' in forest and "width = { default = 9.5," in forest,
+          "forest.lua changed shape")
+    v1 = forest.replace('name = "forest",', 'name = "picky",')
+    # v2: every stage changes (a wider road by default) and seed 13 fails
+    v2 = v1.replace(head, head + '    if seed == 13 then error("picky: no stage for seed 13") end\n').replace(
+        "width = { default = 9.5,", "width = { default = 10.5,")
+    v3 = v2.replace('    if seed == 13 then error("picky: no stage for seed 13") end\n', "")
+    path = os.path.join(scripts, "stages", "picky.lua")
+    open(path, "w").write(v1)
+    srv = Server(tmp, extra=("--scripts", scripts))
+    try:
+        _, ta, car_a = user_with_car(srv)
+        _, tb, car_b = user_with_car(srv)
+        old7 = expect(srv.http.get("/api/stages/picky?seed=7"), 200)
+
+        def room(token, seed):
+            return expect(srv.http.post("/api/races", headers=auth(token), json={
+                "generator": "picky", "seed": seed, "rules": "quick", "max_cars": 1}), 201)["race"]["id"]
+
+        def reload(text, seed, status):
+            time.sleep(1.1)  # a new mtime second, so the change is seen
+            open(path, "w").write(text)
+            deadline = time.time() + 15
+            while srv.http.get("/api/stages/picky?seed=%d" % seed).status_code != status:
+                check(time.time() < deadline, "the reload was not picked up")
+                time.sleep(0.2)
+
+        bad, later = room(ta, 13), room(tb, 7)
+        reload(v2, 13, 500)
+        new7 = expect(srv.http.get("/api/stages/picky?seed=7"), 200)
+        check(new7 != old7, "v2 left seed 7's stage as it was")
+
+        async def join(ws, rid, car):
+            await ws.recv()
+            await ws.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car}))
+            await until(ws, is_type("lobby"))
+
+        async def ready_fails(ws):
+            await ws.send(json.dumps({"type": "ready"}))
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                m = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.time()))
+                check(m["type"] != "race_start", "a race started without its stage: %s" % str(m)[:200])
+                if m["type"] == "error":
+                    return m
+            raise AssertionError("no race_failed")
+
+        async def race_on(ws, want, what):
+            await ws.send(json.dumps({"type": "ready"}))
+            st = await until(ws, is_type("race_start"))
+            check(st["stage"]["geometry"] == want, "%s: race_start's geometry is not the new stage" % what)
+            await until(ws, is_type("game_state"))
+
+        async def first_part():
+            async with connect(srv, ta) as wa, connect(srv, tb) as wb:
+                await join(wa, bad, car_a)
+                for _ in range(2):
+                    e = await ready_fails(wa)
+                    check(e["code"] == "race_failed" and "no stage for seed 13" in e["message"], str(e))
+                race = expect(srv.http.get("/api/races/" + bad), 200)["race"]
+                check(race["status"] == "open", str(race)[:300])
+                await join(wb, later, car_b)
+                await race_on(wb, new7, "a room opened before the reload")
+
+        asyncio.run(first_part())
+        reload(v3, 13, 200)
+        new13 = expect(srv.http.get("/api/stages/picky?seed=13"), 200)
+
+        async def second_part():
+            async with connect(srv, ta) as wa:
+                await join(wa, bad, car_a)
+                await race_on(wa, new13, "after the fix")
+
+        asyncio.run(second_part())
+    finally:
+        check(srv.stop() == 0)
+
 TESTS = [test_handler_hooks_in_order_with_state, test_failing_and_huge_hooks,
-         test_reconnect_on_hello_mid_race_and_geometry, test_sigterm_race_end_and_close_frames]
+         test_reconnect_on_hello_mid_race_and_geometry, test_sigterm_race_end_and_close_frames,
+         test_stage_made_by_a_worker_failures_and_reloads]
 
 
 def main():

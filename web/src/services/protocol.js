@@ -119,10 +119,6 @@ const SERVER = {
         if (!isStr(m.text)) fail('lobby_message needs text');
         return m;
     },
-    stage: (m) => {
-        if (!Array.isArray(m.centre) || m.centre.length < 2) fail('stage needs centre points');
-        return m;
-    },
     race_start: (m) => {
         if (!isNum(m.countdown)) fail('race_start needs countdown');
         const g = isObj(m.stage) ? m.stage.geometry : undefined;

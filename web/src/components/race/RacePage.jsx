@@ -123,7 +123,6 @@ export default function RacePage({ raceId, query }) {
                     ws.send('ready');
                 }
             }),
-            ws.on('stage', (m) => setGeometry(m)),
             ws.on('race_start', (m) => {
                 // The grid as the server set it: my car is the one with my user
                 // and my kind of driver (players join in order, then AI).
