@@ -2,6 +2,7 @@
 #include "ladder.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bot_link.h"
 #include "match/match.h"
 #include "store.h"
 
@@ -34,6 +36,9 @@ struct Ladder {
     atomic_bool stop;
     atomic_long done, aborted;
     int64_t slice_start;
+    /* The zygote of every ladder race: started by the first race with
+     * bots, on the thread that runs them, and only ever used there. */
+    BotHost *host;
 };
 
 static int64_t now_ns(void) {
@@ -69,8 +74,24 @@ static void yield_share(Ladder *l) {
     l->slice_start = now_ns();
 }
 
+/* Stops the ladder's zygote (its bot workers die with it), saying how
+ * many it took: one unless a zygote died. */
+static void stop_host(Ladder *l) {
+    if (!l->host) return;
+    BotHostStats bs;
+    bot_host_stats(l->host, &bs);
+    fprintf(stderr, "[ladder] %ld race(s) recorded, %ld aborted; %ld zygote start(s)\n",
+            atomic_load(&l->done), atomic_load(&l->aborted), bs.zygote_starts);
+    bot_host_stop(l->host);
+    l->host = NULL;
+}
+
 int ladder_create(const LadderConfig *cfg, Ladder **out, CrError *err) {
     *out = NULL;
+    if (!cfg->replays) {
+        snprintf(err->msg, sizeof err->msg, "the ladder needs the server's replay folder");
+        return CR_EINVAL;
+    }
     if (!(cfg->cpu_share > 0 && cfg->cpu_share <= 1)) {
         snprintf(err->msg, sizeof err->msg, "LADDER_CPU_SHARE must be in (0, 1], got %g",
                  cfg->cpu_share);
@@ -100,6 +121,7 @@ void ladder_destroy(Ladder *l) {
         pthread_mutex_unlock(&l->mu);
         pthread_join(l->thread, NULL);
     }
+    stop_host(l); /* started by a caller of ladder_race, not the thread */
     store_close(l->store);
     scripts_close(l->scripts);
     pthread_cond_destroy(&l->cv);
@@ -170,7 +192,8 @@ static int read_file(const char *path, void **data, size_t *len) {
 }
 
 /* Steps the match flat out within our share: waits for bots only as long
- * as they need, never on a clock. */
+ * as they need, never on a clock. The zygote is the ladder's (shared by
+ * its races), so it is polled and pumped here, then the match. */
 static int drive(Ladder *l, Match *m, CrError *err) {
     l->slice_start = now_ns();
     while (!atomic_load(&l->stop)) {
@@ -184,13 +207,16 @@ static int drive(Ladder *l, Match *m, CrError *err) {
             int r = match_step(m, now_ns(), err);
             if (r) return r;
         } else {
+            /* The zygote and one worker per bot of this, the host's only
+             * match: MATCH_MAX_FDS covers them. */
             struct pollfd fds[MATCH_MAX_FDS];
             int64_t wake = INT64_MAX;
-            int n = match_fds(m, fds, MATCH_MAX_FDS, &wake);
+            size_t n = bot_host_pollfds(l->host, fds, MATCH_MAX_FDS, &wake);
             int64_t t = now_ns();
             int ms = wake == INT64_MAX ? 50 : (wake <= t ? 0 : (int)((wake - t) / 1000000 + 1));
             if (ms > 50) ms = 50;
             poll(fds, (nfds_t)n, ms);
+            bot_host_pump_polled(l->host, fds, n);
             match_pump(m, now_ns());
         }
         yield_share(l);
@@ -213,7 +239,7 @@ int ladder_race(Ladder *l, bool *raced, CrError *err) {
     Match *m = NULL;
     void *replay = NULL;
     size_t replay_len = 0, nc = 0;
-    char path[] = "/tmp/coderally-ladder-XXXXXX";
+    char path[PATH_MAX];
     bool have_file = false, have_race = false;
     int nb = 0, r;
     StoreRace race = {0};
@@ -258,18 +284,20 @@ int ladder_race(Ladder *l, bool *raced, CrError *err) {
         r = CR_ESCRIPT;
         goto out;
     }
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        snprintf(err->msg, sizeof err->msg, "cannot create a replay file: %s", strerror(errno));
-        r = CR_EIO;
-        goto out;
-    }
-    close(fd);
-    have_file = true;
+    /* Started here, on the thread that races, and kept: one zygote for all
+     * the ladder's races. A zygote that dies is restarted by the host
+     * itself (with a back-off); one that cannot even be spawned is tried
+     * again at the next race. */
+    if (!l->host && (r = bot_host_start(l->cfg.botd_path, &l->host, err))) goto out;
 
     uint8_t rnd[6];
     randombytes_buf(rnd, sizeof rnd);
     sodium_bin2hex(race.id, sizeof race.id, rnd, sizeof rnd);
+    /* In the server's private folder, named by the race: the writer
+     * writes it (as NAME.tmp, renamed at the end) where nobody else can
+     * plant a link. */
+    if ((r = replaydir_file(l->cfg.replays, "ladder", race.id, path, sizeof path, err))) goto out;
+    have_file = true;
     snprintf(race.generator, sizeof race.generator, "%s", gi->name);
     race.seed = seed;
     snprintf(race.params_json, sizeof race.params_json, "{}");
@@ -290,14 +318,17 @@ int ladder_race(Ladder *l, bool *raced, CrError *err) {
                       .cars = cars,
                       .n_cars = nb,
                       .bots = mb,
-                      .botd_path = l->cfg.botd_path,
+                      .bot_host = l->host,
                       .retire_failed_bots = true,
                       .replay_path = path};
     if ((r = match_create(&mc, &m, err)) || (r = drive(l, m, err)) ||
         (r = match_results(m, rr, pts)))
         goto out;
     if ((r = read_file(path, &replay, &replay_len))) {
-        snprintf(err->msg, sizeof err->msg, "cannot read back the replay %s", path);
+        /* The tail of the path: the folder is the server's, the name says which. */
+        size_t n = strlen(path);
+        snprintf(err->msg, sizeof err->msg, "cannot read back the replay ...%s",
+                 path + (n > 200 ? n - 200 : 0));
         goto out;
     }
     int n_mem = 0;
@@ -361,6 +392,7 @@ static void *ladder_main(void *arg) {
         }
         if (r || !raced) nap(l, (int64_t)IDLE_S * 1000000000);
     }
+    stop_host(l); /* on the thread that used it */
     return NULL;
 }
 

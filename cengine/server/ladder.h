@@ -7,9 +7,14 @@
  * one transaction.
  *
  * A ladder has its own thread, its own Store connection, its own Scripts
- * snapshot and, per race, its own zygote: nothing it does waits on, or
- * makes wait, the server's event loop. The thread is niced (its bot
- * processes inherit that) and time-sliced to a share of one core.
+ * snapshot and its own bot zygote: nothing it does waits on, or makes
+ * wait, the server's event loop. The zygote is started on the ladder's
+ * thread at its first race with bots and kept for every race after (a
+ * BotHost is single-threaded: it never leaves that thread); the host
+ * restarts it if it dies, and it is stopped with the ladder. The thread is
+ * niced (the zygote and its bot workers inherit that) and time-sliced to a
+ * share of one core. Its races' replays are written in the server's
+ * private folder (replaydir.h) and removed once stored.
  */
 #ifndef CR_SERVER_LADDER_H
 #define CR_SERVER_LADDER_H
@@ -18,6 +23,7 @@
 #include <stddef.h>
 
 #include "coderally.h"
+#include "replaydir.h"
 
 typedef struct Ladder Ladder;
 
@@ -32,18 +38,20 @@ typedef struct {
     /* Share of one core, 0..1 (LADDER_CPU_SHARE): the thread runs for a
      * slice then sleeps slice * (1 - share) / share. 1 = flat out. */
     double cpu_share;
+    const ReplayDir *replays; /* where a race's replay is written until stored */
 } LadderConfig;
 
 /* Opens the ladder's store connection and scripts; no thread yet. */
 int ladder_create(const LadderConfig *cfg, Ladder **out, CrError *err);
-/* Stops the thread (the race in flight is recorded aborted) and frees all.
- * NULL does nothing. */
+/* Stops the thread (the race in flight is recorded aborted), its zygote,
+ * and frees all. NULL does nothing. */
 void ladder_destroy(Ladder *l);
 /* Starts the background thread: races one after another while at least
  * two bots are saved, otherwise looks again every few seconds. */
 int ladder_start(Ladder *l, CrError *err);
 /* One ladder race now, on the calling thread (tests, and the thread's
- * body). *raced is false when fewer than two bots are saved. */
+ * body). *raced is false when fewer than two bots are saved. The zygote
+ * belongs to the thread that first raced: call it from one thread only. */
 int ladder_race(Ladder *l, bool *raced, CrError *err);
 /* Races finished (recorded) and aborted since create. Any thread. */
 long ladder_races_done(const Ladder *l);

@@ -58,7 +58,7 @@ struct Room {
     int slot_of_car[CR_MAX_CARS];    /* player slot driving car i, or -1 (AI) */
     int64_t input_tick[CR_MAX_CARS]; /* client tick of car i's last applied input, -1 none */
     CarEntry cars[CR_MAX_CARS];
-    char replay_path[128];
+    char replay_path[PATH_MAX];       /* in srv->replays while the race runs */
     bool ending;                      /* race over, its record being written */
     Lobby *lobby;                     /* lobby.lua of the snapshot the room opened with */
     lws_sorted_usec_list_t start_sul; /* the lobby's countdown before the race */
@@ -892,7 +892,7 @@ typedef struct {
     StoreBotMemory mem[CR_MAX_CARS];
     char *mem_json[CR_MAX_CARS];
     size_t n_mem;
-    char replay_path[128]; /* the match's replay file, removed once read */
+    char replay_path[PATH_MAX]; /* the match's replay file, removed once read */
     char *replay;
     size_t replay_len;
     int rc;
@@ -1327,8 +1327,13 @@ static void room_start(Room *r) {
         params[np].value = vals[np];
         np++;
     }
-    snprintf(r->replay_path, sizeof r->replay_path, "/tmp/coderally-race-%s-%d.replay", r->spec.id,
-             (int)getpid());
+    /* In the server's private folder (replaydir.h), never a shared one. */
+    if (replaydir_file(srv->replays, "race", r->spec.id, r->replay_path, sizeof r->replay_path,
+                       &err)) {
+        r->replay_path[0] = 0;
+        json_decref(pj);
+        goto fail;
+    }
     /* The stage a worker generated (room_staged); the generator and its
      * parameters go in the replay. */
     MatchConfig cfg = {

@@ -285,8 +285,8 @@ static int start_ladder(Server *srv, Ladder **out, CrError *err) {
     }
     if (share == 0) return 0;
     const ServerConfig *cfg = srv->cfg;
-    LadderConfig lc = {cfg->db_path, cfg->scripts_dir, cfg->sets,
-                       cfg->n_sets,  cfg->botd_path,   share};
+    LadderConfig lc = {cfg->db_path, cfg->scripts_dir, cfg->sets, cfg->n_sets, cfg->botd_path,
+                       share,        srv->replays};
     if ((r = ladder_create(&lc, out, err)) || (r = ladder_start(*out, err))) return r;
     fprintf(stderr, "[server] ladder: racing saved bots on %.0f%% of a core\n", share * 100);
     return 0;
@@ -308,19 +308,30 @@ int server_run(const ServerConfig *cfg, CrError *err) {
         snprintf(err->msg, sizeof err->msg, "libsodium failed to initialise");
         return CR_EINVAL;
     }
+    /* The replays' folder first: its lock refuses a second server on this
+     * database before that one could mark the first one's races aborted
+     * or remove its replay files. */
+    int swept = 0, foreign = 0;
+    if ((r = replaydir_open(cfg->db_path, &srv.replays, &swept, &foreign, err))) return r;
+    if (swept)
+        fprintf(stderr, "[server] removed %d replay file(s) a killed server left in %s\n", swept,
+                replaydir_path(srv.replays));
+    if (foreign)
+        fprintf(stderr, "[server] %s holds %d entr%s not the server's: left alone\n",
+                replaydir_path(srv.replays), foreign, foreign == 1 ? "y" : "ies");
     /* Migrations once, before any worker opens the database. */
-    if ((r = store_open(cfg->db_path, cfg->migrations_dir, &st, err))) return r;
+    if ((r = store_open(cfg->db_path, cfg->migrations_dir, &st, err))) goto out;
     /* Races a crash or a kill left open or running can never finish now. */
     int stale = 0;
     r = store_races_abort_unfinished(st, time(NULL), &stale, err);
     store_close(st);
-    if (r) return r;
+    if (r) goto out;
     if (stale)
         fprintf(stderr, "[server] %d unfinished race(s) from the last run marked aborted\n", stale);
-    if ((r = scripts_open(cfg->scripts_dir, cfg->sets, cfg->n_sets, &sc, err))) return r;
+    if ((r = scripts_open(cfg->scripts_dir, cfg->sets, cfg->n_sets, &sc, err))) goto out;
     r = read_settings(&srv, sc, err);
     scripts_close(sc);
-    if (r) return r;
+    if (r) goto out;
 
     /* A hash of a random password, verified at logins of unknown users so
      * they take as long as real ones. */
@@ -492,6 +503,9 @@ out:
     scripts_close(srv.scripts);
     bot_checker_destroy(srv.bots);
     ratelimit_destroy(srv.rl);
+    /* Last: every room, ladder race and race-end job has removed its
+     * replay file by now; the folder goes with them. */
+    replaydir_close(srv.replays);
     free(dummy);
     return status == 0 ? 0 : (r ? r : CR_EIO);
 }

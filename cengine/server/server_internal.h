@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "ratelimit.h"
+#include "replaydir.h"
 #include "rooms.h"
 #include "server.h"
 #include "workers.h"
@@ -36,6 +37,7 @@ typedef struct Server {
     char scripts_broken[1024]; /* the last reload error reported, to say it once */
     Scripts *loop_scripts;     /* the loop thread's own, for starting races */
     BotHost *race_host;        /* the sandbox zygote the races' bots come from */
+    ReplayDir *replays;        /* where live races write their replays (replaydir.h) */
     /* race_host's sockets in the loop: its epoll set adopted as one raw fd,
      * and its timers (server.c). */
     struct lws *bots_wsi;

@@ -4,9 +4,11 @@
 #include "util/file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Above any count car_stats_validate accepts, far inside int. */
 #define REPLAY_MAX_COUNT_STAT 1e6
@@ -67,9 +69,15 @@ int replay_writer_open(const char *path, const ReplayHeader *h, ReplayWriter **o
     }
     memcpy(w->tmp, path, n);
     memcpy(w->tmp + n, ".tmp", 5);
-    w->f = fopen(w->tmp, "wb");
+    /* Never through a symlink at the temporary's name (fopen would follow
+     * one and truncate whatever it points at); the rename onto path
+     * replaces a link there rather than writing through it. */
+    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+    w->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!w->f) {
-        snprintf(err->msg, sizeof err->msg, "%s: %s", w->tmp, strerror(errno));
+        int e = errno;
+        if (fd >= 0) close(fd);
+        snprintf(err->msg, sizeof err->msg, "%s: %s", w->tmp, strerror(e));
         free(w->path);
         free(w->tmp);
         free(w);

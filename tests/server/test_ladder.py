@@ -8,12 +8,22 @@ non-default STAGE_* setting that the verifying CLI does not get (the replay
 records it), and GET /api/races/{id}/replay.json gives the very bytes of
 `coderally replay export` for it.
 
+All the ladder's races share one bot zygote: watched through /proc (the
+server's children that run coderally-botd are its zygotes -- their own
+children are the bot workers -- and the ladder's is the one at nice 19),
+exactly one ladder zygote is ever seen, as the server's own count at exit
+says too. No ladder replay file is left in /tmp or in the server's replay
+folder.
+
 usage: test_ladder.py CODERALLY_BINARY
 """
+import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import test_server as ts
@@ -27,6 +37,60 @@ BAD = GOOD.replace('"throttle": 0.0 if fast else 1.0', '"throttle": 0.0 if fast 
 RACES = 4
 
 
+def proc_stat(pid):
+    """(state, ppid, nice) of a process, or None once it is gone."""
+    try:
+        text = open("/proc/%d/stat" % pid).read()
+    except OSError:
+        return None
+    f = text[text.rindex(")") + 2:].split()
+    return f[0], int(f[1]), int(f[16])
+
+
+def zygotes(server_pid):
+    """{pid: (nice, live workers)} of the server's coderally-botd children."""
+    procs = {}
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            st = proc_stat(int(p))
+            if st:
+                procs[int(p)] = st
+    out = {}
+    for pid, (state, ppid, nice) in procs.items():
+        if ppid != server_pid or state == "Z":
+            continue
+        try:
+            argv = open("/proc/%d/cmdline" % pid, "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if not argv[0].endswith(b"coderally-botd"):
+            continue
+        workers = sum(1 for s, pp, _ in procs.values() if pp == pid and s != "Z")
+        out[pid] = (nice, workers)
+    return out
+
+
+class ZygoteWatch(threading.Thread):
+    """Samples the server's zygotes every 50 ms until stopped."""
+
+    def __init__(self, server_pid):
+        super().__init__(daemon=True)
+        self.server_pid = server_pid
+        self.seen = {}  # pid -> nice
+        self.max_zygotes = 0
+        self.max_ladder_workers = 0
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.wait(0.05):
+            z = zygotes(self.server_pid)
+            self.max_zygotes = max(self.max_zygotes, len(z))
+            for pid, (nice, workers) in z.items():
+                self.seen[pid] = nice
+                if nice == 19:
+                    self.max_ladder_workers = max(self.max_ladder_workers, workers)
+
+
 def main():
     ts.BIN = os.path.abspath(sys.argv[1])
     check(BAD != GOOD, "the bad bot must differ from the good one")
@@ -35,6 +99,9 @@ def main():
         # default, which only the replays themselves tell `replay verify`.
         srv = Server(tmp, extra=("--set", "LADDER_CPU_SHARE=1", "--set", "STAGE_MAX_LENGTH=1500"))
         ok = False
+        watch = ZygoteWatch(srv.proc.pid)
+        watch.start()
+        rids = []
         try:
             _, token = register(srv)
             ids = {}
@@ -50,6 +117,15 @@ def main():
                 time.sleep(1)
             else:
                 raise AssertionError("the ladder did not race %d times in time: %s" % (RACES, bots))
+            watch.done.set()
+            watch.join()
+            ladder_zygotes = [p for p, nice in watch.seen.items() if nice == 19]
+            print("zygotes seen (pid: nice):", watch.seen, "at most %d at once;" % watch.max_zygotes,
+                  "ladder workers at most", watch.max_ladder_workers)
+            # The races' zygote, the bot checker's and the ladder's: one each.
+            check(len(ladder_zygotes) == 1, "ladder zygotes: %s" % watch.seen)
+            check(len(watch.seen) <= 3 and watch.max_zygotes <= 3, "zygotes: %s" % watch.seen)
+            check(1 <= watch.max_ladder_workers <= 3, "ladder workers: %d" % watch.max_ladder_workers)
             order = [ids[b["bot_id"]] for b in bots]
             print("leaderboard:", [(ids[b["bot_id"]], round(b["mu"], 2), round(b["sigma"], 2),
                                     b["races"]) for b in bots])
@@ -59,6 +135,7 @@ def main():
             # Listed like any other race, results and replay with them.
             races = expect(srv.http.get("/api/races?status=finished"), 200)["races"]
             ladder = [r for r in races if r["ladder"]]
+            rids = [r["id"] for r in ladder]
             check(len(ladder) >= RACES and all(r["replay"] and r["results"] == 3 for r in ladder),
                   str(races[:3]))
             rid = ladder[0]["id"]
@@ -80,11 +157,23 @@ def main():
                       js.status_code, len(js.content), len(exp.stdout)))
             ok = True
         finally:
+            watch.done.set()
             rc = srv.stop()
             log = open(os.path.join(tmp, "server.log")).read()
             if rc != 0 or "AddressSanitizer" in log or "runtime error" in log:
                 ok = False
                 print("serve exited %d" % rc)
+            # The ladder's own count: one zygote for all its races.
+            m = re.search(r"\[ladder\] (\d+) race\(s\) recorded, \d+ aborted; (\d+) zygote start\(s\)", log)
+            if ok and not (m and int(m.group(1)) >= RACES and m.group(2) == "1"):
+                ok = False
+                print("the ladder's exit line is missing or says more than one zygote: %s" % (m and m.group(0)))
+            # No ladder replay file anywhere: not in /tmp, and the server's
+            # folder went with it.
+            left = [f for rid in rids for f in glob.glob("/tmp/*%s*" % rid)]
+            if ok and (left or os.path.lexists(srv.db + ".races")):
+                ok = False
+                print("replay files left: %s; folder there: %s" % (left, os.path.lexists(srv.db + ".races")))
             if not ok:
                 print(log[-4000:])
     print("ok" if ok else "FAIL")

@@ -1,7 +1,10 @@
 /* test_replay_file.c - replay files from a hostile source: every double that
  * becomes an integer is checked before the cast (the Debug build's
- * float-cast-overflow sanitizer would abort on an unchecked one). */
+ * float-cast-overflow sanitizer would abort on an unchecked one); the
+ * writer never writes through a symlink. */
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fixtures.h"
@@ -143,6 +146,48 @@ TEST(stage_settings_are_recorded_and_checked) {
         }
     }
     remove(path);
+}
+
+/* The first line of path, "" if it cannot be read. */
+static const char *first_line(const char *path) {
+    static char buf[64];
+    buf[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(buf, sizeof buf, f)) buf[0] = 0;
+        fclose(f);
+    }
+    return buf;
+}
+
+TEST(the_writer_never_writes_through_a_symlink) {
+    char dir[] = "/tmp/test_replay_link_XXXXXX", path[96], tmp[100], victim[96], cmd[128];
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/out.replay", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    FILE *f = fopen(victim, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("precious\n", f);
+    fclose(f);
+    /* A link at the temporary's name: refused, the target untouched. */
+    ASSERT_EQ_INT(symlink(victim, tmp), 0);
+    ASSERT_EQ_INT(write_replay(path), CR_EIO);
+    ASSERT_EQ_STR(first_line(victim), "precious\n");
+    ASSERT_EQ_INT(unlink(tmp), 0);
+    /* A link at the final name (`race --replay FILE` where FILE is one):
+     * replaced by the replay, the target untouched. */
+    ASSERT_EQ_INT(symlink(victim, path), 0);
+    ASSERT_EQ_INT(write_replay(path), CR_OK);
+    struct stat st;
+    ASSERT_TRUE(lstat(path, &st) == 0 && S_ISREG(st.st_mode));
+    ASSERT_EQ_STR(first_line(victim), "precious\n");
+    Replay *rp = NULL;
+    CrError err = {{0}};
+    ASSERT_EQ_INT(replay_read(path, &rp, &err), CR_OK);
+    replay_free(rp);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ_INT(system(cmd), 0);
 }
 
 TEST_MAIN
