@@ -114,7 +114,10 @@ int replaydir_open(const char *db_path, ReplayDir **out, int *removed, int *kept
         goto fail;
     }
     /* umask may have taken bits of the 0700 away; it can never add any. */
-    if (made) fchmod(d->fd, 0700);
+    if (made && fchmod(d->fd, 0700)) {
+        rc = fail(err, CR_EIO, "the replay folder %s: chmod: %s", d->path, strerror(errno));
+        goto fail;
+    }
     struct stat st;
     if (fstat(d->fd, &st)) {
         rc = fail(err, CR_EIO, "the replay folder %s: %s", d->path, strerror(errno));
@@ -158,9 +161,12 @@ void replaydir_close(ReplayDir *d) {
     int kept = 0;
     sweep(d->fd, NULL, &kept);
     /* rmdir removes only an empty folder: whatever else is in it stays. */
-    if (kept || rmdir(d->path))
+    if (kept)
         fprintf(stderr, "[server] kept the replay folder %s: it holds %d entr%s not the server's\n",
                 d->path, kept, kept == 1 ? "y" : "ies");
+    else if (rmdir(d->path) && errno != ENOENT)
+        fprintf(stderr, "[server] cannot remove the replay folder %s: %s\n", d->path,
+                strerror(errno));
     close(d->fd); /* and the lock with it */
     free(d);
 }
