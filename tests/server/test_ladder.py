@@ -129,6 +129,14 @@ def main():
             order = [ids[b["bot_id"]] for b in bots]
             print("leaderboard:", [(ids[b["bot_id"]], round(b["mu"], 2), round(b["sigma"], 2),
                                     b["races"]) for b in bots])
+            if order.index("good") > order.index("bad"):
+                # What each race said, to tell a bot's bad luck (a worker
+                # killed on a loaded machine, a stage) from a rating bug.
+                for r in expect(srv.http.get("/api/races?status=finished"), 200)["races"]:
+                    if r["ladder"]:
+                        res = expect(srv.http.get("/api/races/%s/results" % r["id"]), 200)["results"]
+                        print(r["id"], r["generator"], [(ids.get(x["bot"]["id"]), x["position"], x["dnf"],
+                                                         x["time"]) for x in res])
             check(order.index("good") < order.index("bad"), "good bot not above the bad: %s" % order)
             check(all(b["version"] == 1 and b["sigma"] < 25 / 3 for b in bots), str(bots))
             check(bots[0]["mu"] > 25 > bots[-1]["mu"], "ratings did not spread: %s" % bots)
