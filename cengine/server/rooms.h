@@ -18,7 +18,6 @@ typedef struct Seat Seat;
 struct Server;
 
 #define ROOMS_MAX 256
-#define ROOM_SPECTATORS_MAX 1024
 
 typedef struct RoomSpec {
     char id[STORE_RACE_ID_MAX + 1];
@@ -74,8 +73,9 @@ int room_reconnect(Room *r, struct lws *wsi, int64_t user_id);
  * players and spectators of a race under way get race_end, aborted (saved:
  * recorded, whether the abort is in the database). Sockets stay open. */
 void rooms_shutdown(Rooms *rs, bool recorded);
-/* The socket watches (a race under way: race_start first); CR_ENOMEM when
- * the room has ROOM_SPECTATORS_MAX. */
+/* The socket watches (a race under way: race_start first). Any number may
+ * watch a room (the server's connection limit is the bound); CR_ENOMEM
+ * only when memory runs out. */
 int room_spectate(Room *r, struct lws *wsi);
 /* Everyone in the room gets the lobby state now. */
 void room_broadcast_lobby(Room *r);
