@@ -796,7 +796,7 @@ static void room_send_start(Room *r, struct lws *wsi) {
 #define STATE_JSON_MAX (256 + CR_MAX_CARS * 384)
 
 /* One snapshot for every receiver: positions, heading, velocity, flags,
- * checkpoints, race position of every car. Written straight into a buffer
+ * checkpoints, race position and times of every car. Written straight into a buffer
  * (jsonw: no JSON tree, no allocation but the shared message), as jansson
  * would have written it; a field is one jsonw_k*() line. */
 static void room_send_state(Room *r) {
@@ -833,6 +833,14 @@ static void room_send_state(Room *r) {
         jsonw_kint(&w, "nitro", c->nitro_charges);
         jsonw_kint(&w, "nitro_ticks", c->nitro_ticks);
         jsonw_kreal(&w, "progress", c->progress);
+        /* The car's times: its stage time (penalties in) once it finished,
+         * and the penalty seconds it has collected so far. */
+        jsonw_key(&w, "time");
+        if (c->flags & CAR_FLAG_FINISHED)
+            jsonw_real(&w, c->time_s);
+        else
+            jsonw_null(&w);
+        jsonw_kreal(&w, "penalty", c->penalty_s);
         jsonw_key(&w, "input_tick");
         if (r->input_tick[i] >= 0)
             jsonw_int(&w, r->input_tick[i]);
