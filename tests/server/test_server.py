@@ -1457,6 +1457,64 @@ def test_bot_that_fails_to_load(tmp):
         check(srv.stop() == 0)
 
 
+def test_dnf_reasons_of_players_who_go(tmp):
+    """A car whose player dropped and stayed away past the grace is retired
+    by lobby.lua and its result says `disconnected`; one whose player left
+    says `left`."""
+    scripts = os.path.join(tmp, "scripts")
+    subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
+    open(os.path.join(scripts, "rules", "quick.lua"), "w").write(QUICK_RULES)
+    open(os.path.join(scripts, "lobby.lua"), "w").write(
+        'return { grace_s = 1, init = function() return {} end,\n'
+        '         leave = function(_room, _state, _p, _phase, _why) return "retire" end }\n')
+    srv = Server(tmp, extra=("--scripts", scripts, "--set", "LADDER_CPU_SHARE=0"))
+    try:
+        name_a, ta = register(srv)
+        name_b, tb = register(srv)
+        cars = [expect(srv.http.get("/api/garage", headers=auth(t)), 200)["cars"][0]["id"] for t in (ta, tb)]
+        rid = expect(srv.http.post("/api/races", headers=auth(ta), json={
+            "generator": "forest", "seed": 8, "rules": "quick", "max_cars": 2, "ai_fill": False}), 201)["race"]["id"]
+        url = "ws://127.0.0.1:%d/ws" % srv.port
+        conn = lambda t: websockets.connect(url, subprotocols=["coderally.v1"], max_size=None,
+                                            extra_headers={"Cookie": "cr_session=" + t} if t else None)
+
+        async def until(ws, pred, timeout=20):
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                m = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.time()))
+                check(m["type"] != "error", str(m))
+                if pred(m):
+                    return m
+            raise AssertionError("timed out")
+
+        async def run():
+            async with conn(ta) as wa, conn(None) as ws:
+                wb = await conn(tb)
+                for w in (wa, wb, ws):
+                    await w.recv()
+                await ws.send(json.dumps({"type": "spectate", "race_id": rid}))
+                await until(ws, lambda m: m["type"] == "lobby")
+                for w, car in ((wa, cars[0]), (wb, cars[1])):
+                    await w.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car}))
+                    await until(w, lambda m: m["type"] == "lobby")
+                for w in (wa, wb):
+                    await w.send(json.dumps({"type": "ready"}))
+                await until(wb, lambda m: m["type"] == "game_state" and m["race_info"]["phase"] == "running")
+                wb.transport.abort()  # gone without a word
+                # past the grace the car is retired (DNF in game_state)
+                await until(wa, lambda m: m["type"] == "game_state" and m["cars"][1]["flags"] & 16, timeout=10)
+                await wa.send(json.dumps({"type": "leave"}))
+                return await until(ws, lambda m: m["type"] == "race_end")
+
+        end = asyncio.run(run())
+        got = {r["user"]["username"]: r["dnf_reason"] for r in end["results"]}
+        check(got == {name_a: "left", name_b: "disconnected"}, str(end))
+        api = expect(srv.http.get("/api/races/%s/results" % rid), 200)["results"]
+        check({r["user"]["username"]: r["dnf_reason"] for r in api} == got, str(api))
+    finally:
+        check(srv.stop() == 0)
+
+
 def test_kill9_mid_race(tmp):
     """SIGKILL during a live race: after a restart the race is aborted, with
     no results and no points, and the database is whole."""
@@ -1742,7 +1800,7 @@ SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversa
           test_registration_rate_limit_per_address]
 OWN = [test_no_web_build_page_and_sigterm, test_docs_curl_examples,
        test_scripts_reload_good_and_broken_edits, test_end_to_end_chain, test_rules_reload_during_a_live_race,
-       test_bot_that_fails_to_load,
+       test_bot_that_fails_to_load, test_dnf_reasons_of_players_who_go,
        test_kill9_during_bot_saves_and_purchases, test_kill9_mid_race,
        test_lobby_lua_and_reconnect_grace, test_quick_race, test_input_ack_and_full_car_state]
 
