@@ -1125,7 +1125,7 @@ def test_end_to_end_chain(tmp):
                 # watches the rest: everyone gets the race_end
                 await wk.send(json.dumps({"type": "leave"}))
                 await wk.send(json.dumps({"type": "spectate", "race_id": rid}))
-                ends = [await drain_until(w, "race_end", timeout=60) for w in (wk, wc, wr)]
+                ends = await asyncio.gather(*(drain_until(w, "race_end", timeout=60) for w in (wk, wc, wr)))
                 await asyncio.wait_for(watcher, 10)
                 return start, ends
 
@@ -1494,6 +1494,8 @@ def test_dnf_reasons_of_players_who_go(tmp):
                     await w.recv()
                 await ws.send(json.dumps({"type": "spectate", "race_id": rid}))
                 await until(ws, lambda m: m["type"] == "lobby")
+                # the spectator reads all along, as a client must
+                watcher = asyncio.ensure_future(until(ws, lambda m: m["type"] == "race_end", timeout=40))
                 for w, car in ((wa, cars[0]), (wb, cars[1])):
                     await w.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car}))
                     await until(w, lambda m: m["type"] == "lobby")
@@ -1504,7 +1506,7 @@ def test_dnf_reasons_of_players_who_go(tmp):
                 # past the grace the car is retired (DNF in game_state)
                 await until(wa, lambda m: m["type"] == "game_state" and m["cars"][1]["flags"] & 16, timeout=10)
                 await wa.send(json.dumps({"type": "leave"}))
-                return await until(ws, lambda m: m["type"] == "race_end")
+                return await watcher
 
         end = asyncio.run(run())
         got = {r["user"]["username"]: r["dnf_reason"] for r in end["results"]}
