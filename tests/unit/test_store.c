@@ -343,7 +343,7 @@ TEST(a_race_end_is_one_transaction_of_results_points_memory_and_replay) {
          .position = 2,
          .stage_time = 63.25,
          .points = 18},
-        {.driver = "ai", .position = 3, .dnf = true},
+        {.driver = "ai", .position = 3, .dnf = true, .dnf_reason = "stalled"},
     };
     StoreBotMemory mem = {bot.id, "{\"best\": 63.25}"};
     const char replay[] = "CRRPLAY-bytes";
@@ -372,6 +372,7 @@ TEST(a_race_end_is_one_transaction_of_results_points_memory_and_replay) {
     ASSERT_TRUE(!strcmp(back[1].driver, "bot"));
     ASSERT_EQ_INT(back[1].bot_id, bot.id);
     ASSERT_TRUE(back[2].dnf && back[2].user_id == 0);
+    ASSERT_TRUE(!strcmp(back[2].dnf_reason, "stalled") && !back[0].dnf_reason[0]);
     void *blob = NULL;
     size_t len = 0;
     ASSERT_EQ_INT(store_race_replay(st, "r1", &blob, &len, &err), 0);
