@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__ /* defined by <features.h>, which stdio.h includes */
+#include <malloc.h>
+#endif
 
 #include "cli.h"
 #include "common.h"
@@ -115,6 +118,17 @@ int cmd_serve(int argc, char **argv) {
         .workers = (int)workers,
         .register_limit = (int)register_limit,
     };
+    /* A long-running server's memory must not creep. glibc's default
+     * raises its mmap threshold after the first large free, so later
+     * replays, stages and geometries (0.1-1 MiB each, made and freed on
+     * worker threads all day) come from per-thread heaps that fragment:
+     * a 10-minute soak at 50 rooms grew 136 -> 151 MB after warm-up. With
+     * a fixed threshold they are mapped and returned whole, and four
+     * arenas bound the per-thread heaps: the same soak held 106 MB flat. */
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_ARENA_MAX, 4);
+#endif
     if (server_run(&cfg, &err)) {
         cli_error(CMD, "%s", err.msg);
         return 1;
