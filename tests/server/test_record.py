@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -207,9 +208,10 @@ def test_race_record_under_rest_flood(tmp):
     """Hundreds of concurrent anonymous GET /api/rules/standard?generator=
     forest&seed=N (a stage generated for each, on the fast lane) keep its
     queue full (some answered 503 busy around the race's end) while a race
-    starts and ends: race_end says saved: true and the race is running,
-    then finished, with its results, points and replay in the API and the
-    database."""
+    starts and ends: race_end says saved: true, and the database has the
+    race started and finished with its results, points and replay. On the
+    old code (these jobs refused by a full queue) the race stayed open
+    while race_end said saved: true."""
     srv = quick_server(tmp)
     # spawn: the flood starts from inside the test's running event loop.
     mp = multiprocessing.get_context("spawn")
@@ -234,8 +236,14 @@ def test_race_record_under_rest_flood(tmp):
                 # answered busy).
                 t0 = time.time()
                 while time.time() - t0 < 30:
-                    if srv.http.get("/api/rules/standard?generator=forest&seed=1").status_code == 503:
-                        break
+                    try:
+                        # Taken into the queue: not full yet (the answer
+                        # would come after the requests ahead of it).
+                        r = srv.http.get("/api/rules/standard?generator=forest&seed=1", timeout=1)
+                        if r.status_code == 503:
+                            break
+                    except httpx.TimeoutException:
+                        pass
                     await asyncio.sleep(0.2)
                 else:
                     raise AssertionError("the flood never filled the fast lane's queue")
@@ -259,21 +267,27 @@ def test_race_record_under_rest_flood(tmp):
         print("  flood: %d answered, %d refused busy (%d within 1 s of race_end)" % (ok, len(busy_at), len(near)))
         check(near, "the queue was not full around the race's end: the test proves nothing")
         check(not end["aborted"] and end["saved"] is True, "race_end: %s" % str(end)[:500])
-        race = expect(srv.http.get("/api/races/" + rid), 200)["race"]
-        check(race["status"] == "finished" and race["started_at"] and race["replay"], str(race)[:500])
-        check(len(race["results"]) == 2, str(race["results"]))
-        mine = next(r for r in race["results"] if r["user"] and r["user"]["username"] == me["name"])
-        check(points_of(srv, me) == before + mine["points"], "points not awarded")
+        # The record, read from the database: the lane still holds a full
+        # queue of stage generations (about 200 ms each under ASan), so the
+        # API would answer only once they have run.
         check(srv.db_query("SELECT status, started_at IS NOT NULL, replay IS NOT NULL FROM races WHERE id = ?",
-                           rid) == [("finished", 1, 1)])
-        check(srv.db_query("SELECT COUNT(*) FROM race_results WHERE race_id = ?", rid) == [(2,)])
+                           rid) == [("finished", 1, 1)], "the race's record is not in the database")
+        rows = srv.db_query("SELECT x.driver, x.points_earned, u.username, u.points FROM race_results x "
+                            "LEFT JOIN users u ON u.id = x.user_id WHERE x.race_id = ? ORDER BY x.position", rid)
+        check(len(rows) == 2 and sorted(r[0] for r in rows) == ["ai", "human"], str(rows))
+        mine = next(r for r in rows if r[2] == me["name"])
+        told = next(r for r in end["results"] if r["user"] and r["user"]["username"] == me["name"])
+        check(mine[1] == told["points"] > 0 and mine[3] == before + mine[1], "points: %s vs %s" % (rows, told))
         log = open(os.path.join(tmp, "server.log")).read()
         check("could not record" not in log and "not marked running" not in log, log[-2000:])
     finally:
         stop.set()
         if flooder and flooder.is_alive():
             flooder.terminate()
-        check(srv.stop() == 0)
+        # SIGKILL: a SIGTERM drain would first run every queued request
+        # (tens of seconds of stage generation under ASan); the shutdown
+        # path has tests of its own.
+        srv.stop(signal.SIGKILL)
 
 
 TESTS = [test_bot_deleted_mid_race, test_race_record_under_rest_flood]
