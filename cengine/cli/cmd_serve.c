@@ -37,6 +37,8 @@ static void usage(FILE *f) {
         "  --workers N       threads per worker lane, 1..4 (default 2)\n"
         "  --botd PATH       the sandbox worker (default: coderally-botd next to coderally)\n"
         "  --register-limit N  registrations allowed per address per 10 minutes (default 10)\n"
+        "  --rate-slots N    the rate-limit table's largest size, 16..4194304 slots of\n"
+        "                    about 104 bytes (default 131072; see docs/API.md)\n"
         "\n"
         "SIGTERM or SIGINT stops it cleanly (exit 0).\n",
         f);
@@ -46,7 +48,7 @@ int cmd_serve(int argc, char **argv) {
     CommonOpts common;
     cli_common_init(&common);
     const char *db = NULL, *web = CR_DEFAULT_WEB, *sql = CR_DEFAULT_SQL, *botd = NULL, *host = NULL;
-    long long port = -1, workers = 2, register_limit = 10;
+    long long port = -1, workers = 2, register_limit = 10, rate_slots = 131072;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int c = cli_common_opt(CMD, argc, argv, &i, &common);
@@ -58,7 +60,7 @@ int cmd_serve(int argc, char **argv) {
         }
         if (strcmp(a, "--port") && strcmp(a, "--db") && strcmp(a, "--web") &&
             strcmp(a, "--migrations") && strcmp(a, "--workers") && strcmp(a, "--botd") &&
-            strcmp(a, "--host") && strcmp(a, "--register-limit")) {
+            strcmp(a, "--host") && strcmp(a, "--register-limit") && strcmp(a, "--rate-slots")) {
             cli_error(CMD, "unknown option '%s' (see --help)", a);
             return 2;
         }
@@ -70,6 +72,8 @@ int cmd_serve(int argc, char **argv) {
             if (cli_parse_int(CMD, a, v, 1, 4, &workers)) return 2;
         } else if (!strcmp(a, "--register-limit")) {
             if (cli_parse_int(CMD, a, v, 1, 1000000, &register_limit)) return 2;
+        } else if (!strcmp(a, "--rate-slots")) {
+            if (cli_parse_int(CMD, a, v, 16, 4194304, &rate_slots)) return 2;
         } else if (!strcmp(a, "--db")) {
             db = v;
         } else if (!strcmp(a, "--web")) {
@@ -117,6 +121,7 @@ int cmd_serve(int argc, char **argv) {
         .botd_path = botd,
         .workers = (int)workers,
         .register_limit = (int)register_limit,
+        .rate_slots = (int)rate_slots,
     };
     /* A long-running server's memory must not creep. glibc's default
      * raises its mmap threshold after the first large free, so later

@@ -11,6 +11,11 @@
 #include "server_internal.h"
 
 #define CHUNK 16384
+/* docs/API.md "Rate limits" */
+#define LOGIN_ADDR_LIMIT 30 /* attempts per address per minute */
+#define LOGIN_ADDR_WINDOW_S 60
+#define LOGIN_USER_LIMIT 10 /* failures per account per 15 minutes */
+#define LOGIN_USER_WINDOW_S 900
 
 typedef struct HttpConn HttpConn;
 
@@ -139,10 +144,22 @@ static void peer_of(struct lws *wsi, char *buf, size_t size) {
     if (!lws_get_peer_simple(wsi, buf, size)) snprintf(buf, size, "?");
 }
 
+/* The per-account login limit's key: usernames are unique ignoring ASCII
+ * case (the store's NOCASE), so "Ada" and "ada" share one window. */
+static void login_key(const char *login_user, char *buf, size_t size) {
+    snprintf(buf, size, "login-user:%s", login_user);
+    for (char *p = buf; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+}
+
 /* Per-address and per-account limits, checked before any work is queued.
- * false with a 429 already queued when a limit is hit. */
+ * false with a 429 already queued when a limit is hit. A login that passes
+ * reserves one failure on its account before its hash is checked, so
+ * attempts in flight count as well: many at once cannot slip past the limit
+ * while their answers are pending. http_job_done (or a dispatch that fails)
+ * takes the reservation back unless the login failed. */
 static bool rate_ok(Server *srv, struct lws *wsi, HttpConn *c, const char *login_user) {
-    char peer[64], key[160], hdr[64];
+    char peer[64], key[160], ukey[160], hdr[64];
     int64_t now = time(NULL);
     int window = 0, limit = 0;
     if (c->route->rate == RATE_NONE) return true;
@@ -153,27 +170,33 @@ static bool rate_ok(Server *srv, struct lws *wsi, HttpConn *c, const char *login
         limit = srv->cfg->register_limit > 0 ? srv->cfg->register_limit : 10;
     } else {
         snprintf(key, sizeof key, "login-addr:%s", peer);
-        window = 60;
-        limit = 30;
-        char ukey[160];
-        snprintf(ukey, sizeof ukey, "login-user:%s", login_user);
-        for (char *p = ukey; *p; p++)
-            if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-        if (*login_user && ratelimit_count(srv->rl, ukey, now, 900) >= 10) {
+        window = LOGIN_ADDR_WINDOW_S;
+        limit = LOGIN_ADDR_LIMIT;
+        login_key(login_user, ukey, sizeof ukey);
+        if (*login_user && ratelimit_count(srv->rl, ukey, now) >= LOGIN_USER_LIMIT) {
             snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n",
-                     ratelimit_retry_after(srv->rl, ukey, now, 900));
+                     ratelimit_retry_after(srv->rl, ukey, now));
             respond_error(wsi, c, 429, "rate_limited",
                           "too many failed logins for this account; wait and try again", hdr);
             return false;
         }
     }
     if (ratelimit_add(srv->rl, key, now, window) > limit) {
-        snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n",
-                 ratelimit_retry_after(srv->rl, key, now, window));
+        snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", ratelimit_retry_after(srv->rl, key, now));
         respond_error(wsi, c, 429, "rate_limited", "too many requests; wait and try again", hdr);
         return false;
     }
+    if (c->route->rate == RATE_LOGIN && *login_user)
+        ratelimit_add(srv->rl, ukey, now, LOGIN_USER_WINDOW_S);
     return true;
+}
+
+/* Takes back rate_ok's reservation for a login that did not fail. */
+static void login_release(Server *srv, const char *login_user) {
+    char ukey[160];
+    if (!*login_user) return;
+    login_key(login_user, ukey, sizeof ukey);
+    ratelimit_sub(srv->rl, ukey, time(NULL));
 }
 
 static void http_job_done(Job *job, void *loop_ud);
@@ -218,6 +241,7 @@ static void dispatch(Server *srv, struct lws *wsi, HttpConn *c) {
     HttpJob *j = calloc(1, sizeof *j);
     if (!j) {
         json_decref(body);
+        login_release(srv, login_user);
         respond_error(wsi, c, 503, "busy", "out of memory; try again", NULL);
         return;
     }
@@ -241,24 +265,21 @@ static void dispatch(Server *srv, struct lws *wsi, HttpConn *c) {
     if (best && (j->req.picked = malloc(sizeof *j->req.picked))) *j->req.picked = *room_spec(best);
     if ((best && !j->req.picked) || workers_submit(srv->lanes[c->route->lane], &j->job)) {
         job_free(j);
+        login_release(srv, login_user);
         respond_error(wsi, c, 503, "busy", "the server is busy; try again", "Retry-After: 1\r\n");
         return;
     }
     c->job = j;
 }
 
-/* Back on the loop: note a failed login for the per-account limit, hand the
- * answer to the connection if it is still there. */
+/* Back on the loop: a login that did not fail gives back its reservation
+ * on the per-account limit; the answer goes to the connection if it is
+ * still there. */
 static void http_job_done(Job *job, void *loop_ud) {
     HttpJob *j = (HttpJob *)job;
     Server *srv = loop_ud;
-    if (srv && j->res.login_failed && *j->login_user) {
-        char ukey[160];
-        snprintf(ukey, sizeof ukey, "login-user:%s", j->login_user);
-        for (char *p = ukey; *p; p++)
-            if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-        ratelimit_add(srv->rl, ukey, time(NULL), 900);
-    }
+    if (srv && j->route->rate == RATE_LOGIN && !j->res.login_failed)
+        login_release(srv, j->login_user);
     if (srv && j->res.open_room) {
         CrError err = {{0}};
         if (rooms_open(srv->rooms, j->res.open_room, &err)) {

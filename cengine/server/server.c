@@ -346,7 +346,8 @@ int server_run(const ServerConfig *cfg, CrError *err) {
         r = CR_ENOMEM;
         goto out;
     }
-    if (!(srv.rl = ratelimit_create(4096))) {
+    int rate_cap = cfg->rate_slots > 0 ? cfg->rate_slots : 131072;
+    if (!(srv.rl = ratelimit_create(rate_cap < 4096 ? rate_cap : 4096, rate_cap))) {
         r = CR_ENOMEM;
         goto out;
     }

@@ -21,6 +21,7 @@ typedef struct {
     const char *botd_path; /* NULL: next to the executable */
     int workers;           /* threads per lane; 0: 2 */
     int register_limit;    /* registrations per address per 10 minutes; 0: 10 */
+    int rate_slots;        /* the rate-limit table's cap in slots; 0: 131072 */
     /* `coderally replay view`: this file is served at GET /api/replays/local
      * and open_path is appended to the URL printed at start. NULL: none. */
     const char *replay_file;
