@@ -22,6 +22,11 @@ return {
     -- Races
     DEFAULT_RULES = "standard",
     DEFAULT_CAR = "hatch",
+    -- Rooms: an open room with no seat taken or held for this long closes
+    -- (lobby.lua's terminate gets "expired"); one player may have at most
+    -- this many open rooms they opened (POST /api/races answers 429).
+    EMPTY_ROOM_TIMEOUT_S = 300,
+    MAX_OPEN_ROOMS_PER_USER = 3,
 
     -- The background ladder that races saved bots against each other for
     -- their ratings: the share of one core it may use (0 = off).

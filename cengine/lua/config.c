@@ -75,6 +75,23 @@ static int config_check(const Scripts *sc, CrError *err) {
                         bounds[i].lo, bounds[i].hi);
         }
     }
+    /* Settings a scripts folder may leave out (the server has defaults),
+     * bounded when given. */
+    static const struct {
+        const char *key;
+        double lo, hi;
+    } optional[] = {
+        {"EMPTY_ROOM_TIMEOUT_S", 1, 86400},
+        {"MAX_OPEN_ROOMS_PER_USER", 1, 256},
+    };
+    for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++) {
+        const ConfigEntry *e = config_find(sc, optional[i].key);
+        if (!e) continue;
+        if (e->type != LUA_TNUMBER || e->num < optional[i].lo || e->num > optional[i].hi ||
+            e->num != floor(e->num))
+            return fail(err, CR_EINVAL, "config: %s must be a whole number %g..%g", optional[i].key,
+                        optional[i].lo, optional[i].hi);
+    }
     if (config_find(sc, "STAGE_MIN_LENGTH")->num > config_find(sc, "STAGE_MAX_LENGTH")->num)
         return fail(err, CR_EINVAL, "config: STAGE_MIN_LENGTH is above STAGE_MAX_LENGTH");
     return CR_OK;

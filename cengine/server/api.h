@@ -41,6 +41,7 @@ typedef struct {
     Scripts *scripts;
     BotChecker *bots; /* shared; serialises calls into the sandbox */
     const ApiSettings *settings;
+    struct RoomBoard *board; /* the live rooms (roomboard.h); shared; NULL: none */
     /* Scripts reload: when the loop has read a good new version it reads
      * one more for each worker and leaves it here; the worker swaps it in
      * before its next job (a Scripts is for one thread at a time). */

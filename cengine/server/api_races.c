@@ -1,7 +1,8 @@
-/* api_races.c - races as stored: the list (open rooms, live and finished
- * races), one race, its results, its replay file. No login needed: races
- * are public, like a results board. Rooms themselves (creating, joining)
- * come with the shared race runner. */
+/* api_races.c - races as stored, and as their rooms stand now when they
+ * are live here (the room board the loop publishes): the list (open rooms,
+ * live and finished races), one race, its results, its replay file;
+ * opening a room (within the per-user cap). No login needed to read: races
+ * are public, like a results board. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "api.h"
 #include "match/rerun.h"
+#include "roomboard.h"
 #include "rooms.h"
 #include "server_internal.h"
 #include "sim/replay.h"
@@ -73,6 +75,62 @@ static json_t *race_json(const StoreRace *r) {
     return o;
 }
 
+/* The room's live fields: null unless it is a room live in this server
+ * (open, countdown, running; finished while its record is written), as
+ * the loop last published it (roomboard.h). */
+static void live_null(json_t *o) {
+    json_object_set_new(o, "state", json_null());
+    json_object_set_new(o, "players", json_null());
+    json_object_set_new(o, "spectators", json_null());
+    json_object_set_new(o, "free_seats", json_null());
+    json_object_set_new(o, "expires_at", json_null());
+}
+
+static void live_fields(json_t *o, const RoomSummary *s) {
+    json_t *ps = json_array();
+    for (int i = 0; i < s->n_players; i++) {
+        const RoomBoardPlayer *p = &s->players[i];
+        json_array_append_new(
+            ps, json_pack("{s:{s:I,s:s},s:s,s:s,s:b,s:b}", "user", "id", (json_int_t)p->user_id,
+                          "username", p->username, "car_type", p->car_type, "kind",
+                          p->bot ? "bot" : "human", "ready", p->ready, "connected", p->connected));
+    }
+    json_object_set_new(o, "state", json_string(s->state));
+    json_object_set_new(o, "players", ps);
+    json_object_set_new(o, "spectators", json_integer(s->spectators));
+    int free_seats = s->max_cars - s->n_players;
+    json_object_set_new(o, "free_seats", json_integer(free_seats > 0 ? free_seats : 0));
+    json_object_set_new(o, "expires_at", s->expires_at ? json_integer(s->expires_at) : json_null());
+}
+
+/* race_json with the live fields. */
+static json_t *race_live_json(ApiCtx *ctx, const StoreRace *r) {
+    json_t *o = race_json(r);
+    RoomSummary s;
+    if (ctx->board && roomboard_get(ctx->board, r->id, &s))
+        live_fields(o, &s);
+    else
+        live_null(o);
+    return o;
+}
+
+/* EMPTY_ROOM_TIMEOUT_S as the worker's scripts say. */
+static int empty_timeout_s(ApiCtx *ctx) {
+    double t = ROOMS_EMPTY_TIMEOUT_S;
+    scripts_config_number(ctx->scripts, "EMPTY_ROOM_TIMEOUT_S", &t);
+    return (int)t;
+}
+
+/* race_json of a room this request opens: the loop opens it before the
+ * answer goes out, empty. */
+static json_t *race_new_json(ApiCtx *ctx, const StoreRace *r, int64_t now) {
+    json_t *o = race_json(r);
+    RoomSummary s = {
+        .state = "open", .max_cars = r->max_cars, .expires_at = now + empty_timeout_s(ctx)};
+    live_fields(o, &s);
+    return o;
+}
+
 void api_races_list(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     char status[16];
     const char *want = NULL;
@@ -93,7 +151,7 @@ void api_races_list(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
         return;
     }
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(arr, race_json(&races[i]));
+    for (size_t i = 0; i < n; i++) json_array_append_new(arr, race_live_json(ctx, &races[i]));
     free(races);
     api_json(res, 200, json_pack("{s:o}", "races", arr));
 }
@@ -212,7 +270,7 @@ void api_races_get(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
         api_internal(res, "race results", &err);
         return;
     }
-    json_t *o = race_json(&r);
+    json_t *o = race_live_json(ctx, &r);
     json_object_set_new(o, "results", results);
     json_object_set_new(o, "rules_numbers", race_rules_numbers(ctx, &r));
     api_json(res, 200, json_pack("{s:o}", "race", o));
@@ -339,6 +397,32 @@ static bool rules_exist(ApiCtx *ctx, const char *name) {
     return access(path, R_OK) == 0;
 }
 
+/* A place for the room spec is about to open, promised on the board so
+ * that neither the user's MAX_OPEN_ROOMS_PER_USER nor ROOMS_MAX can be
+ * passed by requests in flight together (rooms_open keeps or releases the
+ * promise). false with a 429 or 503 in res, and nothing changed. */
+static bool reserve_room(ApiCtx *ctx, ApiRequest *req, ApiResponse *res, RoomSpec *spec) {
+    if (!ctx->board) return true;
+    double cap = ROOMS_PER_USER;
+    scripts_config_number(ctx->scripts, "MAX_OPEN_ROOMS_PER_USER", &cap);
+    int have = 0;
+    int rc = roomboard_reserve(ctx->board, req->user.id, (int)cap, &have);
+    if (rc == ROOMBOARD_ECAP) {
+        api_error(res, 429, "too_many_rooms",
+                  "you have %d open room(s), the most one player may have open "
+                  "(MAX_OPEN_ROOMS_PER_USER); race in one, or leave it empty and it closes "
+                  "after %d s",
+                  have, empty_timeout_s(ctx));
+        return false;
+    }
+    if (rc) {
+        api_error(res, 503, "busy", "too many rooms open (%d); try again later", ROOMS_MAX);
+        return false;
+    }
+    spec->reserved = true;
+    return true;
+}
+
 void api_races_create(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     if (!api_authenticate(ctx, req, res)) return;
     CrError err = {{0}};
@@ -425,13 +509,18 @@ void api_races_create(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     char *pj = jp && json_is_object(jp) ? json_dumps(jp, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     snprintf(spec->params_json, sizeof spec->params_json, "%s", pj ? pj : "{}");
     free(pj);
+    if (!reserve_room(ctx, req, res, spec)) {
+        free(spec);
+        return;
+    }
     StoreRace race;
     if (api_races_record_room(ctx, spec, &race, &err)) {
+        if (spec->reserved) roomboard_release(ctx->board, spec->owner_id);
         free(spec);
         api_internal(res, "create race", &err);
         return;
     }
-    api_json(res, 201, json_pack("{s:o}", "race", race_json(&race)));
+    api_json(res, 201, json_pack("{s:o}", "race", race_new_json(ctx, &race, req->now)));
     res->open_room = spec;
 }
 
@@ -506,7 +595,7 @@ void api_races_quick(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
             api_internal(res, "quick race", &err);
             return;
         }
-        api_json(res, 200, json_pack("{s:o}", "race", race_json(&race)));
+        api_json(res, 200, json_pack("{s:o}", "race", race_live_json(ctx, &race)));
         return;
     }
     RoomSpec *spec = calloc(1, sizeof *spec);
@@ -523,6 +612,6 @@ void api_races_quick(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
             api_internal(res, "quick race", &err);
         return;
     }
-    api_json(res, 201, json_pack("{s:o}", "race", race_json(&race)));
+    api_json(res, 201, json_pack("{s:o}", "race", race_new_json(ctx, &race, req->now)));
     res->open_room = spec;
 }

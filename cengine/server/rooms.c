@@ -14,6 +14,7 @@
 #include "server_internal.h"
 #include "jsonw.h"
 #include "latestats.h"
+#include "roomboard.h"
 #include "tickclock.h"
 #include "util/file.h"
 
@@ -67,6 +68,7 @@ struct Room {
      * in an open room), far slower than the ticks. */
     lws_sorted_usec_list_t loop_sul;
     int64_t opened_ns;
+    int64_t empty_since_ns;       /* open with no seat taken or held since, or 0 */
     int64_t loop_next_ns;         /* when lobby.lua's loop is due */
     int64_t loop_n;               /* loops run */
     bool terminated;              /* lobby.lua's terminate has run */
@@ -86,6 +88,7 @@ struct Room {
 struct Rooms {
     Server *srv;
     Room *rooms[ROOMS_MAX];
+    RoomBoard *board;            /* what the workers see of the rooms */
     int64_t epoch_ns;            /* instant 0 of the phase grid */
     int64_t next_due_ns;         /* the earliest tick of a ticking room, or INT64_MAX */
     lws_sorted_usec_list_t pace; /* wakes the loop for it */
@@ -95,12 +98,20 @@ static int64_t mono_ns(void);
 
 Rooms *rooms_create(Server *srv) {
     Rooms *rs = calloc(1, sizeof(Rooms));
+    if (rs && !(rs->board = roomboard_create(ROOMS_MAX))) {
+        free(rs);
+        return NULL;
+    }
     if (rs) {
         rs->srv = srv;
         rs->epoch_ns = mono_ns();
         rs->next_due_ns = INT64_MAX;
     }
     return rs;
+}
+
+RoomBoard *rooms_board(Rooms *rs) {
+    return rs->board;
 }
 
 static void room_free(Room *r) {
@@ -134,11 +145,13 @@ void rooms_destroy(Rooms *rs) {
         if (rs->rooms[i]) room_terminate(rs->rooms[i], "shutdown");
         room_free(rs->rooms[i]);
     }
+    roomboard_destroy(rs->board);
     free(rs);
 }
 
 static LobbyRoom lobby_view(const Room *r, LobbyPlayer buf[CR_MAX_CARS]);
 static void lobby_log(Room *r, int rc, const CrError *err);
+static void room_publish(Room *r, bool reserved);
 
 int rooms_open(Rooms *rs, const RoomSpec *spec, CrError *err) {
     for (int i = 0; i < ROOMS_MAX; i++) {
@@ -168,9 +181,11 @@ int rooms_open(Rooms *rs, const RoomSpec *spec, CrError *err) {
         r->loop_next_ns = r->opened_ns;
         if (lobby_loop_hz(r->lobby) > 0)
             r->loop_next_ns += (int64_t)(1e9 / lobby_loop_hz(r->lobby));
+        room_publish(r, spec->reserved);
         room_loop_arm(r);
         return 0;
     }
+    if (spec->reserved) roomboard_release(rs->board, spec->owner_id);
     snprintf(err->msg, sizeof err->msg, "too many rooms open (%d)", ROOMS_MAX);
     return CR_ENOMEM;
 }
@@ -553,7 +568,56 @@ static json_t *lobby_json(const Room *r) {
                      label[0] ? json_string(label) : json_null());
 }
 
+/* EMPTY_ROOM_TIMEOUT_S of the loop's scripts (config.c bounds it). */
+static int64_t empty_timeout_ns(const Room *r) {
+    double s = ROOMS_EMPTY_TIMEOUT_S;
+    if (r->srv && r->srv->loop_scripts)
+        scripts_config_number(r->srv->loop_scripts, "EMPTY_ROOM_TIMEOUT_S", &s);
+    return (int64_t)(s * 1e9);
+}
+
+/* Starts or stops the clock of an open room with no seat taken or held
+ * (spectators do not keep a room open). */
+static void room_note_empty(Room *r, int64_t now) {
+    if (r->state != ROOM_OPEN || players(r) > 0)
+        r->empty_since_ns = 0;
+    else if (!r->empty_since_ns)
+        r->empty_since_ns = now;
+}
+
+/* The room as REST shows it (roomboard.h): the same players, state and
+ * spectators as the lobby message, published whenever that changes. */
+static void room_publish(Room *r, bool reserved) {
+    if (!r->srv || !r->srv->rooms) return;
+    int64_t now = mono_ns();
+    room_note_empty(r, now);
+    RoomSummary s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.id, sizeof s.id, "%s", r->spec.id);
+    s.owner_id = r->spec.owner_id;
+    s.state = r->ending ? STATE_NAMES[ROOM_FINISHED] : STATE_NAMES[r->state];
+    s.max_cars = r->spec.max_cars;
+    s.spectators = r->n_spectators;
+    for (int i = 0; i < CR_MAX_CARS; i++) {
+        const Player *p = &r->players[i];
+        if (!p->used) continue;
+        RoomBoardPlayer *o = &s.players[s.n_players++];
+        o->user_id = p->seat.user_id;
+        snprintf(o->username, sizeof o->username, "%s", p->seat.username);
+        snprintf(o->car_type, sizeof o->car_type, "%s", p->seat.car.car_type);
+        o->bot = p->seat.bot_id != 0;
+        o->ready = p->ready;
+        o->connected = p->wsi != NULL;
+    }
+    if (r->empty_since_ns) {
+        int64_t left = r->empty_since_ns + empty_timeout_ns(r) - now;
+        s.expires_at = (int64_t)time(NULL) + (left > 0 ? (left + 999999999) / 1000000000 : 0);
+    }
+    roomboard_publish(r->srv->rooms->board, &s, reserved);
+}
+
 void room_broadcast_lobby(Room *r) {
+    room_publish(r, false);
     json_t *o = lobby_json(r);
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
@@ -643,10 +707,61 @@ static void room_run_loop(Room *r, int64_t now) {
         room_consider_start(r);
 }
 
+typedef struct {
+    Job job;
+    char race_id[STORE_RACE_ID_MAX + 1];
+} RoomExpireJob;
+
+static void room_expire_run(Job *job, void *thread_ctx) {
+    RoomExpireJob *j = (RoomExpireJob *)job;
+    CrError err = {{0}};
+    if (store_race_abort(((ApiCtx *)thread_ctx)->store, j->race_id, time(NULL), &err))
+        fprintf(stderr, "[server] room %s: %s\n", j->race_id, err.msg);
+}
+
+static void room_expire_done(Job *job, void *loop_ud) {
+    (void)loop_ud;
+    free(job);
+}
+
+static void rooms_remove(Rooms *rs, Room *r);
+
+/* An open room nobody took a seat in (or kept one) for EMPTY_ROOM_TIMEOUT_S
+ * closes: lobby.lua's terminate("expired"), its spectators are told, its
+ * race is recorded aborted (no results: nobody raced), and it is freed.
+ * Without this one account could hold every room of the server. */
+static void room_expire(Room *r) {
+    Server *srv = r->srv;
+    double timeout_s = (double)empty_timeout_ns(r) / 1e9;
+    fprintf(stderr, "[server] room %s: closed, nobody in it for %g s\n", r->spec.id, timeout_s);
+    room_terminate(r, "expired");
+    char msg[160];
+    snprintf(msg, sizeof msg, "nobody took a seat in this room for %g s: it is closed", timeout_s);
+    for (int i = 0; i < r->n_spectators; i++) ws_send_error(r->spectators[i], "room_closed", msg);
+    RoomExpireJob *j = calloc(1, sizeof *j);
+    if (j) {
+        j->job.run = room_expire_run;
+        j->job.done = room_expire_done;
+        snprintf(j->race_id, sizeof j->race_id, "%s", r->spec.id);
+    }
+    if (!j || workers_submit(srv->lanes[LANE_FAST], &j->job)) {
+        free(j);
+        fprintf(stderr,
+                "[server] room %s: its race stays open in the database until the next start\n",
+                r->spec.id);
+    }
+    rooms_remove(srv->rooms, r);
+}
+
 static void room_loop_due(lws_sorted_usec_list_t *sul) {
     Room *r = lws_container_of(sul, Room, loop_sul);
     int64_t now = mono_ns();
     if (r->state == ROOM_OPEN) room_expire_held(r, now);
+    room_note_empty(r, now);
+    if (r->empty_since_ns && now - r->empty_since_ns >= empty_timeout_ns(r) && !r->terminated) {
+        room_expire(r); /* frees r */
+        return;
+    }
     if (lobby_loop_hz(r->lobby) > 0 && now >= r->loop_next_ns && !r->ending &&
         r->state != ROOM_FINISHED)
         room_run_loop(r, now);
@@ -660,6 +775,9 @@ static void room_loop_arm(Room *r) {
     if (!r->srv || !r->srv->lws || r->terminated || r->ending || r->state == ROOM_FINISHED) return;
     int64_t next = INT64_MAX;
     if (lobby_loop_hz(r->lobby) > 0) next = r->loop_next_ns;
+    room_note_empty(r, mono_ns());
+    if (r->empty_since_ns && r->empty_since_ns + empty_timeout_ns(r) < next)
+        next = r->empty_since_ns + empty_timeout_ns(r);
     for (int i = 0; r->state == ROOM_OPEN && i < CR_MAX_CARS; i++) {
         const Player *p = &r->players[i];
         if (p->used && !p->wsi && p->gone_ns && p->gone_ns + grace_ns(r) < next)
@@ -932,6 +1050,7 @@ static void race_end_free(RaceEndJob *j) {
 static void rooms_remove(Rooms *rs, Room *r) {
     for (int i = 0; i < ROOMS_MAX; i++)
         if (rs->rooms[i] == r) rs->rooms[i] = NULL;
+    roomboard_remove(rs->board, r->spec.id);
     room_free(r);
 }
 
@@ -969,6 +1088,7 @@ static void race_end_done(Job *job, void *loop_ud) {
 static void room_end(Room *r) {
     r->ending = true;
     r->ticking = false;
+    room_publish(r, false); /* finished, while its record is written */
     room_terminate(r, match_phase(r->match) == MATCH_DONE ? "finished" : "aborted");
     fprintf(stderr, "[server] race %s: %llu ticks, worst tick lateness %.3f ms, %llu dropped\n",
             r->spec.id, (unsigned long long)r->clock.next, (double)r->clock.worst_late_ns / 1e6,

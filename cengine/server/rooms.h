@@ -15,10 +15,16 @@
 typedef struct Rooms Rooms;
 typedef struct Room Room;
 typedef struct Seat Seat;
+typedef struct RoomBoard RoomBoard;
 struct Server;
 
 #define ROOMS_MAX 256
 #define ROOM_SPECTATORS_MAX 1024
+/* The defaults of config.lua's EMPTY_ROOM_TIMEOUT_S (an open room with no
+ * seat taken or held that long closes) and MAX_OPEN_ROOMS_PER_USER (open
+ * rooms one account may have opened: POST /api/races refuses more). */
+#define ROOMS_EMPTY_TIMEOUT_S 300
+#define ROOMS_PER_USER 3
 
 typedef struct RoomSpec {
     char id[STORE_RACE_ID_MAX + 1];
@@ -29,6 +35,9 @@ typedef struct RoomSpec {
     int max_cars; /* 1..MAX_CONCURRENT_PLAYERS */
     bool ai_fill; /* empty grid slots get AI drivers at the start */
     int64_t owner_id;
+    /* A room roomboard_reserve promised to owner_id: rooms_open fulfils
+     * the promise, or releases it when it fails. */
+    bool reserved;
 } RoomSpec;
 
 Rooms *rooms_create(struct Server *srv);
@@ -39,8 +48,14 @@ void rooms_destroy(Rooms *rs);
  * until then and runs every room that is due. One timer (lws_sul) wakes
  * the loop for the earliest room otherwise. */
 void rooms_pace(Rooms *rs);
-/* A new open room. CR_ENOMEM when ROOMS_MAX are open. */
+/* A new open room. CR_ENOMEM when ROOMS_MAX are open. An open room with
+ * no seat taken or held for EMPTY_ROOM_TIMEOUT_S closes by itself
+ * (lobby.lua's terminate "expired", its race recorded aborted). */
 int rooms_open(Rooms *rs, const RoomSpec *spec, CrError *err);
+/* The rooms' summaries as the REST workers read them (roomboard.h): every
+ * room is on it from rooms_open to its end, updated with each lobby
+ * broadcast. Lives as long as rs; safe from any thread. */
+RoomBoard *rooms_board(Rooms *rs);
 Room *rooms_find(Rooms *rs, const char *id);
 /* The best room for a quick race: open (not counting down), not full, the
  * most players (the oldest on a tie); NULL if none. */

@@ -237,6 +237,7 @@ static int init_ctxs(Server *srv, int n, CrError *err) {
             ApiCtx *c = &srv->ctxs[l][i];
             c->settings = &srv->settings;
             c->bots = srv->bots;
+            c->board = rooms_board(srv->rooms);
             int r = store_open(srv->cfg->db_path, NULL, &c->store, err);
             if (!r)
                 r = scripts_open(srv->cfg->scripts_dir, srv->cfg->sets, srv->cfg->n_sets,

@@ -571,6 +571,13 @@ async function serverSteps(base, page, browser2) {
         await kb.getByRole('button', { name: 'Join race' }).click();
         await kb.getByTestId('ready').waitFor({ timeout: 15000 });
         await shot(kb, 'room-joined');
+        // The lobby shows the room as GET /api/races says it stands now.
+        await browser2.page.goto(`${base}/#/lobby`);
+        await browser2.page
+            .getByTestId(`room-${raceId}`)
+            .getByText('2/4 cars · 0 watching · 2 free')
+            .waitFor({ timeout: 15000 });
+        await shot(browser2.page, 'lobby-room');
         await page.getByTestId('ready').click();
         await browser2.page.goto(`${base}/#/race/${raceId}?spectate=1`);
         await kb.getByTestId('ready').click();

@@ -101,10 +101,10 @@ export function createApi({ base = '', fetchImpl = (...a) => globalThis.fetch(..
         /** A rule set's numbers; with a stage, the stage-dependent ones too. */
         rules: (name, generator, seed, params) =>
             request('GET', `/api/rules/${enc(name)}${q({ generator, seed, ...params })}`),
-        stageSvgUrl: (generator, seed) => `${base}/api/stages/${enc(generator)}.svg${q({ seed })}`,
+        stageSvgUrl: (generator, seed, params) => `${base}/api/stages/${enc(generator)}.svg${q({ seed, ...params })}`,
         players: (limit) => request('GET', `/api/leaderboard/players${q({ limit })}`),
         botRatings: (limit) => request('GET', `/api/leaderboard/bots${q({ limit })}`),
-        races: (status) => request('GET', `/api/races${q({ status: Array.isArray(status) ? undefined : status })}`),
+        races: (status) => request('GET', `/api/races${q({ status })}`),
         createRace: (body) =>
             request('POST', '/api/races', body, ['generator', 'seed', 'params', 'rules', 'max_cars', 'ai_fill']),
         race: (id) => request('GET', `/api/races/${enc(id)}`),

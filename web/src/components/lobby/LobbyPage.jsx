@@ -3,6 +3,49 @@ import { ErrorText } from '../common/Field.jsx';
 import { useApi, useAuth, useLoad } from '../../state/store.jsx';
 import { go } from '../../router.js';
 
+const LIVE = ['open', 'countdown', 'running'];
+
+/**
+ * The rooms live on the server, from the answers of GET /api/races?status=open
+ * and ?status=running: a race is live when the server sends its live `state`
+ * (docs/API.md, "Live rooms"); open rooms first, each once.
+ */
+export function liveRooms(answers) {
+    const seen = new Set();
+    const rooms = [];
+    for (const a of answers) {
+        for (const r of a?.races ?? []) {
+            if (!LIVE.includes(r.state) || seen.has(r.id)) continue;
+            seen.add(r.id);
+            rooms.push(r);
+        }
+    }
+    return rooms.sort((x, y) => (x.state === 'open' ? 0 : 1) - (y.state === 'open' ? 0 : 1));
+}
+
+/** "2/4 cars · 1 watching · 2 free", as the live fields say. */
+export function occupancy(r) {
+    const parts = [`${r.players.length}/${r.max_cars} cars`, `${r.spectators} watching`];
+    if (r.state === 'open') parts.push(`${r.free_seats} free`);
+    return parts.join(' · ');
+}
+
+/** Who sits in the room: names, a bot's marked, a dropped player's too. */
+export function seatedNames(r) {
+    return r.players
+        .map((p) => `${p.user.username}${p.kind === 'bot' ? ' (bot)' : ''}${p.connected ? '' : ' (away)'}`)
+        .join(', ');
+}
+
+/** Seconds until an empty open room closes, or null. */
+export function closesIn(r, nowS) {
+    return r.expires_at == null ? null : Math.max(0, Math.round(r.expires_at - nowS));
+}
+
+export function canJoin(r) {
+    return r.state === 'open' && r.free_seats > 0;
+}
+
 function CreateRoom({ generators, onCreated }) {
     const api = useApi();
     const [gen, setGen] = useState('');
@@ -110,16 +153,15 @@ function CreateRoom({ generators, onCreated }) {
 export default function LobbyPage() {
     const api = useApi();
     const { auth } = useAuth();
-    const rooms = useLoad(() => api.races(['open', 'running']), []);
+    const rooms = useLoad(() => Promise.all([api.races('open'), api.races('running')]), []);
     const gens = useLoad(() => api.generators(), []);
     React.useEffect(() => {
         const t = setInterval(rooms.reload, 3000);
         return () => clearInterval(t);
         // eslint-disable-next-line react-hooks/exhaustive-deps
     }, []);
-    const list = (rooms.data?.races ?? []).filter((r) =>
-        ['open', 'running', 'countdown'].includes(r.status ?? r.state),
-    );
+    const list = liveRooms(rooms.data ?? []);
+    const now = Date.now() / 1000;
     return (
         <div className="page">
             <h1>Lobby</h1>
@@ -140,7 +182,7 @@ export default function LobbyPage() {
                                 <td>
                                     <img
                                         alt={`${r.generator} stage`}
-                                        src={api.stageSvgUrl(r.generator, r.seed)}
+                                        src={api.stageSvgUrl(r.generator, r.seed, r.params)}
                                         width={120}
                                         height={80}
                                         style={{ background: '#2f5a2a' }}
@@ -155,10 +197,24 @@ export default function LobbyPage() {
                                     <span className="pill">{r.state}</span>
                                 </td>
                                 <td>
-                                    {r.players?.length ?? r.cars ?? 0}/{r.max_cars} cars · {r.spectators ?? 0} watching
+                                    {occupancy(r)}
+                                    {r.players.length > 0 && (
+                                        <>
+                                            <br />
+                                            <span className="muted">{seatedNames(r)}</span>
+                                        </>
+                                    )}
+                                    {closesIn(r, now) != null && (
+                                        <>
+                                            <br />
+                                            <span className="muted">
+                                                closes in {closesIn(r, now)} s unless someone joins
+                                            </span>
+                                        </>
+                                    )}
                                 </td>
                                 <td>
-                                    {(r.status ?? r.state) === 'open' && auth.status === 'in' && (
+                                    {canJoin(r) && auth.status === 'in' && (
                                         <button onClick={() => go(`/race/${r.id}`)}>Join</button>
                                     )}{' '}
                                     <button className="secondary" onClick={() => go(`/race/${r.id}?spectate=1`)}>

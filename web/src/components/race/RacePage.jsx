@@ -166,13 +166,8 @@ export default function RacePage({ raceId, query }) {
     useEffect(() => {
         if (geometry) return undefined;
         let live = true;
-        api.races()
-            .then((l) => {
-                // GET /api/races/{id} carries no stage; the list does.
-                const race = (l.races ?? []).find((x) => String(x.id) === String(raceId));
-                if (!race) throw new Error(`no race ${raceId}`);
-                return api.stage(race.generator, race.seed, race.params);
-            })
+        api.race(raceId)
+            .then(({ race }) => api.stage(race.generator, race.seed, race.params))
             .then((g) => {
                 if (live) setGeometry((old) => old ?? g);
             })
