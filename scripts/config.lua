@@ -6,6 +6,9 @@ return {
     HOST = "0.0.0.0",
     PORT = 8000,
     MAX_CONCURRENT_PLAYERS = 8,
+    -- A WebSocket quiet this long gets a ping; one that has not answered
+    -- within as long again (gone, or not reading) is closed.
+    WS_PING_S = 30,
 
     -- Game (the engine fixes both rates; they are here so tools can read them)
     TICK_RATE = 60,     -- Hz

@@ -9,6 +9,8 @@
 static _Atomic uint64_t buckets[LATESTATS_BUCKETS];
 static _Atomic uint64_t ticks, states, sends;
 static _Atomic int64_t max_late;
+static _Atomic int64_t ws_open;
+static _Atomic uint64_t ws_too_slow;
 
 static int bucket_of(int64_t ns) {
     if (ns < 0) ns = 0;
@@ -38,7 +40,17 @@ void latestats_sent(int n) {
     atomic_fetch_add_explicit(&sends, (uint64_t)n, memory_order_relaxed);
 }
 
+void latestats_ws_open(int delta) {
+    atomic_fetch_add_explicit(&ws_open, delta, memory_order_relaxed);
+}
+
+void latestats_ws_too_slow(void) {
+    atomic_fetch_add_explicit(&ws_too_slow, 1, memory_order_relaxed);
+}
+
 void latestats_read(LateStats *out) {
+    out->ws_open = atomic_load_explicit(&ws_open, memory_order_relaxed);
+    out->ws_too_slow = atomic_load_explicit(&ws_too_slow, memory_order_relaxed);
     out->ticks = atomic_load_explicit(&ticks, memory_order_relaxed);
     out->states = atomic_load_explicit(&states, memory_order_relaxed);
     out->state_sends = atomic_load_explicit(&sends, memory_order_relaxed);
@@ -48,8 +60,8 @@ void latestats_read(LateStats *out) {
 }
 
 /* {"ticks", "max_late_us", "game_states", "game_state_sends",
- *  "late_us": [[upper_edge_us, count], ...]} (non-empty buckets; the last
- *  edge is null). */
+ *  "late_us": [[upper_edge_us, count], ...], "ws_connections",
+ *  "ws_closed_too_slow"} (non-empty buckets; the last edge is null). */
 void api_stats(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     (void)ctx;
     (void)req;
@@ -64,8 +76,10 @@ void api_stats(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
                                                 ? json_null()
                                                 : json_integer((json_int_t)latestats_bucket_us(i)),
                                             (json_int_t)s.bucket[i]));
-    api_json(res, 200,
-             json_pack("{s:I,s:f,s:I,s:I,s:o}", "ticks", (json_int_t)s.ticks, "max_late_us",
-                       (double)s.max_late_ns / 1e3, "game_states", (json_int_t)s.states,
-                       "game_state_sends", (json_int_t)s.state_sends, "late_us", hist));
+    api_json(
+        res, 200,
+        json_pack("{s:I,s:f,s:I,s:I,s:o,s:I,s:I}", "ticks", (json_int_t)s.ticks, "max_late_us",
+                  (double)s.max_late_ns / 1e3, "game_states", (json_int_t)s.states,
+                  "game_state_sends", (json_int_t)s.state_sends, "late_us", hist, "ws_connections",
+                  (json_int_t)s.ws_open, "ws_closed_too_slow", (json_int_t)s.ws_too_slow));
 }

@@ -2,6 +2,7 @@
 #include "rooms.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@
 /* lws's poll() waits whole milliseconds and spins (poll with timeout 0 over
  * every socket) through the last one: the pacer sleeps that part itself. */
 #define ROOMS_SLEEP_NS 1000000
+/* A room's spectator list starts this long and doubles as they come. */
+#define ROOM_SPECTATORS_INITIAL 16
 
 typedef struct {
     bool used;
@@ -47,8 +50,10 @@ struct Room {
     RoomSpec spec;
     RoomState state;
     Player players[CR_MAX_CARS];
+    /* Every broadcast walks this array; a socket knows its index in it
+     * (ws_spectator_slot), so one leaves without a search. */
     struct lws **spectators;
-    int n_spectators;
+    int n_spectators, cap_spectators;
     /* The race, once everyone is ready. */
     Server *srv;
     Match *match;
@@ -128,7 +133,10 @@ static void room_free(Room *r) {
             if (r->players[i].wsi) ws_set_room(r->players[i].wsi, NULL);
             seat_fini(&r->players[i].seat);
         }
-    for (int i = 0; i < r->n_spectators; i++) ws_set_room(r->spectators[i], NULL);
+    for (int i = 0; i < r->n_spectators; i++) {
+        ws_set_room(r->spectators[i], NULL);
+        ws_set_spectator_slot(r->spectators[i], -1);
+    }
     free(r->spectators);
     free(r);
 }
@@ -218,6 +226,38 @@ const char *room_state_name(const Room *r) {
     return STATE_NAMES[r->state];
 }
 
+/* ---- spectators: no cap but the server's connection limit ---------------- */
+
+static bool spectating(const Room *r, struct lws *wsi) {
+    int i = ws_spectator_slot(wsi);
+    return i >= 0 && i < r->n_spectators && r->spectators[i] == wsi;
+}
+
+static int spectator_add(Room *r, struct lws *wsi) {
+    if (r->n_spectators == r->cap_spectators) {
+        if (r->cap_spectators > INT_MAX / 2) return CR_ENOMEM;
+        int cap = r->cap_spectators ? 2 * r->cap_spectators : ROOM_SPECTATORS_INITIAL;
+        struct lws **grown = realloc(r->spectators, (size_t)cap * sizeof *r->spectators);
+        if (!grown) return CR_ENOMEM;
+        r->spectators = grown;
+        r->cap_spectators = cap;
+    }
+    ws_set_spectator_slot(wsi, r->n_spectators);
+    r->spectators[r->n_spectators++] = wsi;
+    return 0;
+}
+
+/* Takes wsi out of r's spectators, if it is one: the last one moves into
+ * its place. */
+static void spectator_remove(Room *r, struct lws *wsi) {
+    if (!spectating(r, wsi)) return;
+    int i = ws_spectator_slot(wsi);
+    struct lws *last = r->spectators[--r->n_spectators];
+    r->spectators[i] = last;
+    ws_set_spectator_slot(last, i);
+    ws_set_spectator_slot(wsi, -1);
+}
+
 static Player *player_of_socket(Room *r, struct lws *wsi) {
     for (int i = 0; i < CR_MAX_CARS; i++)
         if (r->players[i].used && r->players[i].wsi == wsi) return &r->players[i];
@@ -290,8 +330,7 @@ static void room_send_start(Room *r, struct lws *wsi);
  * slot stops spectating. */
 static void room_attach(Room *r, Player *slot, struct lws *wsi) {
     if (slot->wsi && slot->wsi != wsi) ws_set_room(slot->wsi, NULL);
-    for (int i = 0; i < r->n_spectators; i++)
-        if (r->spectators[i] == wsi) r->spectators[i] = r->spectators[--r->n_spectators];
+    spectator_remove(r, wsi);
     slot->wsi = wsi;
     slot->gone_ns = 0; /* back within the grace: the car is theirs again */
     ws_set_room(wsi, r);
@@ -432,7 +471,8 @@ static void room_begin(Room *r, bool start, double countdown_s) {
 /* After every join, ready change and leave while open: lobby.lua's
  * should_start decides (a failing hook falls back to "all ready"). */
 static void room_consider_start(Room *r) {
-    if (r->state != ROOM_OPEN || r->terminated) return; /* terminated: shutting down */
+    /* Stopping (SIGTERM's drain) or terminated: no new race. */
+    if (r->state != ROOM_OPEN || r->terminated || (r->srv && server_stopping(r->srv))) return;
     LobbyPlayer buf[CR_MAX_CARS];
     LobbyRoom view = lobby_view(r, buf);
     bool start;
@@ -507,8 +547,7 @@ static void room_out(Room *r, struct lws *wsi, bool for_good) {
             }
         }
     }
-    for (int i = 0; i < r->n_spectators; i++)
-        if (r->spectators[i] == wsi) r->spectators[i] = r->spectators[--r->n_spectators];
+    spectator_remove(r, wsi);
     ws_set_room(wsi, NULL);
     room_broadcast_lobby(r);
     room_consider_start(r);
@@ -524,17 +563,9 @@ void room_detach(Room *r, struct lws *wsi) {
 }
 
 int room_spectate(Room *r, struct lws *wsi) {
-    if (player_of_socket(r, wsi)) return 0;
-    for (int i = 0; i < r->n_spectators; i++)
-        if (r->spectators[i] == wsi) return 0;
-    if (r->n_spectators == ROOM_SPECTATORS_MAX) return CR_ENOMEM;
-    if (r->n_spectators % 16 == 0) {
-        struct lws **grown =
-            realloc(r->spectators, (size_t)(r->n_spectators + 16) * sizeof *r->spectators);
-        if (!grown) return CR_ENOMEM;
-        r->spectators = grown;
-    }
-    r->spectators[r->n_spectators++] = wsi;
+    if (player_of_socket(r, wsi) || spectating(r, wsi)) return 0;
+    int rc = spectator_add(r, wsi);
+    if (rc) return rc;
     ws_set_room(wsi, r);
     room_broadcast_lobby(r);
     /* Watching a race under way: the stage and cars first, then game_state. */
@@ -1407,6 +1438,18 @@ static bool room_staged(Room *r, CrError *err) {
 static void room_start(Room *r) {
     Server *srv = r->srv;
     CrError err = {{0}};
+    if (server_stopping(srv)) {
+        /* SIGTERM's drain finishes what runs and starts nothing (a
+         * countdown, a stage or a lobby.lua loop that comes due now). */
+        for (int i = 0; i < CR_MAX_CARS; i++) {
+            r->players[i].ready = false;
+            if (r->players[i].used && r->players[i].wsi)
+                ws_send_error(r->players[i].wsi, "shutting_down",
+                              "the server is shutting down: no new races start");
+        }
+        room_broadcast_lobby(r);
+        return;
+    }
     if (!room_staged(r, &err)) {
         if (r->await_stage) return; /* geometry_done starts it */
         goto fail;

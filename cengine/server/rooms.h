@@ -19,7 +19,6 @@ typedef struct RoomBoard RoomBoard;
 struct Server;
 
 #define ROOMS_MAX 256
-#define ROOM_SPECTATORS_MAX 1024
 /* The defaults of config.lua's EMPTY_ROOM_TIMEOUT_S (an open room with no
  * seat taken or held that long closes) and MAX_OPEN_ROOMS_PER_USER (open
  * rooms one account may have opened: POST /api/races refuses more). */
@@ -89,8 +88,9 @@ int room_reconnect(Room *r, struct lws *wsi, int64_t user_id);
  * players and spectators of a race under way get race_end, aborted (saved:
  * recorded, whether the abort is in the database). Sockets stay open. */
 void rooms_shutdown(Rooms *rs, bool recorded);
-/* The socket watches (a race under way: race_start first); CR_ENOMEM when
- * the room has ROOM_SPECTATORS_MAX. */
+/* The socket watches (a race under way: race_start first). Any number may
+ * watch a room (the server's connection limit is the bound); CR_ENOMEM
+ * only when memory runs out. */
 int room_spectate(Room *r, struct lws *wsi);
 /* Everyone in the room gets the lobby state now. */
 void room_broadcast_lobby(Room *r);

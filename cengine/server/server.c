@@ -29,6 +29,12 @@ static void on_signal(int sig) {
     if (signal_ctx) lws_cancel_service(signal_ctx);
 }
 
+bool server_stopping(const Server *srv) {
+    /* The signal may have come during the lws_service() pass now running,
+     * before the loop has seen it and set srv->stopping. */
+    return srv->stopping || stop_requested;
+}
+
 Server *server_of(struct lws *wsi) {
     struct lws_context *ctx = lws_get_context(wsi);
     return ctx ? lws_context_user(ctx) : NULL;
@@ -264,6 +270,22 @@ static int read_settings(Server *srv, Scripts *sc, CrError *err) {
         snprintf(err->msg, sizeof err->msg, "DEFAULT_CAR must be a string");
         return r;
     }
+    /* A WebSocket quiet for WS_PING_S gets a ping; one that has not
+     * answered within as long again (a peer gone without a FIN, a client
+     * that stopped reading) is cut. */
+    double ping_s = 30;
+    r = scripts_config_number(sc, "WS_PING_S", &ping_s);
+    if (r && r != CR_ENOTFOUND) {
+        snprintf(err->msg, sizeof err->msg, "WS_PING_S must be a number");
+        return r;
+    }
+    if (!(ping_s >= 1 && ping_s <= 3600) || ping_s != (double)(int)ping_s) {
+        snprintf(err->msg, sizeof err->msg, "WS_PING_S must be whole seconds in 1..3600, got %g",
+                 ping_s);
+        return CR_EINVAL;
+    }
+    srv->ws_idle.secs_since_valid_ping = (uint16_t)ping_s;
+    srv->ws_idle.secs_since_valid_hangup = (uint16_t)(2 * ping_s);
     srv->settings.starting_points = (int64_t)points;
     snprintf(srv->settings.starter_car, sizeof srv->settings.starter_car, "%s", car);
     CarStats stats;
@@ -375,6 +397,7 @@ int server_run(const ServerConfig *cfg, CrError *err) {
     info.user = &srv;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
     info.timeout_secs = 30;
+    info.retry_and_idle_policy = &srv.ws_idle;
     info.max_http_header_data = 4096;
     lws_set_log_level(LLL_ERR, NULL);
     srv.lws = lws_create_context(&info);

@@ -44,12 +44,15 @@ typedef struct Server {
     char web_root[PATH_MAX];
     bool have_web;
     bool stopping;
-    bool ws_closing; /* shutdown: every WebSocket closes (1001) once its queue is out */
-    int n_ws;        /* WebSocket connections established and not yet closed */
+    bool ws_closing;        /* shutdown: every WebSocket closes (1001) once its queue is out */
+    lws_retry_bo_t ws_idle; /* WS_PING_S: the ping and hang-up of a quiet WebSocket */
+    int n_ws;               /* WebSocket connections established and not yet closed */
     int port;
 } Server;
 
 Server *server_of(struct lws *wsi);
+/* Whether SIGTERM/SIGINT has come: no new race starts from then on. */
+bool server_stopping(const Server *srv);
 
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                   size_t len);
@@ -91,6 +94,10 @@ void ws_msg_unref(WsMsg *m);
 void ws_send_shared(struct lws *wsi, WsMsg *m);
 /* Records which room a socket is in (NULL: none); rooms call it. */
 void ws_set_room(struct lws *wsi, Room *room);
+/* The socket's index in its room's spectator list (-1: not spectating),
+ * kept by rooms.c so that a spectator leaves without a search. */
+int ws_spectator_slot(struct lws *wsi);
+void ws_set_spectator_slot(struct lws *wsi, int slot);
 /* An error message to one socket. */
 void ws_send_error(struct lws *wsi, const char *code, const char *msg);
 /* The id of the user a coderally.v1 socket is logged in as, or 0. */

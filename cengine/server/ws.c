@@ -1,14 +1,15 @@
 /* ws.c - the WebSocket protocol "coderally.v1" at /ws: Origin and path
  * checked at the upgrade, a hello with the protocol version, messages capped
- * in size and rate, a bounded send queue per connection. Rooms come with the
- * shared race runner; until then every known message type gets an error
- * saying so. */
+ * in size and rate, a bounded send queue per connection (a client that lets
+ * it fill is dropped, so it never holds anyone else up). */
 #include <sodium.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "latestats.h"
 #include "server_internal.h"
 
 #define WS_QUEUE 128 /* > the burst the rate limit allows, so replies to it fit */
@@ -16,6 +17,14 @@
 #define WS_CLOSE_QUIET_US 200000
 #define WS_CLOSE_WAIT_NS 2000000000LL
 #define WS_FRAGMENT 16384 /* larger messages go out in fragments of this size */
+/* A connection being closed that cannot take even its close frame within
+ * this many seconds (it has stopped reading) is cut without one. */
+#define WS_KILL_S 3
+/* The kernel's send buffer per connection. Left to autotune, it grows to
+ * megabytes on a fast link: a client reading too slowly would fall a minute
+ * of snapshots behind before its queue here even began to fill. The kernel
+ * doubles it: 128 KiB, most of a race_start or seconds of game_state. */
+#define WS_SNDBUF (64 * 1024)
 
 typedef struct WsAuthJob WsAuthJob;
 typedef struct WsJoinJob WsJoinJob;
@@ -40,8 +49,10 @@ typedef struct {
     bool rx_overflow;
     int64_t rate_at_ns; /* token bucket: WS_RATE_PER_S tokens, refilled per ns */
     double rate_tokens;
-    int close_status; /* closing with this status: nothing more is read */
-    bool close_ready; /* the close may go out once the queue drains */
+    int close_status;   /* closing with this status: nothing more is read */
+    bool close_ready;   /* the close may go out once the queue drains */
+    bool too_slow;      /* its queue overflowed: dropped, nothing more is queued */
+    int spectator_slot; /* 1 + its index in its room's spectators, or 0 */
     int64_t close_deadline_ns;
     char close_reason[64];
 } WsConn;
@@ -75,9 +86,16 @@ size_t ws_conn_size(void) {
     return sizeof(WsConn);
 }
 
-static void ws_free(WsConn *w) {
+/* Lets go of every queued message (and of the one part-way out). */
+static void ws_drop_queue(WsConn *w) {
     for (int i = 0; i < w->count; i++) ws_msg_unref(w->msgs[(w->head + i) % WS_QUEUE]);
     w->count = 0;
+    w->head = 0;
+    w->tx_off = 0;
+}
+
+static void ws_free(WsConn *w) {
+    ws_drop_queue(w);
     if (w->job) w->job->conn = NULL;
     w->job = NULL;
     if (w->join) w->join->conn = NULL;
@@ -97,17 +115,34 @@ void ws_msg_unref(WsMsg *m) {
     if (m && --m->refs == 0) free(m);
 }
 
+/* The client has let WS_QUEUE messages pile up: it is not reading, or not
+ * fast enough to follow a race. What is queued is dropped now (the shared
+ * snapshots it references are stale by now, and a client that never reads
+ * would hold them for ever), nothing more is queued, and the connection
+ * closes with 1008 "too slow" as soon as the socket takes a frame -- or,
+ * when it does not within WS_KILL_S (it has stopped reading, so its kernel
+ * buffer is full), is cut without one. Dropping a message part-way out is
+ * fine: a close frame may come between the fragments of a message. */
+static void ws_too_slow(struct lws *wsi, WsConn *w) {
+    ws_drop_queue(w);
+    w->too_slow = true;
+    w->close_status = LWS_CLOSE_STATUS_POLICY_VIOLATION;
+    w->close_ready = true;
+    snprintf(w->close_reason, sizeof w->close_reason, "too slow: send queue full");
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, WS_KILL_S);
+    lws_callback_on_writable(wsi);
+    latestats_ws_too_slow();
+    fprintf(stderr, "[server] ws: closing a connection (user %lld): too slow, %d messages unsent\n",
+            (long long)(w->authed ? w->user.id : 0), WS_QUEUE);
+}
+
 /* Queues a reference to m; a client whose queue is full is too slow and is
  * closed. */
 static void ws_queue(struct lws *wsi, WsConn *w, WsMsg *m) {
-    if (w->count == WS_QUEUE || w->close_status) {
-        if (!w->close_status) {
-            w->close_status = LWS_CLOSE_STATUS_POLICY_VIOLATION;
-            w->close_ready = true; /* nothing to wait for: it is not reading */
-            snprintf(w->close_reason, sizeof w->close_reason, "too slow: send queue full");
-            lws_callback_on_writable(wsi);
-        }
-        if (w->count == WS_QUEUE) return;
+    if (w->too_slow) return;
+    if (w->count == WS_QUEUE) {
+        ws_too_slow(wsi, w);
+        return;
     }
     m->refs++;
     w->msgs[(w->head + w->count) % WS_QUEUE] = m;
@@ -156,6 +191,8 @@ static void ws_close_after(struct lws *wsi, WsConn *w, int status, const char *c
     w->close_deadline_ns = now_ns() + WS_CLOSE_WAIT_NS;
     snprintf(w->close_reason, sizeof w->close_reason, "%s", code);
     lws_set_timer_usecs(wsi, WS_CLOSE_QUIET_US);
+    /* A client that does not read cannot take the close frame either. */
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)(WS_CLOSE_WAIT_NS / 1000000000) + WS_KILL_S);
 }
 
 static json_t *user_json(const WsConn *w) {
@@ -266,6 +303,16 @@ static void join_run(Job *job, void *thread_ctx) {
     if (!j->rc && j->quick) j->rc = api_races_quick_room(thread_ctx, j->quick, &race, &j->err);
 }
 
+/* A ready change from the socket's player (in a room): once the server is
+ * stopping no new race starts (rooms.c holds to that too), so ready is
+ * answered with shutting_down rather than left to wait for nothing. */
+static void ws_ready(struct lws *wsi, WsConn *w, bool ready) {
+    if (ready && server_stopping(server_of(wsi)))
+        ws_error(wsi, w, "shutting_down", "the server is shutting down: no new races start");
+    else if (!w->room || room_ready(w->room, wsi, ready))
+        ws_error(wsi, w, "not_in_race", "join a race first");
+}
+
 static void join_done(Job *job, void *loop_ud) {
     WsJoinJob *j = (WsJoinJob *)job;
     WsConn *w = j->conn;
@@ -306,7 +353,7 @@ static void join_done(Job *job, void *loop_ud) {
                     w->room = room;
                 }
                 if (w->ready_after_join >= 0 && w->room)
-                    room_ready(w->room, j->wsi, w->ready_after_join == 1);
+                    ws_ready(j->wsi, w, w->ready_after_join == 1);
             }
         }
         w->ready_after_join = -1;
@@ -318,6 +365,16 @@ static void join_done(Job *job, void *loop_ud) {
 void ws_set_room(struct lws *wsi, Room *room) {
     WsConn *w = lws_wsi_user(wsi);
     if (w) w->room = room;
+}
+
+int ws_spectator_slot(struct lws *wsi) {
+    const WsConn *w = lws_wsi_user(wsi);
+    return w ? w->spectator_slot - 1 : -1;
+}
+
+void ws_set_spectator_slot(struct lws *wsi, int slot) {
+    WsConn *w = lws_wsi_user(wsi);
+    if (w) w->spectator_slot = slot + 1;
 }
 
 void ws_send_error(struct lws *wsi, const char *code, const char *msg) {
@@ -483,8 +540,8 @@ static void on_message(struct lws *wsi, WsConn *w) {
             ws_error(wsi, w, "bad_field", "\"ready\" must be true or false");
         else if (w->join)
             w->ready_after_join = !v || json_is_true(v) ? 1 : 0;
-        else if (!w->room || room_ready(w->room, wsi, !v || json_is_true(v)))
-            ws_error(wsi, w, "not_in_race", "join a race first");
+        else
+            ws_ready(wsi, w, !v || json_is_true(v));
     } else if (!strcmp(type, "leave")) {
         if (!w->room)
             ws_error(wsi, w, "not_in_race", "join a race first");
@@ -499,7 +556,7 @@ static void on_message(struct lws *wsi, WsConn *w) {
             ws_error(wsi, w, "not_found", "no such race");
         } else {
             if (w->room && w->room != room) room_leave(w->room, wsi);
-            if (room_spectate(room, wsi)) ws_error(wsi, w, "busy", "too many spectators");
+            if (room_spectate(room, wsi)) ws_error(wsi, w, "busy", "the server is out of memory");
         }
     } else {
         char msg[128];
@@ -547,6 +604,9 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         }
         case LWS_CALLBACK_ESTABLISHED: {
             w->ready_after_join = -1;
+            int sndbuf = WS_SNDBUF;
+            if (setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf))
+                fprintf(stderr, "[server] ws: cannot set SO_SNDBUF (the kernel's default stays)\n");
             /* A browser's session cookie came with the upgrade: check it
              * first so the hello can say who this is. */
             char token[API_TOKEN_MAX + 1];
@@ -555,6 +615,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             if (!*token || !start_auth(wsi, w, token)) send_hello(wsi, w, NULL);
             w->counted = true;
             server_of(wsi)->n_ws++;
+            latestats_ws_open(1);
             if (server_of(wsi)->ws_closing) lws_callback_on_writable(wsi);
             return 0;
         }
@@ -629,7 +690,10 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         case LWS_CALLBACK_CLOSED:
             if (w->room) room_detach(w->room, wsi);
             ws_free(w);
-            if (w->counted) server_of(wsi)->n_ws--;
+            if (w->counted) {
+                server_of(wsi)->n_ws--;
+                latestats_ws_open(-1);
+            }
             w->counted = false;
             return 0;
         default:
