@@ -371,6 +371,8 @@ typedef struct {
     int16_t checkpoints;  /* passed */
     uint16_t nitro_ticks; /* left of the burn; with the rest, what re-simulation needs */
     float progress;       /* u */
+    float time_s;         /* stage time with penalties once FINISHED, else 0 */
+    float penalty_s;      /* penalty seconds so far */
 } CarSnapshot;
 
 enum {

@@ -498,6 +498,14 @@ const char *match_bot_load_error(const Match *m, int car) {
     return b >= 0 && race_bots_failed(m->bots, b, &why) ? why : NULL;
 }
 
+const char *match_dnf_reason(const Match *m, const RaceResult *x) {
+    if (x->finished) return NULL;
+    if (match_bot_load_error(m, x->car)) return "bot_load_failed";
+    if (x->dnf_reason == DNF_TIME_LIMIT) return "time_limit";
+    if (x->dnf_reason == DNF_STALLED) return "stalled";
+    return "retired";
+}
+
 const char *match_bot_log(const Match *m, int car, size_t *len) {
     int b = bot_index(m, car);
     *len = 0;

@@ -209,6 +209,10 @@ const MatchBotError *match_bot_errors(const Match *m, int car, int *n, long *mor
 /* Why a bot did not load ("NAME:LINE: message" lines), or NULL if it did (or
  * car is not a bot). With retire_failed_bots its car is retired. */
 const char *match_bot_load_error(const Match *m, int car);
+/* Why the car of result x did not finish, as a word fit for everyone (never
+ * the bot's own error text): "bot_load_failed", "time_limit", "stalled" or
+ * "retired"; NULL for a finisher. */
+const char *match_dnf_reason(const Match *m, const RaceResult *x);
 /* self.memory as JSON once MATCH_DONE (NULL if it could not be saved, or
  * car is not a bot). */
 const char *match_bot_memory(const Match *m, int car);

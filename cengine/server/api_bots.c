@@ -173,13 +173,24 @@ void api_bots_get(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {
     StoreBot b = {0};
     CrError err = {{0}};
     int r = store_bot_get(ctx->store, req->user.id, id, 0, &b, &err);
+    char *mem = NULL;
+    /* Only now that the bot is known to be the user's: its memory. */
+    if (!r) r = store_bot_state_get(ctx->store, id, &mem, &err);
     if (r == CR_ENOTFOUND) {
         api_error(res, 404, "not_found", "no such bot");
     } else if (r) {
         api_internal(res, "get bot", &err);
     } else {
-        api_json(res, 200, json_pack("{s:o}", "bot", bot_json(&b, true)));
+        json_t *o = bot_json(&b, true);
+        /* The sandbox wrote it as JSON; anything else would be a bug there,
+         * shown as null rather than failing the read of the code. */
+        json_t *m = mem ? json_loads(mem, JSON_DECODE_ANY, NULL) : NULL;
+        json_object_set_new(o, "memory", m ? m : json_null());
+        /* The bot's own numbers, exactly as it kept them. */
+        res->real_precision = 17;
+        api_json(res, 200, json_pack("{s:o}", "bot", o));
     }
+    free(mem);
     free(b.code);
 }
 

@@ -185,6 +185,8 @@ static json_t *results_json(ApiCtx *ctx, const char *race_id, CrError *err, int 
         json_t *o = json_pack("{s:i,s:s,s:b,s:i}", "position", x->position, "driver", x->driver,
                               "dnf", x->dnf, "points", x->points);
         json_object_set_new(o, "time", x->dnf ? json_null() : json_real(x->stage_time));
+        json_object_set_new(o, "dnf_reason",
+                            x->dnf && x->dnf_reason[0] ? json_string(x->dnf_reason) : json_null());
         json_object_set_new(o, "user",
                             x->user_id ? json_pack("{s:I,s:s}", "id", (json_int_t)x->user_id,
                                                    "username", x->username)

@@ -89,21 +89,8 @@ static void copy_line(char *out, size_t size, const char *s, size_t n) {
     out[n] = 0;
 }
 
-int botfeed_parse_error(const char *msg, char *cause, size_t size) {
-    size_t len = strlen(msg);
-    /* A load problem: "NAME:LINE: message". */
-    const char *colon = memchr(msg, ':', len);
-    if (colon && isdigit((unsigned char)colon[1])) {
-        char *end;
-        long v = strtol(colon + 1, &end, 10);
-        if (*end == ':' && v > 0 && v < 1000000) {
-            end++;
-            while (*end == ' ') end++;
-            copy_line(cause, size, end, strlen(end));
-            return (int)v;
-        }
-    }
-    /* A call's error: "METHOD: ...", METHOD a word. */
+/* A call's error: "METHOD: ...", METHOD a word. */
+static int parse_call(const char *msg, char *cause, size_t size) {
     const char *rest = msg;
     const char *sep = strstr(msg, ": ");
     if (sep && memchr(msg, ' ', (size_t)(sep - msg)) == NULL) rest = sep + 2;
@@ -129,6 +116,32 @@ int botfeed_parse_error(const char *msg, char *cause, size_t size) {
     }
     copy_line(cause, size, rest, strlen(rest));
     return 0;
+}
+
+int botfeed_parse_error(const char *msg, char *cause, size_t size) {
+    size_t len = strlen(msg);
+    /* A load problem: "NAME:LINE: message". */
+    const char *colon = memchr(msg, ':', len);
+    if (colon && isdigit((unsigned char)colon[1])) {
+        char *end;
+        long v = strtol(colon + 1, &end, 10);
+        if (*end == ':' && v > 0 && v < 1000000) {
+            end++;
+            while (*end == ' ') end++;
+            /* Bot() raised: the sandbox files that under line 1 with the
+             * call's error as the message, whose innermost frame is the
+             * line that matters. */
+            char first[512];
+            copy_line(first, sizeof first, end, strlen(end));
+            if (!strncmp(first, "Bot(): ", 7)) {
+                int inner = parse_call(first, cause, size);
+                if (inner > 0) return inner;
+            }
+            copy_line(cause, size, end, strlen(end));
+            return (int)v;
+        }
+    }
+    return parse_call(msg, cause, size);
 }
 
 /* bot_log: the complete lines written since the last call, as many as the

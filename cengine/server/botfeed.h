@@ -51,7 +51,8 @@ int botfeed_collect(BotFeed *f, const Match *m, int car, int64_t now_ns, char **
  * zero" gives 9 (the innermost frame of bot code) and "ZeroDivisionError:
  * division by zero"; "on_tick: CPU budget of 10.0 ms exceeded at line 7 in
  * spin" gives 7 and "CPU budget of 10.0 ms exceeded"; a load problem
- * "NAME:3: SyntaxError: ..." gives 3. Returns the line, or 0 when the
+ * "NAME:3: SyntaxError: ..." gives 3, and "NAME:1: Bot(): line 4 in
+ * __init__: ValueError: ..." (Bot() raised) 4 and "ValueError: ...". Returns the line, or 0 when the
  * message names none (cause is then the message without its method). */
 int botfeed_parse_error(const char *msg, char *cause, size_t size);
 

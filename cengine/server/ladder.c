@@ -318,6 +318,8 @@ int ladder_race(Ladder *l, bool *raced, CrError *err) {
                                     * not played, and would be farmable. */
                                    .points = 0};
         snprintf(res[i].driver, sizeof res[i].driver, "bot");
+        if (!x->finished)
+            snprintf(res[i].dnf_reason, sizeof res[i].dnf_reason, "%s", match_dnf_reason(m, x));
     }
     r = store_race_finish(l->store, race.id, time(NULL), res, (size_t)nb, mem, (size_t)n_mem,
                           replay, replay_len, err);

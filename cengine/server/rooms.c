@@ -61,8 +61,9 @@ struct Room {
     bool ticking; /* on the pacer: its clock's ticks are run */
     int bucket;   /* its phase on the grid (0..ROOMS_BUCKETS-1) */
     int n_cars;
-    int slot_of_car[CR_MAX_CARS];    /* player slot driving car i, or -1 (AI) */
-    int64_t input_tick[CR_MAX_CARS]; /* client tick of car i's last applied input, -1 none */
+    int slot_of_car[CR_MAX_CARS];         /* player slot driving car i, or -1 (AI) */
+    int64_t input_tick[CR_MAX_CARS];      /* client tick of car i's last applied input, -1 none */
+    const char *retired_why[CR_MAX_CARS]; /* dnf_reason of a car the lobby retired, or NULL */
     CarEntry cars[CR_MAX_CARS];
     char replay_path[128];
     bool ending;                      /* race over, its record being written */
@@ -497,9 +498,12 @@ static void room_car_orphaned(Room *r, Player *p, int car, const char *why) {
     if (p->seat.bot_id) return;
     if (what == LOBBY_AI)
         match_drive_by_ai(r->match, car);
-    else if (what == LOBBY_RETIRE)
+    else if (what == LOBBY_RETIRE) {
         match_retire(r->match, car);
-    else {
+        r->retired_why[car] = !strcmp(why, "timeout")  ? "disconnected"
+                              : !strcmp(why, "kicked") ? "kicked"
+                                                       : "left";
+    } else {
         CarInput neutral = {0};
         match_set_input(r->match, car, &neutral);
     }
@@ -945,7 +949,7 @@ static void room_send_start(Room *r, struct lws *wsi) {
 #define STATE_JSON_MAX (256 + CR_MAX_CARS * 384)
 
 /* One snapshot for every receiver: positions, heading, velocity, flags,
- * checkpoints, race position of every car. Written straight into a buffer
+ * checkpoints, race position and times of every car. Written straight into a buffer
  * (jsonw: no JSON tree, no allocation but the shared message), as jansson
  * would have written it; a field is one jsonw_k*() line. */
 static void room_send_state(Room *r) {
@@ -982,6 +986,14 @@ static void room_send_state(Room *r) {
         jsonw_kint(&w, "nitro", c->nitro_charges);
         jsonw_kint(&w, "nitro_ticks", c->nitro_ticks);
         jsonw_kreal(&w, "progress", c->progress);
+        /* The car's times: its stage time (penalties in) once it finished,
+         * and the penalty seconds it has collected so far. */
+        jsonw_key(&w, "time");
+        if (c->flags & CAR_FLAG_FINISHED)
+            jsonw_real(&w, c->time_s);
+        else
+            jsonw_null(&w);
+        jsonw_kreal(&w, "penalty", c->penalty_s);
         jsonw_key(&w, "input_tick");
         if (r->input_tick[i] >= 0)
             jsonw_int(&w, r->input_tick[i]);
@@ -1098,6 +1110,9 @@ static void race_end_done(Job *job, void *loop_ud) {
             json_t *o = json_pack("{s:i,s:s,s:b,s:i}", "position", x->position, "driver", x->driver,
                                   "dnf", x->dnf, "points", x->points);
             json_object_set_new(o, "time", x->dnf ? json_null() : json_real(x->stage_time));
+            json_object_set_new(
+                o, "dnf_reason",
+                x->dnf && x->dnf_reason[0] ? json_string(x->dnf_reason) : json_null());
             json_object_set_new(o, "user",
                                 x->user_id ? json_pack("{s:I,s:s}", "id", (json_int_t)x->user_id,
                                                        "username", x->username)
@@ -1113,6 +1128,15 @@ static void race_end_done(Job *job, void *loop_ud) {
         rooms_remove(srv->rooms, r);
     }
     race_end_free(j);
+}
+
+/* Why car x did not finish, for everyone's results: the match's word, or
+ * the room's for a car the lobby retired (its driver left, dropped, was
+ * kicked); never a bot's error text (that goes to its owner only). */
+static const char *room_dnf_reason(const Room *r, const RaceResult *x) {
+    const char *why = match_dnf_reason(r->match, x);
+    if (why && !strcmp(why, "retired") && r->retired_why[x->car]) return r->retired_why[x->car];
+    return why ? why : "retired";
 }
 
 /* The race is over (or aborted): hand its record to a worker. */
@@ -1167,6 +1191,7 @@ static void room_end(Room *r) {
             o->stage_time = x->time_s;
             o->dnf = !x->finished;
             o->points = points[i];
+            if (o->dnf) snprintf(o->dnf_reason, sizeof o->dnf_reason, "%s", room_dnf_reason(r, x));
         }
     }
     /* The worker reads the replay and removes its file: a megabyte read or

@@ -169,6 +169,7 @@ typedef struct {
     double stage_time; /* s; valid unless dnf */
     bool dnf;
     int points;
+    char dnf_reason[24]; /* why a DNF (time_limit, stalled, bot_load_failed, ...); "" if none */
 } StoreRaceResult;
 
 typedef struct {

@@ -887,15 +887,15 @@ int store_race_finish(Store *st, const char *race_id, int64_t now, const StoreRa
          * as ON DELETE SET NULL would have made it had the delete come a
          * moment later; the driver, the owner and the bot version stay.
          * Binding the id as it is would fail the foreign key and lose every
-         * car's result. Bot ids are never reused (migration 003) and the
+         * car's result. Bot ids are never reused (migration 004) and the
          * server deletes no account or car, so an id that exists is still
          * the one that raced. */
         sqlite3_stmt *s = stmt(st,
                                "INSERT INTO race_results(race_id, user_id, car_id, bot_id, "
-                               "bot_version, driver, position, stage_time, dnf, points_earned) "
-                               "VALUES (?1, (SELECT id FROM users WHERE id = ?2), "
+                               "bot_version, driver, position, stage_time, dnf, points_earned, "
+                               "dnf_reason) VALUES (?1, (SELECT id FROM users WHERE id = ?2), "
                                "(SELECT id FROM cars WHERE id = ?3), "
-                               "(SELECT id FROM bots WHERE id = ?4), ?5, ?6, ?7, ?8, ?9, ?10)",
+                               "(SELECT id FROM bots WHERE id = ?4), ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                                err);
         if (!s) {
             r = STORE_EDB;
@@ -926,6 +926,10 @@ int store_race_finish(Store *st, const char *race_id, int64_t now, const StoreRa
             sqlite3_bind_double(s, 8, x->stage_time);
         sqlite3_bind_int(s, 9, x->dnf);
         sqlite3_bind_int(s, 10, x->points);
+        if (x->dnf && x->dnf_reason[0])
+            sqlite3_bind_text(s, 11, x->dnf_reason, -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(s, 11);
         if (sqlite3_step(s) != SQLITE_DONE) {
             r = db_fail(st, err, "save result");
             goto out;
@@ -1014,7 +1018,7 @@ int store_race_results(Store *st, const char *race_id, StoreRaceResult *out, siz
                            "SELECT COALESCE(x.user_id, 0), COALESCE(x.car_id, 0), "
                            "COALESCE(x.bot_id, 0), COALESCE(x.bot_version, 0), x.driver, "
                            "COALESCE(u.username, ''), x.position, COALESCE(x.stage_time, 0), "
-                           "x.dnf, x.points_earned FROM race_results x "
+                           "x.dnf, x.points_earned, COALESCE(x.dnf_reason, '') FROM race_results x "
                            "LEFT JOIN users u ON u.id = x.user_id WHERE x.race_id = ?1 "
                            "ORDER BY x.position, x.id",
                            err);
@@ -1033,6 +1037,7 @@ int store_race_results(Store *st, const char *race_id, StoreRaceResult *out, siz
         x->stage_time = sqlite3_column_double(s, 7);
         x->dnf = sqlite3_column_int(s, 8) != 0;
         x->points = sqlite3_column_int(s, 9);
+        copy_text(x->dnf_reason, sizeof x->dnf_reason, s, 10);
     }
     sqlite3_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(st, err, "race results");

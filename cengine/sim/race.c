@@ -355,6 +355,8 @@ void race_snapshot(const RaceRoom *r, RaceSnapshot *out) {
         s->position = (uint8_t)c->position;
         s->checkpoints = (int16_t)c->next_cp;
         s->progress = (float)c->progress;
+        s->time_s = c->finished ? (float)(c->finish_time + c->penalty) : 0.0f;
+        s->penalty_s = (float)c->penalty;
     }
 }
 

@@ -10,6 +10,7 @@ import http.cookiejar
 import json
 import math
 import os
+import re
 import secrets
 import signal
 import socket
@@ -830,17 +831,71 @@ def test_kill9_during_bot_saves_and_purchases(tmp):
         check(srv2.stop() == 0)
 
 
+def finish_short_race(srv, token):
+    """A race of the user's car alone under the quick rules (a scripts copy
+    with QUICK_RULES): it starts, runs, and ends when the player leaves.
+    Returns its id once it is recorded as finished."""
+    car = expect(srv.http.get("/api/garage", headers=auth(token)), 200)["cars"][0]["id"]
+    rid = expect(srv.http.post("/api/races", headers=auth(token), json={
+        "generator": "forest", "seed": 4, "rules": "quick", "max_cars": 1, "ai_fill": False}), 201)["race"]["id"]
+
+    async def run():
+        async with websockets.connect("ws://127.0.0.1:%d/ws" % srv.port, subprotocols=["coderally.v1"],
+                                      extra_headers={"Cookie": "cr_session=" + token}) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car}))
+            await ws.send(json.dumps({"type": "ready"}))
+            while True:
+                m = json.loads(await asyncio.wait_for(ws.recv(), 20))
+                check(m["type"] != "error", str(m))
+                if m["type"] == "game_state" and m["race_info"]["phase"] == "running":
+                    break
+            await ws.send(json.dumps({"type": "leave"}))
+
+    asyncio.run(run())
+    deadline = time.time() + 20
+    while expect(srv.http.get("/api/races/" + rid), 200)["race"]["status"] != "finished":
+        check(time.time() < deadline, "the short race was not recorded")
+        time.sleep(0.1)
+    return rid
+
+
+def documented_routes():
+    """Every route of the server's table (api.c) as (method, regex of its
+    path), and the text of docs/API.md's sh examples."""
+    table = open(os.path.join(ROOT, "cengine", "server", "api.c")).read()
+    routes = []
+    for method, path in re.findall(r'\{HTTP_([A-Z]+), "(/api/[^"]*)"', table):
+        rx = re.escape(path).replace(re.escape("{}"), r"[^/\s\"?]+")
+        routes.append((method, path, re.compile(r"\$H" + rx + r"(?=[\s\"?]|$)")))
+    return routes
+
+
 def test_docs_curl_examples(tmp):
-    """Every curl example in docs/API.md, in order, against a fresh server
-    (ids 1 are the first user's car and bot there): each answers 2xx, but
-    for the one the docs say answers 402."""
+    """docs/API.md has a curl example for every route of the server, and
+    every example, in order, works against a server where a race has
+    finished (so the race detail, results and replay ones run too): each
+    answers 2xx, but for the one the docs say answers 402, and none is
+    skipped."""
     text = open(os.path.join(ROOT, "docs", "API.md")).read()
     blocks = []
     for part in text.split("```sh\n")[1:]:
         blocks.append(part.split("```")[0])
     check(blocks and "make run" in blocks[0])
-    srv = Server(tmp)
+    # one line per command: continuation lines joined
+    commands = [c for b in blocks[1:] for c in b.replace("\\\n", " ").splitlines() if "curl " in c]
+    for method, path, rx in documented_routes():
+        if path == "/api/replays/local":
+            continue  # served only under `coderally replay view` (404 elsewhere); documented there
+        ok = any(rx.search(c) and (("-X " + method) in c) == (method != "GET") for c in commands)
+        check(ok, "docs/API.md has no curl example for %s %s" % (method, path))
+    scripts = os.path.join(tmp, "scripts")
+    subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
+    open(os.path.join(scripts, "rules", "quick.lua"), "w").write(QUICK_RULES)
+    srv = Server(tmp, extra=("--scripts", scripts, "--set", "LADDER_CPU_SHARE=0"))
     try:
+        _, token = register(srv)
+        rid = finish_short_race(srv, token)
         os.symlink(os.path.join(ROOT, "botsandbox"), os.path.join(tmp, "botsandbox"))
         script = ["set -e", "H=http://localhost:%d" % srv.port,
                   "curl() { command curl -w '%{stderr}HTTP %{http_code} %{url_effective}\\n' \"$@\"; }"]
@@ -849,13 +904,16 @@ def test_docs_curl_examples(tmp):
                            text=True, timeout=120)
         check(r.returncode == 0, "examples failed: %s %s" % (r.stdout[-500:], r.stderr[-500:]))
         codes = [l.split() for l in r.stderr.splitlines() if l.startswith("HTTP ")]
-        # calls guarded by `[ -z "$RACE" ] ||` run only when there is a race
-        n_curl = sum(b.count("curl ") - b.count("] || curl ") for b in blocks[1:])
-        check(len(codes) >= n_curl, "%d curl calls, %d answers: %s" % (n_curl, len(codes), r.stderr))
+        # every call runs: those guarded by `[ -z "$RACE" ] ||` too
+        n_curl = sum(b.count("curl ") for b in blocks[1:])
+        check(len(codes) == n_curl, "%d curl calls, %d answered: %s" % (n_curl, len(codes), r.stderr[-2000:]))
         for _, code, url in codes:
             ok = code.startswith("2") or (code == "402" and url.endswith("/api/garage/unlock"))
             check(ok, "%s answered %s (%s)" % (url, code, r.stdout[-300:]))
+        check(any(url.endswith("/api/races/%s/replay" % rid) for _, _, url in codes), "the race examples did not run")
         check(os.path.getsize(os.path.join(tmp, "stage.svg")) > 1000)
+        check(open(os.path.join(tmp, "race.replay"), "rb").read() == srv.http.get("/api/races/%s/replay" % rid).content)
+        check(os.path.getsize(os.path.join(tmp, "race.jsonl")) > 100)
     finally:
         check(srv.stop() == 0)
 
@@ -916,26 +974,99 @@ return {
 '''
 
 
-def test_live_race_keyboard_bot_ai_and_spectator(tmp):
-    """A room with a keyboard car, a bot and AI fill, watched by a spectator:
-    countdown, game_state at about 20 Hz, inputs move only your own car,
-    race_end, then results, points, bot memory, replay and ratings in the
-    API and the database."""
+E2E_RULES = '''-- The end-to-end race: a 1 s countdown, 20 s at most, half a second of
+-- penalty at every checkpoint (so game_state's penalties can be checked)
+-- and points that tell finishers from the rest.
+return {
+    name = "e2e",
+    countdown_s = 1,
+    time_limit_s = function(stage) return 20 end,
+    stall_limit_s = 0,
+    on_checkpoint = function(ev) return 0.5 end,
+    points = function(results)
+        local out = {}
+        for i, r in ipairs(results) do out[i] = r.finished and (20 - r.position) or 1 end
+        return out
+    end,
+}
+'''
+# A template bot that also notes the top speed its car really has in the race.
+SPY_LINE = '        self.memory["top_speed"] = state["top_speed"]\n'
+
+
+def login_only(srv, role):
+    """Registers, then logs in and ends the registration's session: the
+    caller goes on with the login's token, also as its cookie."""
+    name = "%s_%s" % (role, secrets.token_hex(3))
+    reg = expect(srv.http.post("/api/auth/register", json={"username": name, "password": "correct horse"}),
+                 201)["token"]
+    r = srv.http.post("/api/auth/login", json={"username": name, "password": "correct horse"})
+    token = expect(r, 200)["token"]
+    cookie = r.headers["set-cookie"].split(";")[0]
+    check(token != reg and cookie == "cr_session=" + token, "login session: %s" % cookie)
+    check(srv.http.post("/api/auth/logout", headers=auth(reg)).status_code == 204)
+    expect(srv.http.get("/api/me", headers=auth(reg)), 401, "unauthorized")
+    user = expect(srv.http.get("/api/me", headers={"Cookie": cookie}), 200)["user"]
+    check(user["username"] == name and user["points"] == 1000, str(user))
+    return {"name": name, "token": token, "cookie": cookie, "id": user["id"]}
+
+
+def test_end_to_end_chain(tmp):
+    """The issue's chain through real clients: register, log in (the login's
+    session from then on), upgrade a car, save a bot from a template (a bad
+    version is refused with its problems and their lines), open a room and
+    race it with that bot, a second coder's bot, a keyboard car sending
+    inputs and AI fill while a spectator watches (the stage geometry in
+    race_start, game_state at about 20 Hz with every car's times), race_end;
+    then results, points, bot memory (the upgraded top speed the bot saw),
+    replay and both leaderboards, in the API and in the database."""
     scripts = os.path.join(tmp, "scripts")
     subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
-    open(os.path.join(scripts, "rules", "quick.lua"), "w").write(QUICK_RULES)
-    srv = Server(tmp, extra=("--scripts", scripts))
+    open(os.path.join(scripts, "rules", "e2e.lua"), "w").write(E2E_RULES)
+    # coast keeps its length within the host's limits: a short stage (about
+    # 300 u of asphalt), so the AI and the bots finish well within the limit.
+    srv = Server(tmp, extra=("--scripts", scripts, "--set", "LADDER_CPU_SHARE=0",
+                             "--set", "STAGE_MIN_LENGTH=200", "--set", "STAGE_MAX_LENGTH=320"))
     try:
-        name_a, ta = register(srv)
-        name_b, tb = register(srv)
-        car_a = expect(srv.http.get("/api/garage", headers=auth(ta)), 200)["cars"][0]["id"]
-        car_b = expect(srv.http.get("/api/garage", headers=auth(tb)), 200)["cars"][0]["id"]
-        bot_b = expect(srv.http.post("/api/bots", headers=auth(tb), json={"name": "f", "code": TEMPLATE}), 201)["bot"]["id"]
-        rid = expect(srv.http.post("/api/races", headers=auth(ta), json={
-            "generator": "forest", "seed": 5, "rules": "quick", "max_cars": 4, "ai_fill": True}), 201)["race"]["id"]
+        keys, coder, rival = (login_only(srv, r) for r in ("keys", "coder", "rival"))
+        hk, hc, hr = auth(keys["token"]), auth(coder["token"]), auth(rival["token"])
+        # The coder upgrades their car's top speed: level and points move together.
+        g = expect(srv.http.get("/api/garage", headers=hc), 200)
+        car_c = g["cars"][0]
+        cost = g["upgrades"]["top_speed"]["costs"][0]
+        j = expect(srv.http.post("/api/garage/cars/%d/upgrade" % car_c["id"], headers=hc,
+                                 json={"stat": "top_speed"}), 200)
+        top = j["car"]["stats"]["top_speed"]
+        check(j["points"] == 1000 - cost and j["car"]["levels"]["top_speed"] == 1, str(j))
+        check(top > car_c["stats"]["top_speed"], "the upgrade did not raise top_speed: %s" % j["car"])
+        check(expect(srv.http.get("/api/me", headers=hc), 200)["user"]["points"] == 1000 - cost)
+        check(srv.db_query("SELECT u.points, c.top_speed FROM users u JOIN cars c ON c.user_id = u.id "
+                           "WHERE u.id = ?", coder["id"]) == [(1000 - cost, 1)])
+        # A bot from the template; a bad version of it is refused with its line.
+        code = TEMPLATE.replace("    def on_tick(self, state):\n", "    def on_tick(self, state):\n" + SPY_LINE, 1)
+        check(code != TEMPLATE, "the template changed shape")
+        bot_c = expect(srv.http.post("/api/bots", headers=hc, json={"name": "follower", "code": code}),
+                       201)["bot"]["id"]
+        bad = code.replace("        self.gates = 0\n", '        self.gates = open("gates.txt")\n')
+        check(bad != code, "the template changed shape")
+        bad_line = bad.splitlines().index('        self.gates = open("gates.txt")') + 1
+        j = expect(srv.http.put("/api/bots/%d" % bot_c, headers=hc, json={"code": bad}), 422, "bot_rejected")
+        probs = j["error"]["problems"]
+        check(any(p["line"] == bad_line and "open" in p["message"] for p in probs), str(probs))
+        b = expect(srv.http.get("/api/bots/%d" % bot_c, headers=hc), 200)["bot"]
+        check(b["version"] == 1 and b["code"] == code and b["memory"] is None, str(b)[:300])
+        minimal = open(os.path.join(ROOT, "botsandbox", "templates", "minimal.py")).read()
+        bot_r = expect(srv.http.post("/api/bots", headers=hr, json={"name": "minimal", "code": minimal}),
+                       201)["bot"]["id"]
+        cars = {u["name"]: expect(srv.http.get("/api/garage", headers=auth(u["token"])), 200)["cars"][0]["id"]
+                for u in (keys, coder, rival)}
+        rid = expect(srv.http.post("/api/races", headers=hk, json={
+            "generator": "coast", "seed": 5, "rules": "e2e", "max_cars": 5, "ai_fill": True}), 201)["race"]["id"]
+        want_geo = expect(srv.http.get("/api/stages/coast?seed=5"), 200)
+        check(want_geo["length"] < 320, "the stage is not the short one: %s" % want_geo["length"])
         url = "ws://127.0.0.1:%d/ws" % srv.port
-        conn = lambda t: websockets.connect(url, subprotocols=["coderally.v1"],
-                                            extra_headers={"Cookie": "cr_session=" + t} if t else None)
+        conn = lambda u: websockets.connect(url, subprotocols=["coderally.v1"], max_size=None,
+                                            extra_headers={"Cookie": u["cookie"]} if u else None)
         seen = {"states": [], "end": None, "start": None}
 
         async def drain_until(ws, kind, timeout=30):
@@ -949,7 +1080,6 @@ def test_live_race_keyboard_bot_ai_and_spectator(tmp):
             raise AssertionError("no %s" % kind)
 
         async def spectator(ws):
-            t0 = None
             while True:
                 m = json.loads(await ws.recv())
                 if m["type"] == "race_start":
@@ -961,63 +1091,428 @@ def test_live_race_keyboard_bot_ai_and_spectator(tmp):
                     return
 
         async def run():
-            async with conn(ta) as wa, conn(tb) as wb, conn(None) as ws:
-                for w in (wa, wb, ws):
-                    await w.recv()
+            async with conn(keys) as wk, conn(coder) as wc, conn(rival) as wr, conn(None) as ws:
+                for w, u in ((wk, keys), (wc, coder), (wr, rival), (ws, None)):
+                    hello = json.loads(await w.recv())
+                    check(hello["user"] == ({"id": u["id"], "username": u["name"]} if u else None), str(hello))
                 await ws.send(json.dumps({"type": "spectate", "race_id": rid}))
                 await drain_until(ws, "lobby")
                 watcher = asyncio.ensure_future(spectator(ws))
-                await wa.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_a, "bot_id": None}))
-                await drain_until(wa, "lobby")
-                await wb.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_b, "bot_id": bot_b}))
-                await drain_until(wb, "lobby")
-                await wa.send(json.dumps({"type": "ready"}))
-                await wb.send(json.dumps({"type": "ready"}))
-                start = await drain_until(wa, "race_start")
-                check(start["countdown"] > 0 and len(start["cars"]) == 4, str(start))
-                kinds = [c["kind"] for c in start["cars"]]
-                check(kinds == ["human", "bot", "ai", "ai"], str(kinds))
-                # b's car is driven by its bot: b's keyboard input is refused
-                await wb.send(json.dumps({"type": "input", "actions": {"accelerate": True}}))
-                e = await drain_until(wb, "error")
-                check(e["code"] == "not_running", str(e))
-                # a drives: full throttle, and a position from the client is refused
-                await wa.send(json.dumps({"type": "input", "actions": {"accelerate": True, "x": 1}}))
-                check((await drain_until(wa, "error"))["code"] == "bad_field")
-                await wa.send(json.dumps({"type": "input", "actions": {"accelerate": True}}))
-                end = await drain_until(wa, "race_end", timeout=60)
+                for w, u, bot in ((wk, keys, None), (wc, coder, bot_c), (wr, rival, bot_r)):
+                    await w.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": cars[u["name"]],
+                                             "bot_id": bot}))
+                    await drain_until(w, "lobby")
+                for w in (wk, wc, wr):
+                    await w.send(json.dumps({"type": "ready"}))
+                start = await drain_until(wk, "race_start")
+                check(start["countdown"] > 0 and len(start["cars"]) == 5, str(start)[:300])
+                check([c["kind"] for c in start["cars"]] == ["human", "bot", "bot", "ai", "ai"], str(start["cars"]))
+                check([c["user"]["username"] if c["user"] else None for c in start["cars"]] ==
+                      [keys["name"], coder["name"], rival["name"], None, None], str(start["cars"]))
+                # the coder's car is driven by its bot: their keyboard input is refused
+                await wc.send(json.dumps({"type": "input", "actions": {"accelerate": True}}))
+                check((await drain_until(wc, "error"))["code"] == "not_running")
+                # keys drives: full throttle; a position from the client is refused
+                await wk.send(json.dumps({"type": "input", "actions": {"accelerate": True, "x": 1}}))
+                check((await drain_until(wk, "error"))["code"] == "bad_field")
+                await wk.send(json.dumps({"type": "input", "tick": 1, "actions": {"accelerate": True}}))
+                while True:
+                    m = await drain_until(wk, "game_state")
+                    if m["race_info"]["phase"] == "running" and m["cars"][0]["progress"] > 20:
+                        break
+                check(m["cars"][0]["input_tick"] == 1, str(m["cars"][0]))
+                # keys leaves (the shipped lobby.lua retires the car) and
+                # watches the rest: everyone gets the race_end
+                await wk.send(json.dumps({"type": "leave"}))
+                await wk.send(json.dumps({"type": "spectate", "race_id": rid}))
+                ends = await asyncio.gather(*(drain_until(w, "race_end", timeout=60) for w in (wk, wc, wr)))
                 await asyncio.wait_for(watcher, 10)
-                return start, end
+                return start, ends
 
-        start, end = asyncio.run(run())
+        start, ends = asyncio.run(run())
+        end = seen["end"]
+        check(all(e == end for e in ends), "race_end differs between receivers")
         check(not end["aborted"] and end["saved"], str(end))
-        check(len(end["results"]) == 4 and sorted(r["position"] for r in end["results"]) == [1, 2, 3, 4])
-        # the spectator got the race at about 20 Hz
+        res = end["results"]
+        check(sorted(r["position"] for r in res) == [1, 2, 3, 4, 5], str(res))
+        by_user = {r["user"]["username"]: r for r in res if r["user"]}
+        check(set(by_user) == {keys["name"], coder["name"], rival["name"]}, str(res))
+        k = by_user[keys["name"]]
+        check(k["dnf"] and k["dnf_reason"] == "left" and k["time"] is None and k["car_id"] == cars[keys["name"]], str(k))
+        check(by_user[coder["name"]]["bot_id"] == bot_c and by_user[rival["name"]]["bot_id"] == bot_r)
+        for r in res:
+            check(r["dnf"] == (r["time"] is None) and (r["dnf_reason"] is None) == (not r["dnf"]), str(r))
+            check(r["dnf_reason"] in (None, "left", "time_limit"), str(r))
+            check(r["points"] == (20 - r["position"] if not r["dnf"] else 1), str(r))
+        ai = [r for r in res if r["driver"] == "ai"]
+        check(len(ai) == 2 and all(not r["dnf"] for r in ai), "the AI did not finish the short stage: %s" % ai)
+        # the spectator: the stage as GET /api/stages has it, game_state at about 20 Hz
+        check(seen["start"]["stage"]["geometry"] == want_geo, "race_start's geometry differs from GET /api/stages")
         states = seen["states"]
-        check(len(states) > 60, "only %d game_state messages" % len(states))
         running = [t for t, m in states if m["race_info"]["phase"] == "running"]
+        check(len(running) > 60, "only %d running game_state messages" % len(running))
         rate = (len(running) - 1) / (running[-1] - running[0])
         check(15 < rate < 25, "game_state at %.1f Hz" % rate)
+        # every car's times: a penalty of 0.5 s a checkpoint (the rules),
+        # the stage time once finished and null before
+        penalised = False
+        for _, m in states:
+            check(len(m["cars"]) == 5, str(m["cars"]))
+            for c in m["cars"]:
+                check(abs(c["penalty"] - 0.5 * c["checkpoints"]) < 1e-6, "penalty: %s" % c)
+                check((c["time"] is None) == (not c["flags"] & 8), "time before the finish: %s" % c)
+                penalised |= c["penalty"] > 0
+        check(penalised, "no car ever had a penalty")
         last = states[-1][1]
-        check(len(last["cars"]) == 4 and all("x" in c and "heading" in c for c in last["cars"]))
-        check(last["cars"][0]["progress"] > 20, "the keyboard car did not move: %s" % last["cars"][0])
-        # the record: race, results, points, replay, bot memory, rating
+        for r in res:
+            c = next(c for c in last["cars"] if c["position"] == r["position"])
+            if r["dnf"]:
+                check(c["time"] is None and c["flags"] & 16, "DNF car %s, result %s" % (c, r))
+            else:
+                check(abs(c["time"] - r["time"]) < 0.01, "game_state time %s, result %s" % (c["time"], r["time"]))
+        # the record in the API: race, results, points, replay
         race = expect(srv.http.get("/api/races/" + rid), 200)["race"]
-        check(race["status"] == "finished" and race["replay"] and len(race["results"]) == 4)
-        users = {r["user"]["username"]: r for r in race["results"] if r["user"]}
-        check(set(users) == {name_a, name_b})
-        pts = {u: expect(srv.http.get("/api/me", headers=auth(t)), 200)["user"]["points"]
-               for u, t in [(name_a, ta), (name_b, tb)]}
-        for u in pts:
-            check(pts[u] == 1000 + users[u]["points"], "points of %s: %s" % (u, pts))
+        check(race["status"] == "finished" and race["replay"] and race["max_cars"] == 5, str(race)[:300])
+        api_res = expect(srv.http.get("/api/races/%s/results" % rid), 200)["results"]
+        ordered = sorted(res, key=lambda r: r["position"])
+        same_time = lambda a, b: (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-3)
+        for got in (race["results"], api_res):
+            check([(r["position"], r["driver"], r["dnf"], r["dnf_reason"], r["points"],
+                    r["user"], r["car_id"], (r["bot"] or {}).get("id")) for r in got] ==
+                  [(r["position"], r["driver"], r["dnf"], r["dnf_reason"], r["points"],
+                    r["user"], r["car_id"], r["bot_id"]) for r in ordered],
+                  "API results differ from race_end: %s" % got)
+            check(all(same_time(a["time"], b["time"]) for a, b in zip(got, ordered)), str(got))
+        pts = {}
+        for u, before in ((keys, 1000), (coder, 1000 - cost), (rival, 1000)):
+            pts[u["name"]] = before + by_user[u["name"]]["points"]
+            check(expect(srv.http.get("/api/me", headers=auth(u["token"])), 200)["user"]["points"] == pts[u["name"]])
+            check(srv.db_query("SELECT points FROM users WHERE id = ?", u["id"]) == [(pts[u["name"]],)])
+        rows = srv.db_query("SELECT position, driver, user_id, bot_id, bot_version, stage_time, dnf, "
+                            "points_earned, dnf_reason FROM race_results WHERE race_id = ? ORDER BY position", rid)
+        check([(x[0], x[1], x[2], bool(x[6]), x[7], x[8]) for x in rows] ==
+              [(r["position"], r["driver"], r["user"]["id"] if r["user"] else None, r["dnf"],
+                r["points"], r["dnf_reason"]) for r in ordered], "race_results rows: %s" % rows)
+        check(all(same_time(x[5], r["time"]) for x, r in zip(rows, ordered)), str(rows))
+        check({(r[3], r[4]) for r in rows if r[3]} == {(bot_c, 1), (bot_r, 1)}, str(rows))
         rp = srv.http.get("/api/races/%s/replay" % rid)
         check(rp.status_code == 200 and len(rp.content) > 100)
+        check(srv.db_query("SELECT length(replay) FROM races WHERE id = ?", rid) == [(len(rp.content),)])
         replay = os.path.join(tmp, "race.replay")
         open(replay, "wb").write(rp.content)
         v = subprocess.run([BIN, "replay", "verify", replay, "--scripts", scripts], capture_output=True, text=True)
         check(v.returncode == 0, "replay does not verify: %s %s" % (v.stdout, v.stderr))
-        mem = srv.db_query("SELECT state_json FROM bot_state WHERE bot_id = ?", bot_b)
-        check(mem and "races" in mem[0][0], "bot memory not saved: %s" % mem)
+        # the bot's memory, to its owner only: the race it ran, the best
+        # time, and the upgraded top speed it drove with
+        mem = expect(srv.http.get("/api/bots/%d" % bot_c, headers=hc), 200)["bot"]["memory"]
+        check(mem["races"] == 1 and abs(mem["top_speed"] - top) < 1e-3, "memory: %s" % mem)
+        mine = by_user[coder["name"]]
+        if not mine["dnf"]:
+            check(abs(mem["best_time"] - mine["time"]) < 0.01, "memory %s, result %s" % (mem, mine))
+        db_mem = srv.db_query("SELECT state_json FROM bot_state WHERE bot_id = ?", bot_c)
+        check(db_mem and json.loads(db_mem[0][0]) == mem, "bot_state %s, API %s" % (db_mem, mem))
+        check(expect(srv.http.get("/api/bots/%d" % bot_r, headers=hr), 200)["bot"]["memory"] is not None)
+        expect(srv.http.get("/api/bots/%d" % bot_c, headers=hr), 404, "not_found")
+        check(all("memory" not in x for x in expect(srv.http.get("/api/bots", headers=hc), 200)["bots"]))
+        # the leaderboards: the players by points, the two bots rated by this race
+        lb = {p["username"]: p for p in expect(srv.http.get("/api/leaderboard/players?limit=100"), 200)["players"]}
+        for u in (keys, coder, rival):
+            p = lb[u["name"]]
+            check(p["points"] == pts[u["name"]] and p["races"] == 1 and
+                  p["wins"] == (by_user[u["name"]]["position"] == 1), str(p))
+        bots = {(b["bot_id"], b["version"]): b for b in expect(srv.http.get("/api/leaderboard/bots"), 200)["bots"]}
+        check(set(bots) == {(bot_c, 1), (bot_r, 1)}, str(bots))
+        check(bots[(bot_c, 1)]["owner"] == coder["name"] and all(b["races"] == 1 for b in bots.values()), str(bots))
+        rc_, rr_ = by_user[coder["name"]], by_user[rival["name"]]
+        if not (rc_["dnf"] and rr_["dnf"]):  # DNFs tie
+            better = bot_c if rc_["position"] < rr_["position"] else bot_r
+            check(max(bots.values(), key=lambda b: b["mu"])["bot_id"] == better, "ratings against the order: %s" % bots)
+        ratings = srv.db_query("SELECT bot_id, version, races FROM bot_ratings ORDER BY bot_id")
+        check(ratings == sorted([(bot_c, 1, 1), (bot_r, 1, 1)]), str(ratings))
+    finally:
+        check(srv.stop() == 0)
+
+
+LIVE_V1 = '''-- The reload test's rules, version 1.
+return {
+    name = "live",
+    countdown_s = 1,
+    time_limit_s = 30,
+    stall_limit_s = 0,
+    points = function(results)
+        local out = {}
+        for i = 1, #results do out[i] = 7 end
+        return out
+    end,
+}
+'''
+LIVE_BROKEN = LIVE_V1.replace("    countdown_s = 1,", "    countdown_s = = 1,")
+LIVE_V2 = LIVE_V1.replace("version 1", "version 2").replace("countdown_s = 1,", "countdown_s = 2,").replace(
+    "out[i] = 7", "out[i] = 9")
+
+
+def test_rules_reload_during_a_live_race(tmp):
+    """A broken edit of rules/ during a live race changes nothing: the log
+    names its file:line, GET /api/rules still has the last good numbers,
+    the race goes on and ends scored by the rules it started with. The next
+    good edit is picked up: GET /api/rules has its numbers and a new race
+    runs under it."""
+    check(LIVE_BROKEN.splitlines()[3] == "    countdown_s = = 1," and "= 9 end" in LIVE_V2, "LIVE_V1 changed shape")
+    scripts = os.path.join(tmp, "scripts")
+    subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
+    path = os.path.join(scripts, "rules", "live.lua")
+    open(path, "w").write(LIVE_V1)
+    srv = Server(tmp, extra=("--scripts", scripts, "--set", "LADDER_CPU_SHARE=0"))
+    log = os.path.join(tmp, "server.log")
+    try:
+        _, token = register(srv)
+        car = expect(srv.http.get("/api/garage", headers=auth(token)), 200)["cars"][0]["id"]
+        v1 = expect(srv.http.get("/api/rules/live"), 200)["rules"]
+        check(v1["countdown_s"] == 1 and v1["points"][0] == 7, str(v1))
+        url = "ws://127.0.0.1:%d/ws" % srv.port
+
+        def room():
+            return expect(srv.http.post("/api/races", headers=auth(token), json={
+                "generator": "forest", "seed": 2, "rules": "live", "max_cars": 1, "ai_fill": False}),
+                201)["race"]["id"]
+
+        async def until(ws, pred, timeout=20):
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                m = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.time()))
+                check(m["type"] != "error", str(m))
+                if pred(m):
+                    return m
+            raise AssertionError("timed out")
+
+        async def wait_for(pred, what, timeout=15):
+            deadline = time.time() + timeout
+            while not pred():
+                check(time.time() < deadline, "timed out waiting for " + what)
+                await asyncio.sleep(0.1)
+
+        async def race(wp, ws, rid, during=None):
+            """Races rid (the player's car alone) while ws watches; during()
+            runs once it is under way, then the player leaves, which ends
+            it. race_start and race_end as the spectator saw them."""
+            states = []
+
+            async def watch():
+                start = await until(ws, lambda m: m["type"] == "race_start")
+                m = await until(ws, lambda m: m["type"] in ("game_state", "race_end"))
+                while m["type"] == "game_state":
+                    states.append(m)
+                    m = await until(ws, lambda m: m["type"] in ("game_state", "race_end"))
+                return start, m
+
+            await ws.send(json.dumps({"type": "spectate", "race_id": rid}))
+            await until(ws, lambda m: m["type"] == "lobby")
+            watcher = asyncio.ensure_future(watch())
+            await wp.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car}))
+            await until(wp, lambda m: m["type"] == "lobby")
+            await wp.send(json.dumps({"type": "ready"}))
+            await until(wp, lambda m: m["type"] == "game_state" and m["race_info"]["phase"] == "running")
+            drain = asyncio.ensure_future(until(wp, lambda m: False, timeout=60))
+            if during:
+                await during(states)
+            drain.cancel()
+            await wp.send(json.dumps({"type": "leave"}))
+            return await asyncio.wait_for(watcher, 20)
+
+        async def broken_edit(states):
+            await asyncio.sleep(1.1)  # a new mtime second, so the change is seen
+            open(path, "w").write(LIVE_BROKEN)
+            await wait_for(lambda: "keeping the last good version" in open(log).read(), "the broken edit")
+            text = open(log).read()
+            check("rules/live.lua:4:" in text, "the log does not name the file and line: %s" % text[-1500:])
+            check(expect(srv.http.get("/api/rules/live"), 200)["rules"] == v1, "a broken edit changed the rules")
+            # the race goes on: its ticks still advance
+            n, tick = len(states), states[-1]["tick"]
+            await wait_for(lambda: len(states) >= n + 10, "game_state after the broken edit", 10)
+            check(states[-1]["tick"] > tick and states[-1]["race_info"]["phase"] == "running", str(states[-1]))
+
+        async def run():
+            async with websockets.connect(url, subprotocols=["coderally.v1"],
+                                          extra_headers={"Cookie": "cr_session=" + token}) as wp, \
+                    websockets.connect(url, subprotocols=["coderally.v1"], max_size=None) as ws:
+                await wp.recv()
+                await ws.recv()
+                rid = room()
+                start, end = await race(wp, ws, rid, broken_edit)
+                check(abs(start["countdown"] - 1) < 0.1, str(start)[:200])
+                check(not end["aborted"] and end["saved"], str(end))
+                check([(r["points"], r["dnf_reason"]) for r in end["results"]] == [(7, "left")], str(end))
+                # the next good edit is picked up, and a new race runs under it
+                await asyncio.sleep(1.1)
+                open(path, "w").write(LIVE_V2)
+                await wait_for(lambda: expect(srv.http.get("/api/rules/live"), 200)["rules"]["countdown_s"] == 2,
+                               "the good edit")
+                v2 = expect(srv.http.get("/api/rules/live"), 200)["rules"]
+                check(v2["points"][0] == 9 and v2["hash"] != v1["hash"], str(v2))
+                rid2 = room()
+                start, end = await race(wp, ws, rid2)
+                check(abs(start["countdown"] - 2) < 0.1, "the new race did not take the new rules: %s" % str(start)[:200])
+                check([(r["points"], r["dnf_reason"]) for r in end["results"]] == [(9, "left")], str(end))
+                return rid
+
+        rid = asyncio.run(run())
+        check(expect(srv.http.get("/api/races/%s/results" % rid), 200)["results"][0]["points"] == 7)
+        check(open(log).read().count("keeping the last good version") == 1, "the broken edit was reported more than once")
+    finally:
+        check(srv.stop() == 0)
+
+
+# A bot that passes the check but cannot load: its Bot() raises.
+NEVER_LOADS = '''class Bot:
+    def __init__(self):
+        secret = "my secret plan"
+        raise ValueError(secret)
+
+    def on_tick(self, state):
+        return {}
+'''
+
+
+def test_bot_that_fails_to_load(tmp):
+    """A bot that fails to load at the start has its car retired and the
+    race goes on: everyone's race_end (players, another user watching, an
+    anonymous spectator) and the stored results say why, `bot_load_failed`,
+    and only the owner gets the error itself (bot_error, index -1, with its
+    line): nobody else sees the bot's code or its message."""
+    scripts = os.path.join(tmp, "scripts")
+    subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
+    open(os.path.join(scripts, "rules", "quick.lua"), "w").write(QUICK_RULES)
+    srv = Server(tmp, extra=("--scripts", scripts, "--set", "LADDER_CPU_SHARE=0"))
+    try:
+        owner, to = register(srv)
+        driver, td = register(srv)
+        _, tw = register(srv)
+        car_o = expect(srv.http.get("/api/garage", headers=auth(to)), 200)["cars"][0]["id"]
+        car_d = expect(srv.http.get("/api/garage", headers=auth(td)), 200)["cars"][0]["id"]
+        bot = expect(srv.http.post("/api/bots", headers=auth(to), json={"name": "nope", "code": NEVER_LOADS}),
+                     201)["bot"]["id"]
+        rid = expect(srv.http.post("/api/races", headers=auth(td), json={
+            "generator": "forest", "seed": 6, "rules": "quick", "max_cars": 2, "ai_fill": False}), 201)["race"]["id"]
+        url = "ws://127.0.0.1:%d/ws" % srv.port
+        conn = lambda t: websockets.connect(url, subprotocols=["coderally.v1"], max_size=None,
+                                            extra_headers={"Cookie": "cr_session=" + t} if t else None)
+
+        async def until(ws, kind, seen, timeout=40):
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                m = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.time()))
+                seen.append(m)
+                if m["type"] == kind:
+                    return m
+            raise AssertionError("no " + kind)
+
+        async def run():
+            got = {k: [] for k in ("owner", "driver", "watcher", "anon")}
+            async with conn(to) as wo, conn(td) as wd, conn(tw) as ww, conn(None) as wn:
+                socks = {"owner": wo, "driver": wd, "watcher": ww, "anon": wn}
+                for k, w in socks.items():
+                    await until(w, "hello", got[k])
+                for k in ("watcher", "anon"):
+                    await socks[k].send(json.dumps({"type": "spectate", "race_id": rid}))
+                    await until(socks[k], "lobby", got[k])
+                await wd.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_d}))
+                await until(wd, "lobby", got["driver"])
+                await wo.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car_o, "bot_id": bot}))
+                await until(wo, "lobby", got["owner"])
+                for w in (wd, wo):
+                    await w.send(json.dumps({"type": "ready"}))
+                await until(wd, "race_start", got["driver"])
+                await wd.send(json.dumps({"type": "input", "actions": {"accelerate": True}}))
+                await asyncio.gather(*(until(w, "race_end", got[k]) for k, w in socks.items()))
+            return got
+
+        got = asyncio.run(run())
+        ends = [next(m for m in got[k] if m["type"] == "race_end") for k in got]
+        check(all(e == ends[0] for e in ends), "race_end differs between receivers")
+        end = ends[0]
+        check(not end["aborted"] and end["saved"], str(end))
+        res = {r["user"]["username"]: r for r in end["results"]}
+        check(res[owner]["dnf"] and res[owner]["dnf_reason"] == "bot_load_failed" and res[owner]["bot_id"] == bot,
+              str(end["results"]))
+        # the race went on: the keyboard car drove until the time limit
+        check(res[driver]["dnf_reason"] == "time_limit" and res[driver]["position"] == 1, str(end["results"]))
+        states = [m for m in got["anon"] if m["type"] == "game_state"]
+        running = [m for m in states if m["race_info"]["phase"] == "running"]
+        # the grid is in joining order: the keyboard car 0, the bot's car 1
+        check(running and running[-1]["cars"][0]["progress"] > 20, "the race did not go on")
+        check(all(m["cars"][1]["flags"] & 16 for m in running), "the bot's car was not retired at the start")
+        errs = [m for m in got["owner"] if m["type"] == "bot_error"]
+        check(len(errs) == 1 and errs[0]["index"] == -1 and errs[0]["tick"] is None, str(errs))
+        check(errs[0]["line"] == 4 and "my secret plan" in errs[0]["message"] and "ValueError" in errs[0]["cause"],
+              str(errs[0]))
+        for k in ("driver", "watcher", "anon"):
+            text = json.dumps(got[k])
+            check("bot_error" not in text and "secret" not in text and "ValueError" not in text,
+                  "%s saw the bot's error" % k)
+        api = {r["user"]["username"]: r for r in expect(srv.http.get("/api/races/%s/results" % rid), 200)["results"]}
+        check(api[owner]["dnf_reason"] == "bot_load_failed" and api[driver]["dnf_reason"] == "time_limit", str(api))
+        check(srv.db_query("SELECT dnf_reason FROM race_results WHERE race_id = ? ORDER BY position", rid) ==
+              [("time_limit",), ("bot_load_failed",)])
+    finally:
+        check(srv.stop() == 0)
+
+
+def test_dnf_reasons_of_players_who_go(tmp):
+    """A car whose player dropped and stayed away past the grace is retired
+    by lobby.lua and its result says `disconnected`; one whose player left
+    says `left`."""
+    scripts = os.path.join(tmp, "scripts")
+    subprocess.run(["cp", "-r", os.path.join(ROOT, "scripts"), scripts], check=True)
+    open(os.path.join(scripts, "rules", "quick.lua"), "w").write(QUICK_RULES)
+    open(os.path.join(scripts, "lobby.lua"), "w").write(
+        'return { grace_s = 1, init = function() return {} end,\n'
+        '         leave = function(_room, _state, _p, _phase, _why) return "retire" end }\n')
+    srv = Server(tmp, extra=("--scripts", scripts, "--set", "LADDER_CPU_SHARE=0"))
+    try:
+        name_a, ta = register(srv)
+        name_b, tb = register(srv)
+        cars = [expect(srv.http.get("/api/garage", headers=auth(t)), 200)["cars"][0]["id"] for t in (ta, tb)]
+        rid = expect(srv.http.post("/api/races", headers=auth(ta), json={
+            "generator": "forest", "seed": 8, "rules": "quick", "max_cars": 2, "ai_fill": False}), 201)["race"]["id"]
+        url = "ws://127.0.0.1:%d/ws" % srv.port
+        conn = lambda t: websockets.connect(url, subprotocols=["coderally.v1"], max_size=None,
+                                            extra_headers={"Cookie": "cr_session=" + t} if t else None)
+
+        async def until(ws, pred, timeout=20):
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                m = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.time()))
+                check(m["type"] != "error", str(m))
+                if pred(m):
+                    return m
+            raise AssertionError("timed out")
+
+        async def run():
+            async with conn(ta) as wa, conn(None) as ws:
+                wb = await conn(tb)
+                for w in (wa, wb, ws):
+                    await w.recv()
+                await ws.send(json.dumps({"type": "spectate", "race_id": rid}))
+                await until(ws, lambda m: m["type"] == "lobby")
+                # the spectator reads all along, as a client must
+                watcher = asyncio.ensure_future(until(ws, lambda m: m["type"] == "race_end", timeout=40))
+                for w, car in ((wa, cars[0]), (wb, cars[1])):
+                    await w.send(json.dumps({"type": "join_race", "race_id": rid, "car_id": car}))
+                    await until(w, lambda m: m["type"] == "lobby")
+                for w in (wa, wb):
+                    await w.send(json.dumps({"type": "ready"}))
+                await until(wb, lambda m: m["type"] == "game_state" and m["race_info"]["phase"] == "running")
+                wb.transport.abort()  # gone without a word
+                # past the grace the car is retired (DNF in game_state)
+                await until(wa, lambda m: m["type"] == "game_state" and m["cars"][1]["flags"] & 16, timeout=10)
+                await wa.send(json.dumps({"type": "leave"}))
+                return await watcher
+
+        end = asyncio.run(run())
+        got = {r["user"]["username"]: r["dnf_reason"] for r in end["results"]}
+        check(got == {name_a: "left", name_b: "disconnected"}, str(end))
+        api = expect(srv.http.get("/api/races/%s/results" % rid), 200)["results"]
+        check({r["user"]["username"]: r["dnf_reason"] for r in api} == got, str(api))
     finally:
         check(srv.stop() == 0)
 
@@ -1306,7 +1801,8 @@ SHARED = [test_health_and_unknown_routes, test_static_files_mime_and_no_traversa
           test_websocket_handshake_and_errors, test_login_rate_limit_per_account,
           test_registration_rate_limit_per_address]
 OWN = [test_no_web_build_page_and_sigterm, test_docs_curl_examples,
-       test_scripts_reload_good_and_broken_edits, test_live_race_keyboard_bot_ai_and_spectator,
+       test_scripts_reload_good_and_broken_edits, test_end_to_end_chain, test_rules_reload_during_a_live_race,
+       test_bot_that_fails_to_load, test_dnf_reasons_of_players_who_go,
        test_kill9_during_bot_saves_and_purchases, test_kill9_mid_race,
        test_lobby_lua_and_reconnect_grace, test_quick_race, test_input_ack_and_full_car_state]
 

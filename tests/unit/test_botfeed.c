@@ -35,6 +35,21 @@ TEST(a_load_problem) {
     ASSERT_EQ_STR(c, "SyntaxError: invalid syntax");
 }
 
+TEST(a_bot_that_raises_while_loading_names_its_own_line) {
+    char c[256];
+    /* The sandbox files Bot()'s exception under line 1. */
+    ASSERT_EQ_INT(parse("bob:1: Bot(): line 4 in __init__: ValueError: no", c), 4);
+    ASSERT_EQ_STR(c, "ValueError: no");
+    ASSERT_EQ_INT(parse("bob:1: Bot(): line 3 in __init__; line 8 in setup: KeyError: 'k'", c), 8);
+    ASSERT_EQ_STR(c, "KeyError: 'k'");
+    /* No frame of the bot's: the load problem's own line and message. */
+    ASSERT_EQ_INT(parse("bob:1: Bot(): MemoryError: out", c), 1);
+    ASSERT_EQ_STR(c, "Bot(): MemoryError: out");
+    /* Only the first problem's line counts. */
+    ASSERT_EQ_INT(parse("bob:2: SyntaxError: bad\nbob:1: Bot(): line 7 in f: E: e", c), 2);
+    ASSERT_EQ_STR(c, "SyntaxError: bad");
+}
+
 TEST(messages_without_a_line) {
     char c[256];
     ASSERT_EQ_INT(parse("worker lost: killed by signal 9", c), 0);

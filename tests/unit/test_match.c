@@ -560,6 +560,9 @@ TEST(bad_configs_are_refused_with_a_reason) {
     ASSERT_EQ_INT(match_results(m, res, pts), CR_OK);
     ASSERT_TRUE(res[0].finished && res[0].car == 1);
     ASSERT_EQ_INT(res[1].dnf_reason, DNF_RETIRED);
+    /* Everyone's word for it: the load failed (the error is the owner's). */
+    ASSERT_TRUE(!strcmp(match_dnf_reason(m, &res[1]), "bot_load_failed"));
+    ASSERT_TRUE(match_dnf_reason(m, &res[0]) == NULL);
     match_destroy(m);
     scripts_close(sc);
 }

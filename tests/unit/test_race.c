@@ -154,6 +154,11 @@ TEST(rules_hooks_add_penalties_and_failures_stop_the_race) {
     race_results(r, res);
     ASSERT_NEAR(res[0].penalty_s, 2.5, 1e-12);
     ASSERT_NEAR(res[0].time_s, r->cars[0].finish_time + 2.5, 1e-12);
+    /* The snapshot (game_state's times) says the same, in floats. */
+    RaceSnapshot snap;
+    race_snapshot(r, &snap);
+    ASSERT_NEAR(snap.cars[0].time_s, res[0].time_s, 1e-4);
+    ASSERT_NEAR(snap.cars[0].penalty_s, 2.5, 1e-6);
     race_destroy(r);
 
     rules.on_checkpoint = failing_hook;
@@ -230,6 +235,9 @@ TEST(countdown_ignores_nothing_but_moves_nothing) {
     race_snapshot(r, &snap);
     ASSERT_NEAR(snap.time_s, 1.0 / CR_TICK_RATE, 1e-6);
     ASSERT_EQ_INT(snap.n_cars, 2);
+    /* No time before the finish, no penalty without a hook giving one. */
+    ASSERT_NEAR(snap.cars[0].time_s, 0, 0);
+    ASSERT_NEAR(snap.cars[0].penalty_s, 0, 0);
     race_destroy(r);
     stage_destroy(st);
 }

@@ -343,7 +343,7 @@ TEST(a_race_end_is_one_transaction_of_results_points_memory_and_replay) {
          .position = 2,
          .stage_time = 63.25,
          .points = 18},
-        {.driver = "ai", .position = 3, .dnf = true},
+        {.driver = "ai", .position = 3, .dnf = true, .dnf_reason = "stalled"},
     };
     StoreBotMemory mem = {bot.id, "{\"best\": 63.25}"};
     const char replay[] = "CRRPLAY-bytes";
@@ -372,6 +372,7 @@ TEST(a_race_end_is_one_transaction_of_results_points_memory_and_replay) {
     ASSERT_TRUE(!strcmp(back[1].driver, "bot"));
     ASSERT_EQ_INT(back[1].bot_id, bot.id);
     ASSERT_TRUE(back[2].dnf && back[2].user_id == 0);
+    ASSERT_TRUE(!strcmp(back[2].dnf_reason, "stalled") && !back[0].dnf_reason[0]);
     void *blob = NULL;
     size_t len = 0;
     ASSERT_EQ_INT(store_race_replay(st, "r1", &blob, &len, &err), 0);
@@ -591,21 +592,21 @@ TEST(a_bot_deleted_mid_race_loses_nobodys_result) {
     close_fresh(st);
 }
 
-TEST(bot_ids_survive_the_rebuild_of_migration_003) {
-    /* A database at migration 002 with bots, versions, memory, ratings and
-     * a result; 003 rebuilds the bots table under them. */
+TEST(bot_ids_survive_the_rebuild_of_migration_004) {
+    /* A database at migration 003 with bots, versions, memory, ratings and
+     * a result; 004 rebuilds the bots table under them. */
     snprintf(db_path, sizeof db_path, "/tmp/cr-test-store-XXXXXX");
     int fd = mkstemp(db_path);
     if (fd >= 0) close(fd);
     char dir[] = "/tmp/cr-test-sql-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir) != NULL);
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "cp %s/001_*.sql %s/002_*.sql %s/", CR_SQL_DIR, CR_SQL_DIR, dir);
+    snprintf(cmd, sizeof cmd, "cp %s/00[123]_*.sql %s/", CR_SQL_DIR, dir);
     ASSERT_EQ_INT(system(cmd), 0);
     Store *st = NULL;
     CrError err = {{0}};
     ASSERT_EQ_INT(store_open(db_path, dir, &st, &err), 0);
-    ASSERT_EQ_INT(store_schema_version(st), 2);
+    ASSERT_EQ_INT(store_schema_version(st), 3);
     int64_t a = make_user(st, "ada", 0), b = make_user(st, "bob", 0);
     StoreBot b1 = {0}, b2 = {0}, b3 = {0};
     ASSERT_EQ_INT(store_bot_create(st, a, "one", "v1", &b1, &err), 0);
@@ -620,7 +621,7 @@ TEST(bot_ids_survive_the_rebuild_of_migration_003) {
     ASSERT_EQ_INT(store_race_finish(st, "r0", 2, res, 2, NULL, 0, NULL, 0, &err), 0);
     store_close(st);
     ASSERT_EQ_INT(store_open(db_path, CR_SQL_DIR, &st, &err), 0);
-    ASSERT_TRUE(store_schema_version(st) >= 3);
+    ASSERT_TRUE(store_schema_version(st) >= 4);
     StoreBot got = {0};
     ASSERT_EQ_INT(store_bot_get(st, b, b2.id, 1, &got, &err), 0);
     ASSERT_TRUE(!strcmp(got.code, "v1") && !strcmp(got.name, "two"));

@@ -52,6 +52,7 @@ describe('decode', () => {
         expect(m.cars[0]).toMatchObject({ id: 3, x: 1, y: 2, heading: 0.5, vx: 0, vy: 0, flags: 0 });
         expect(m.race_info.phase).toBe('running');
         expect(m.cars[0]).toMatchObject({ angular_velocity: 0, nitro_ticks: 0, input_tick: null });
+        expect(m.cars[0]).toMatchObject({ time: null, penalty: 0 });
     });
 
     it("parses each car's full state and input ack", () => {
@@ -72,13 +73,18 @@ describe('decode', () => {
                         nitro: 1,
                         nitro_ticks: 42,
                         input_tick: 297,
+                        time: 61.25,
+                        penalty: 1.5,
                     },
-                    { id: 1, x: 0, y: 0, heading: 0, angular_velocity: 0.5, input_tick: null },
+                    { id: 1, x: 0, y: 0, heading: 0, angular_velocity: 0.5, input_tick: null, time: null, penalty: 0 },
                 ],
             }),
         );
         expect(m.cars[0]).toMatchObject({ angular_velocity: -1.25, nitro_ticks: 42, input_tick: 297, flags: 65 });
         expect(m.cars[1]).toMatchObject({ angular_velocity: 0.5, input_tick: null });
+        // The times: a finisher's stage time and penalties; null before the finish.
+        expect(m.cars[0]).toMatchObject({ time: 61.25, penalty: 1.5 });
+        expect(m.cars[1]).toMatchObject({ time: null, penalty: 0 });
     });
 
     it('checks hello protocol version, lobby state and the rest', () => {
@@ -116,6 +122,9 @@ describe('decode', () => {
         ['{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"input_tick":2.5}]}', /input_tick/],
         ['{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"nitro_ticks":-1}]}', /nitro_ticks/],
         ['{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"nitro":0.5}]}', /nitro/],
+        ['{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"time":"61"}]}', /time must be/],
+        ['{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"penalty":-1}]}', /penalty/],
+        ['{"type":"game_state","tick":1,"cars":[{"x":1,"y":0,"heading":0,"penalty":null}]}', /penalty/],
         ['{"type":"race_start"}', /countdown/],
         ['{"type":"race_start","countdown":3,"stage":{"geometry":{"centre":[[0,0]]}}}', /geometry/],
         ['{"type":"lobby_message","race_id":"r"}', /text/],

@@ -73,8 +73,13 @@ export function encode(type, fields = {}) {
 function car(c, i) {
     if (!isObj(c)) fail(`game_state car ${i} is not an object`);
     for (const k of ['x', 'y', 'heading']) if (!isNum(c[k])) fail(`game_state car ${i}: ${k} must be a number`);
-    for (const k of ['vx', 'vy', 'time', 'angular_velocity'])
+    for (const k of ['vx', 'vy', 'angular_velocity'])
         if (c[k] !== undefined && !isNum(c[k])) fail(`game_state car ${i}: ${k} must be a number`);
+    // The car's stage time once it has finished (null before), and its penalties so far.
+    if (c.time !== undefined && c.time !== null && !isNum(c.time))
+        fail(`game_state car ${i}: time must be a number or null`);
+    if (c.penalty !== undefined && !(isNum(c.penalty) && c.penalty >= 0))
+        fail(`game_state car ${i}: penalty must be a number >= 0`);
     for (const k of ['flags', 'checkpoints', 'position'])
         if (c[k] !== undefined && !isInt(c[k])) fail(`game_state car ${i}: ${k} must be an integer`);
     for (const k of ['nitro', 'nitro_ticks'])
@@ -91,6 +96,8 @@ function car(c, i) {
         checkpoints: 0,
         position: i + 1,
         nitro_ticks: 0,
+        time: null,
+        penalty: 0,
         input_tick: null,
         ...c,
         id: c.id ?? i,
