@@ -15,6 +15,7 @@
 #include "rooms.h"
 #include "server_internal.h"
 #include "sim/replay.h"
+#include "util/hash.h"
 
 #define RACES_LIST_MAX 100
 
@@ -200,11 +201,9 @@ static json_t *results_json(ApiCtx *ctx, const char *race_id, CrError *err, int 
     return arr;
 }
 
-/* The numbers of the race's rules for its stage (api_rules_numbers), as the
- * scripts are now: their hash says whether they are still the ones the race
- * ran with (a replay records that hash). null if they cannot be had (a
- * generator or rule set gone or broken since). */
-static json_t *race_rules_numbers(ApiCtx *ctx, const StoreRace *race) {
+/* The race's rules numbers made from its stage, generated now: see
+ * race_rules_numbers. */
+static json_t *race_rules_numbers_make(ApiCtx *ctx, const StoreRace *race) {
     json_error_t jerr;
     json_t *pj = json_loads(race->params_json, 0, &jerr);
     RoomParams rp = {.n = 0};
@@ -218,6 +217,48 @@ static json_t *race_rules_numbers(ApiCtx *ctx, const StoreRace *race) {
         api_rules_numbers(ctx, race->rules, st, &o, &err);
     stage_destroy(st);
     return o ? o : json_null();
+}
+
+/* What a race's rules numbers are made from besides the race row: the
+ * scripts' files (names, sizes, times) and the settings that stage
+ * generation (its length limits) and the points by position (the grid
+ * size) read. Rules scripts read no settings. */
+static uint64_t rules_numbers_key(const Scripts *sc) {
+    StageLimits lim = scripts_stage_limits(sc);
+    double grid = CR_MAX_CARS;
+    scripts_config_number(sc, "MAX_CONCURRENT_PLAYERS", &grid);
+    uint64_t h = hash_u64(HASH_SEED, scripts_fingerprint(sc));
+    h = hash_double(h, lim.min_length);
+    h = hash_double(h, lim.max_length);
+    return hash_double(h, grid);
+}
+
+/* The numbers of the race's rules for its stage (api_rules_numbers), as the
+ * scripts are now: their hash says whether they are still the ones the race
+ * ran with (a replay records that hash). null if they cannot be had (a
+ * generator or rule set gone or broken since). Making them generates the
+ * stage (5-20 ms of Lua), so they are kept in the race's row under the
+ * scripts and settings they were made with (rules_numbers_key) and made
+ * again only when those change: an anonymous GET costs a read. */
+static json_t *race_rules_numbers(ApiCtx *ctx, const StoreRace *race) {
+    uint64_t key = rules_numbers_key(ctx->scripts);
+    char *kept = NULL;
+    CrError err = {{0}};
+    json_error_t jerr;
+    if (store_race_rules_numbers_get(ctx->store, race->id, key, &kept, &err))
+        fprintf(stderr, "[server] race %s: %s\n", race->id, err.msg);
+    if (kept) {
+        json_t *o = json_loads(kept, JSON_DECODE_ANY, &jerr);
+        free(kept);
+        if (o) return o;
+    }
+    json_t *o = race_rules_numbers_make(ctx, race);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
+    /* Not kept (the database busy): the next GET makes them again. */
+    if (text && store_race_rules_numbers_set(ctx->store, race->id, key, text, &err))
+        fprintf(stderr, "[server] race %s: %s\n", race->id, err.msg);
+    free(text);
+    return o;
 }
 
 void api_races_get(ApiCtx *ctx, ApiRequest *req, ApiResponse *res) {

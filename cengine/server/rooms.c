@@ -1149,7 +1149,17 @@ static void room_end(Room *r) {
             r->spec.id, (unsigned long long)r->clock.next, (double)r->clock.worst_late_ns / 1e6,
             (unsigned long long)r->clock.dropped);
     RaceEndJob *j = calloc(1, sizeof *j);
-    if (!j) return;
+    if (!j) {
+        /* Nothing can be recorded: everyone is told so, and the race is
+         * left open or running for the next start to mark aborted. */
+        fprintf(stderr, "[server] race %s: could not record it: out of memory\n", r->spec.id);
+        r->state = ROOM_FINISHED;
+        room_send_all(r, json_pack("{s:s,s:s,s:b,s:b,s:[]}", "type", "race_end", "race_id",
+                                   r->spec.id, "aborted", match_phase(r->match) != MATCH_DONE,
+                                   "saved", false, "results"));
+        rooms_remove(r->srv->rooms, r);
+        return;
+    }
     j->job.run = race_end_run;
     j->job.done = race_end_done;
     j->srv = r->srv;
@@ -1188,9 +1198,14 @@ static void room_end(Room *r) {
      * unlinked here was up to 7 ms of every room's ticks. */
     snprintf(j->replay_path, sizeof j->replay_path, "%s", r->replay_path);
     r->replay_path[0] = 0;
-    if (workers_submit(r->srv->lanes[LANE_FAST], &j->job)) {
-        /* Queue full: the record waits for nothing; the next start marks
-         * the race aborted. */
+    /* Ahead of the requests in the lane and never refused for its queue:
+     * a flood of REST requests must not drop or hold back a race's record
+     * (rooms are at most ROOMS_MAX, so these jobs are too). Only a pool
+     * that is stopping refuses it; then saved is false and the log says
+     * why. */
+    if (workers_submit_internal(r->srv->lanes[LANE_FAST], &j->job)) {
+        j->rc = CR_EIO;
+        snprintf(j->err.msg, sizeof j->err.msg, "the workers are stopping");
         race_end_done(&j->job, r->srv);
     }
 }
@@ -1401,8 +1416,10 @@ static void room_geometry_prepare(Room *r) {
                           json_number_value(v));
     }
     json_decref(params);
+    /* The server's own job (at most one per room is pending): REST load
+     * neither refuses it nor queues it behind requests. */
     if (n < 0 || (size_t)n >= sizeof j->req.query ||
-        workers_submit(r->srv->lanes[LANE_FAST], &j->job)) {
+        workers_submit_internal(r->srv->lanes[LANE_FAST], &j->job)) {
         free(j); /* room_staged asks again when the race is to start */
         return;
     }
@@ -1566,7 +1583,12 @@ static void room_start(Room *r) {
         sj->job.run = race_start_run;
         sj->job.done = race_start_done;
         snprintf(sj->race_id, sizeof sj->race_id, "%s", r->spec.id);
-        if (workers_submit(srv->lanes[LANE_FAST], &sj->job)) free(sj);
+        /* As the race's record: never behind or dropped for REST load. */
+        if (workers_submit_internal(srv->lanes[LANE_FAST], &sj->job)) {
+            fprintf(stderr, "[server] race %s: not marked running: the workers are stopping\n",
+                    r->spec.id);
+            free(sj);
+        }
     }
     r->ticking = true;
     rooms_arm(srv->rooms);

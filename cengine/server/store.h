@@ -184,7 +184,10 @@ int store_race_start(Store *st, const char *race_id, int64_t now, CrError *err);
 /* Records a race's end in ONE transaction: its results, each user's points,
  * the bots' memory, the bots' ratings (per version, rated against each
  * other), the replay, status "finished". CR_ENOTFOUND unless the
- * race exists and is open or running. */
+ * race exists and is open or running. A bot deleted while it raced (or a
+ * user or car gone) does not fail it: that result row is kept with the id
+ * NULL (the driver, owner and bot version stay), and the bot gets no
+ * rating or memory. */
 int store_race_finish(Store *st, const char *race_id, int64_t now, const StoreRaceResult *results,
                       size_t n, const StoreBotMemory *memories, size_t n_mem, const void *replay,
                       size_t replay_len, CrError *err);
@@ -201,6 +204,14 @@ int store_race_results(Store *st, const char *race_id, StoreRaceResult *out, siz
                        CrError *err);
 /* The replay (malloc'd, caller frees). CR_ENOTFOUND if none. */
 int store_race_replay(Store *st, const char *race_id, void **data, size_t *len, CrError *err);
+/* The race's rules numbers (JSON text) kept under key: *json is malloc'd
+ * (caller frees), or NULL if none are kept or they were kept under another
+ * key. */
+int store_race_rules_numbers_get(Store *st, const char *race_id, uint64_t key, char **json,
+                                 CrError *err);
+/* Keeps json as the race's rules numbers under key (replacing any). */
+int store_race_rules_numbers_set(Store *st, const char *race_id, uint64_t key, const char *json,
+                                 CrError *err);
 
 /* ---- leaderboard -------------------------------------------------------- */
 

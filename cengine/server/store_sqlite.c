@@ -122,6 +122,25 @@ static int cmp_names(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Rows that break a foreign key, as SQLite's own check finds them: a
+ * migration runs with foreign keys off (so it can rebuild a table that
+ * others reference, SQLite's documented way to change a table) and must
+ * leave none. */
+static int check_foreign_keys(Store *st, CrError *err) {
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA foreign_key_check", -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, "foreign key check");
+    int rc = sqlite3_step(s);
+    int r = 0;
+    if (rc == SQLITE_ROW)
+        r = fail(err, STORE_EDB, "a row of %s breaks a foreign key",
+                 (const char *)sqlite3_column_text(s, 0));
+    else if (rc != SQLITE_DONE)
+        r = db_fail(st, err, "foreign key check");
+    sqlite3_finalize(s);
+    return r;
+}
+
 /* Applies migration number num from file, in one transaction with its
  * schema_migrations row. */
 static int apply_migration(Store *st, const char *dir, const char *file, int num, CrError *err) {
@@ -137,6 +156,12 @@ static int apply_migration(Store *st, const char *dir, const char *file, int num
     }
     if ((r = begin(st, err))) goto out;
     if ((r = exec(st, sql, err))) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        fail(err, STORE_EDB, "migration %s: %s", path, msg);
+        goto out;
+    }
+    if ((r = check_foreign_keys(st, err))) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
         fail(err, STORE_EDB, "migration %s: %s", path, msg);
@@ -225,8 +250,12 @@ int store_open(const char *path, const char *migrations_dir, Store **out, CrErro
     sqlite3_busy_timeout(st->db, 5000);
     if ((r = exec(st, "PRAGMA journal_mode=WAL", err))) goto fail;
     if ((r = exec(st, "PRAGMA synchronous=NORMAL", err))) goto fail;
-    if ((r = exec(st, "PRAGMA foreign_keys=ON", err))) goto fail;
+    /* Foreign keys come on after the migrations: a migration may rebuild a
+     * table others reference (with them on, dropping the old one would
+     * cascade), and each is checked for broken keys before it commits. */
+    if ((r = exec(st, "PRAGMA foreign_keys=OFF", err))) goto fail;
     if ((r = migrate(st, migrations_dir, err))) goto fail;
+    if ((r = exec(st, "PRAGMA foreign_keys=ON", err))) goto fail;
     *out = st;
     return 0;
 fail:
@@ -853,10 +882,20 @@ int store_race_finish(Store *st, const char *race_id, int64_t now, const StoreRa
     if ((r = end_race(st, race_id, "finished", now, replay, replay_len, err))) goto out;
     for (size_t i = 0; i < n; i++) {
         const StoreRaceResult *x = &results[i];
+        /* A bot (or car, or account) that raced may be gone by the finish:
+         * its owner can delete a bot mid-race. Its row then says NULL there,
+         * as ON DELETE SET NULL would have made it had the delete come a
+         * moment later; the driver, the owner and the bot version stay.
+         * Binding the id as it is would fail the foreign key and lose every
+         * car's result. Bot ids are never reused (migration 004) and the
+         * server deletes no account or car, so an id that exists is still
+         * the one that raced. */
         sqlite3_stmt *s = stmt(st,
                                "INSERT INTO race_results(race_id, user_id, car_id, bot_id, "
                                "bot_version, driver, position, stage_time, dnf, points_earned, "
-                               "dnf_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                               "dnf_reason) VALUES (?1, (SELECT id FROM users WHERE id = ?2), "
+                               "(SELECT id FROM cars WHERE id = ?3), "
+                               "(SELECT id FROM bots WHERE id = ?4), ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                                err);
         if (!s) {
             r = STORE_EDB;
@@ -1026,6 +1065,40 @@ int store_race_replay(Store *st, const char *race_id, void **data, size_t *len, 
     }
     sqlite3_reset(s);
     return *data ? 0 : fail(err, CR_ENOMEM, "out of memory");
+}
+
+int store_race_rules_numbers_get(Store *st, const char *race_id, uint64_t key, char **json,
+                                 CrError *err) {
+    *json = NULL;
+    sqlite3_stmt *s = stmt(st,
+                           "SELECT rules_numbers FROM races WHERE id = ?1 AND "
+                           "rules_numbers_key = ?2",
+                           err);
+    if (!s) return STORE_EDB;
+    sqlite3_bind_text(s, 1, race_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, (int64_t)key);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return 0;
+    if (rc != SQLITE_ROW) return db_fail(st, err, "get rules numbers");
+    const unsigned char *t = sqlite3_column_text(s, 0);
+    if (t && !(*json = strdup((const char *)t))) {
+        sqlite3_reset(s);
+        return fail(err, CR_ENOMEM, "out of memory");
+    }
+    sqlite3_reset(s);
+    return 0;
+}
+
+int store_race_rules_numbers_set(Store *st, const char *race_id, uint64_t key, const char *json,
+                                 CrError *err) {
+    sqlite3_stmt *s =
+        stmt(st, "UPDATE races SET rules_numbers = ?2, rules_numbers_key = ?3 WHERE id = ?1", err);
+    if (!s) return STORE_EDB;
+    sqlite3_bind_text(s, 1, race_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, json, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, (int64_t)key);
+    if (sqlite3_step(s) != SQLITE_DONE) return db_fail(st, err, "keep rules numbers");
+    return 0;
 }
 
 /* ---- leaderboard -------------------------------------------------------- */

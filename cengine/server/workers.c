@@ -1,5 +1,7 @@
-/* workers.c - the pool: one mutex, two condition-free lists (queued, done),
- * threads sleeping on one condition variable. */
+/* workers.c - the pool: one mutex, three lists (the server's own jobs,
+ * requests' jobs, done), threads sleeping on one condition variable. A
+ * thread takes the server's own jobs first; only requests' jobs count
+ * against the queue's cap. */
 #include "workers.h"
 
 #include <pthread.h>
@@ -18,9 +20,10 @@ struct WorkerPool {
     ThreadArg args[WORKERS_MAX];
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    Job *head, *tail;           /* queued */
+    Job *own_head, *own_tail;   /* queued by workers_submit_internal */
+    Job *head, *tail;           /* queued by workers_submit, capped */
     Job *done_head, *done_tail; /* finished, not taken */
-    size_t queued, running, cap;
+    size_t queued, own_queued, running, cap;
     int stopping;
     int n;
     pthread_t threads[WORKERS_MAX];
@@ -35,12 +38,22 @@ static void *worker_main(void *p) {
     void *ctx = pool->ctxs[a->index];
     pthread_mutex_lock(&pool->mu);
     for (;;) {
-        while (!pool->head && !pool->stopping) pthread_cond_wait(&pool->cv, &pool->mu);
-        if (!pool->head) break; /* stopping and drained */
-        Job *job = pool->head;
-        pool->head = job->next;
-        if (!pool->head) pool->tail = NULL;
-        pool->queued--;
+        while (!pool->own_head && !pool->head && !pool->stopping)
+            pthread_cond_wait(&pool->cv, &pool->mu);
+        Job *job;
+        if (pool->own_head) {
+            job = pool->own_head;
+            pool->own_head = job->next;
+            if (!pool->own_head) pool->own_tail = NULL;
+            pool->own_queued--;
+        } else if (pool->head) {
+            job = pool->head;
+            pool->head = job->next;
+            if (!pool->head) pool->tail = NULL;
+            pool->queued--;
+        } else {
+            break; /* stopping and drained */
+        }
         pool->running++;
         pthread_mutex_unlock(&pool->mu);
 
@@ -129,6 +142,24 @@ int workers_submit(WorkerPool *pool, Job *job) {
     return 0;
 }
 
+int workers_submit_internal(WorkerPool *pool, Job *job) {
+    pthread_mutex_lock(&pool->mu);
+    if (pool->stopping) {
+        pthread_mutex_unlock(&pool->mu);
+        return 1;
+    }
+    job->next = NULL;
+    if (pool->own_tail)
+        pool->own_tail->next = job;
+    else
+        pool->own_head = job;
+    pool->own_tail = job;
+    pool->own_queued++;
+    pthread_cond_signal(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    return 0;
+}
+
 Job *workers_take_done(WorkerPool *pool) {
     pthread_mutex_lock(&pool->mu);
     Job *list = pool->done_head;
@@ -139,7 +170,7 @@ Job *workers_take_done(WorkerPool *pool) {
 
 size_t workers_load(WorkerPool *pool) {
     pthread_mutex_lock(&pool->mu);
-    size_t n = pool->queued + pool->running;
+    size_t n = pool->queued + pool->own_queued + pool->running;
     pthread_mutex_unlock(&pool->mu);
     return n;
 }

@@ -34,6 +34,12 @@ int workers_create(const char *name, int n_threads, size_t queue_cap, void *cons
 void workers_destroy(WorkerPool *pool);
 /* 0, or 1 if the queue is full (the job was not taken). */
 int workers_submit(WorkerPool *pool, Job *job);
+/* The server's own work (a race's record, its start, a room's stage):
+ * queued ahead of every workers_submit job and never refused for a full
+ * queue, so requests from outside can neither drop nor delay it behind
+ * them. The caller bounds how many it queues (a few per room). 0, or 1
+ * only when the pool is stopping. */
+int workers_submit_internal(WorkerPool *pool, Job *job);
 /* Finished jobs, oldest first, as a list through ->next (NULL if none). */
 Job *workers_take_done(WorkerPool *pool);
 /* Jobs queued or running now. */

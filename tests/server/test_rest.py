@@ -213,6 +213,25 @@ def test_rules_numbers(tmp):
         check(d["max_cars"] == 4 and d["ai_fill"] is False, str(d))
         check(d["rules_numbers"]["time_limit_ticks"] == one["time_limit_ticks"], str(d["rules_numbers"]))
         check(d["rules_numbers"]["stage_hash"] == geo["hash"], str(d["rules_numbers"]))
+        # Made once and kept with the race under the scripts' key: the next
+        # GET reads them (the same JSON) instead of generating the stage again.
+        kept = srv.db_query("SELECT rules_numbers, rules_numbers_key FROM races WHERE id = ?", made["id"])
+        stored = json.loads(kept[0][0]) if kept[0][0] else {}
+        check(list(stored) == list(d["rules_numbers"]), str(kept))  # kept at full precision
+        check(all(stored[k] == v or abs(stored[k] - v) < 1e-9 for k, v in d["rules_numbers"].items()), str(kept))
+        again = srv.http.get("/api/races/" + made["id"])
+        check(again.json()["race"] == d, "a second GET differs: %s" % again.text[:300])
+        con = sqlite3.connect(srv.db)
+        con.execute("UPDATE races SET rules_numbers = '{\"kept\": 1}' WHERE id = ?", (made["id"],))
+        con.commit()
+        check(expect(srv.http.get("/api/races/" + made["id"]), 200)["race"]["rules_numbers"] == {"kept": 1},
+              "the kept numbers were not used")
+        # Kept under another key (as after an edit of the scripts is
+        # reloaded): made again from the stage.
+        con.execute("UPDATE races SET rules_numbers_key = rules_numbers_key + 1 WHERE id = ?", (made["id"],))
+        con.commit()
+        con.close()
+        check(expect(srv.http.get("/api/races/" + made["id"]), 200)["race"]["rules_numbers"] == d["rules_numbers"])
         listed = expect(srv.http.get("/api/races?status=open"), 200)["races"]
         check(next(r for r in listed if r["id"] == made["id"])["max_cars"] == 4, str(listed))
         # A race recorded before max_cars was kept says null.

@@ -463,11 +463,12 @@ TEST(a_failed_race_end_leaves_nothing_behind) {
     snprintf(race.rules, sizeof race.rules, "standard");
     CrError err = {{0}};
     ASSERT_EQ_INT(store_race_create(st, &race, &err), 0);
-    /* The second result names a user that does not exist: the foreign key
-     * fails half-way, and the first result's points must not stay. */
+    /* The second result breaks the table's CHECK (no such driver kind):
+     * the insert fails half-way, and the first result's points must not
+     * stay. */
     StoreRaceResult res[2] = {
         {.user_id = a, .driver = "human", .position = 1, .points = 25},
-        {.user_id = 999, .driver = "human", .position = 2, .points = 18},
+        {.user_id = a, .driver = "robot", .position = 2, .points = 18},
     };
     ASSERT_TRUE(store_race_finish(st, "r2", 5, res, 2, NULL, 0, NULL, 0, &err) != 0);
     StoreUser u;
@@ -490,6 +491,167 @@ TEST(a_failed_race_end_leaves_nothing_behind) {
     ASSERT_EQ_INT(store_races_list(st, "finished", list, 4, &nl, &err), 0);
     ASSERT_EQ_INT(nl, 0);
     close_fresh(st);
+}
+
+/* A race with a human, a bot and an AI, open and started. */
+static void race_for(Store *st, const char *id) {
+    StoreRace race = {0};
+    CrError err = {{0}};
+    snprintf(race.id, sizeof race.id, "%s", id);
+    snprintf(race.generator, sizeof race.generator, "forest");
+    snprintf(race.rules, sizeof race.rules, "standard");
+    store_race_create(st, &race, &err);
+    store_race_start(st, id, 1, &err);
+}
+
+TEST(a_bot_deleted_mid_race_loses_nobodys_result) {
+    Store *st = open_fresh();
+    ASSERT_TRUE(st);
+    int64_t a = make_user(st, "ada", 100), b = make_user(st, "bob", 100);
+    StoreBot keep = {0}, gone = {0};
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_bot_create(st, a, "keep", "v1", &keep, &err), 0);
+    /* The newest bot: without AUTOINCREMENT its id is the next one given. */
+    ASSERT_EQ_INT(store_bot_create(st, b, "gone", "v1", &gone, &err), 0);
+    ASSERT_EQ_INT(store_bot_update(st, b, gone.id, NULL, "v2", &gone, &err), 0);
+    ASSERT_EQ_INT(store_bot_state_set(st, gone.id, "{\"old\": 1}", &err), 0);
+    race_for(st, "rd");
+    /* Mid-race: its owner deletes it (DELETE /api/bots/{id}); versions,
+     * memory and ratings go with it. Then someone saves a new bot. */
+    ASSERT_EQ_INT(store_bot_delete(st, b, gone.id, &err), 0);
+    StoreBot fresh = {0};
+    ASSERT_EQ_INT(store_bot_create(st, a, "fresh", "v1", &fresh, &err), 0);
+    ASSERT_TRUE(fresh.id != gone.id); /* its id is never given again */
+    StoreRaceResult res[4] = {
+        {.user_id = a,
+         .car_id = car_of(st, a),
+         .driver = "human",
+         .position = 1,
+         .stage_time = 60,
+         .points = 25},
+        {.user_id = b,
+         .car_id = car_of(st, b),
+         .bot_id = gone.id,
+         .bot_version = 2,
+         .driver = "bot",
+         .position = 2,
+         .stage_time = 61,
+         .points = 18},
+        {.user_id = a,
+         .bot_id = keep.id,
+         .bot_version = 1,
+         .driver = "bot",
+         .position = 3,
+         .stage_time = 62,
+         .points = 15},
+        {.driver = "ai", .position = 4, .dnf = true},
+    };
+    StoreBotMemory mem[2] = {{gone.id, "{\"laps\": 2}"}, {keep.id, "{\"laps\": 3}"}};
+    const char replay[] = "CRRPLAY-deleted";
+    ASSERT_EQ_INT(store_race_finish(st, "rd", 50, res, 4, mem, 2, replay, sizeof replay, &err), 0);
+    StoreRace got;
+    ASSERT_EQ_INT(store_race_get(st, "rd", &got, &err), 0);
+    ASSERT_TRUE(!strcmp(got.status, "finished"));
+    ASSERT_EQ_INT(got.n_results, 4);
+    ASSERT_EQ_INT(got.replay_bytes, sizeof replay);
+    StoreRaceResult back[5];
+    size_t n = 0;
+    ASSERT_EQ_INT(store_race_results(st, "rd", back, 5, &n, &err), 0);
+    ASSERT_EQ_INT(n, 4);
+    /* The deleted bot's row: still a bot of bob's, version 2, no bot id. */
+    ASSERT_TRUE(!strcmp(back[1].driver, "bot") && !strcmp(back[1].username, "bob"));
+    ASSERT_EQ_INT(back[1].bot_id, 0);
+    ASSERT_EQ_INT(back[1].bot_version, 2);
+    ASSERT_EQ_INT(back[1].points, 18);
+    ASSERT_EQ_INT(back[2].bot_id, keep.id);
+    /* Everyone's points, the owner of the deleted bot's included. */
+    StoreUser u;
+    ASSERT_EQ_INT(store_user_get(st, a, &u, &err), 0);
+    ASSERT_EQ_INT(u.points, 140);
+    ASSERT_EQ_INT(store_user_get(st, b, &u, &err), 0);
+    ASSERT_EQ_INT(u.points, 118);
+    /* The kept bot's memory and rating are saved; the deleted bot's are
+     * nowhere, above all not on the new bot. */
+    char *json = NULL;
+    ASSERT_EQ_INT(store_bot_state_get(st, keep.id, &json, &err), 0);
+    ASSERT_CONTAINS(json, "\"laps\": 3");
+    free(json);
+    ASSERT_EQ_INT(store_bot_state_get(st, fresh.id, &json, &err), 0);
+    ASSERT_TRUE(json == NULL);
+    ASSERT_EQ_INT(store_bot_state_get(st, gone.id, &json, &err), 0);
+    ASSERT_TRUE(json == NULL);
+    StoreBotRank br[4];
+    ASSERT_EQ_INT(store_leaderboard_bots(st, br, 4, &n, &err), 0);
+    ASSERT_EQ_INT(n, 1);
+    ASSERT_EQ_INT(br[0].bot_id, keep.id);
+    void *blob = NULL;
+    size_t len = 0;
+    ASSERT_EQ_INT(store_race_replay(st, "rd", &blob, &len, &err), 0);
+    ASSERT_EQ_INT(len, sizeof replay);
+    free(blob);
+    close_fresh(st);
+}
+
+TEST(bot_ids_survive_the_rebuild_of_migration_004) {
+    /* A database at migration 003 with bots, versions, memory, ratings and
+     * a result; 004 rebuilds the bots table under them. */
+    snprintf(db_path, sizeof db_path, "/tmp/cr-test-store-XXXXXX");
+    int fd = mkstemp(db_path);
+    if (fd >= 0) close(fd);
+    char dir[] = "/tmp/cr-test-sql-XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cp %s/00[123]_*.sql %s/", CR_SQL_DIR, dir);
+    ASSERT_EQ_INT(system(cmd), 0);
+    Store *st = NULL;
+    CrError err = {{0}};
+    ASSERT_EQ_INT(store_open(db_path, dir, &st, &err), 0);
+    ASSERT_EQ_INT(store_schema_version(st), 3);
+    int64_t a = make_user(st, "ada", 0), b = make_user(st, "bob", 0);
+    StoreBot b1 = {0}, b2 = {0}, b3 = {0};
+    ASSERT_EQ_INT(store_bot_create(st, a, "one", "v1", &b1, &err), 0);
+    ASSERT_EQ_INT(store_bot_create(st, b, "two", "v1", &b2, &err), 0);
+    ASSERT_EQ_INT(store_bot_update(st, b, b2.id, NULL, "v2", &b2, &err), 0);
+    ASSERT_EQ_INT(store_bot_state_set(st, b2.id, "{\"m\": 2}", &err), 0);
+    race_for(st, "r0");
+    StoreRaceResult res[2] = {
+        {.user_id = a, .bot_id = b1.id, .bot_version = 1, .driver = "bot", .position = 1},
+        {.user_id = b, .bot_id = b2.id, .bot_version = 2, .driver = "bot", .position = 2},
+    };
+    ASSERT_EQ_INT(store_race_finish(st, "r0", 2, res, 2, NULL, 0, NULL, 0, &err), 0);
+    store_close(st);
+    ASSERT_EQ_INT(store_open(db_path, CR_SQL_DIR, &st, &err), 0);
+    ASSERT_TRUE(store_schema_version(st) >= 4);
+    StoreBot got = {0};
+    ASSERT_EQ_INT(store_bot_get(st, b, b2.id, 1, &got, &err), 0);
+    ASSERT_TRUE(!strcmp(got.code, "v1") && !strcmp(got.name, "two"));
+    free(got.code);
+    char *json = NULL;
+    ASSERT_EQ_INT(store_bot_state_get(st, b2.id, &json, &err), 0);
+    ASSERT_CONTAINS(json, "\"m\": 2");
+    free(json);
+    StoreRaceResult back[2];
+    size_t n = 0;
+    ASSERT_EQ_INT(store_race_results(st, "r0", back, 2, &n, &err), 0);
+    ASSERT_EQ_INT(back[1].bot_id, b2.id);
+    StoreBotRank br[4];
+    ASSERT_EQ_INT(store_leaderboard_bots(st, br, 4, &n, &err), 0);
+    ASSERT_EQ_INT(n, 2);
+    /* The foreign keys still hold after the rebuild: deleting a bot takes
+     * its versions, memory and ratings, and its result keeps a NULL id. */
+    ASSERT_EQ_INT(store_bot_delete(st, b, b2.id, &err), 0);
+    ASSERT_EQ_INT(store_bot_state_get(st, b2.id, &json, &err), 0);
+    ASSERT_TRUE(json == NULL);
+    ASSERT_EQ_INT(store_leaderboard_bots(st, br, 4, &n, &err), 0);
+    ASSERT_EQ_INT(n, 1);
+    ASSERT_EQ_INT(store_race_results(st, "r0", back, 2, &n, &err), 0);
+    ASSERT_EQ_INT(back[1].bot_id, 0);
+    /* ... and the newest id is not handed out again. */
+    ASSERT_EQ_INT(store_bot_create(st, a, "three", "v1", &b3, &err), 0);
+    ASSERT_TRUE(b3.id > b2.id);
+    close_fresh(st);
+    snprintf(cmd, sizeof cmd, "rm -r %s", dir);
+    ASSERT_EQ_INT(system(cmd), 0);
 }
 
 TEST(database_urls) {
