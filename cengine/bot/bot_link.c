@@ -125,17 +125,6 @@ int64_t bot_now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int fail(CrError *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(CrError *err, int code, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 static char *dup_n(const char *s, size_t n) {
     char *p = malloc(n + 1);
     if (p) {
@@ -491,14 +480,14 @@ int bot_host_start(const char *botd_path, BotHost **out, CrError *err) {
     char path[PATH_MAX];
     if (!botd_path) {
         if (bot_host_default_path(path, sizeof path) < 0)
-            return fail(err, CR_ENOTFOUND, "cannot locate coderally-botd");
+            return cr_fail(err, CR_ENOTFOUND, "cannot locate coderally-botd");
         botd_path = path;
     }
-    if (strlen(botd_path) >= PATH_MAX) return fail(err, CR_EINVAL, "bot sandbox path too long");
+    if (strlen(botd_path) >= PATH_MAX) return cr_fail(err, CR_EINVAL, "bot sandbox path too long");
     if (access(botd_path, X_OK) != 0)
-        return fail(err, CR_ENOTFOUND, "bot sandbox %s: %s", botd_path, strerror(errno));
+        return cr_fail(err, CR_ENOTFOUND, "bot sandbox %s: %s", botd_path, strerror(errno));
     BotHost *h = calloc(1, sizeof *h);
-    if (!h) return fail(err, CR_ENOMEM, "out of memory");
+    if (!h) return cr_fail(err, CR_ENOMEM, "out of memory");
     snprintf(h->path, sizeof h->path, "%s", botd_path);
     h->ctrl = -1;
     h->ep = -1;
@@ -507,7 +496,7 @@ int bot_host_start(const char *botd_path, BotHost **out, CrError *err) {
     int rc = host_spawn_zygote(h);
     if (rc) {
         free(h);
-        return fail(err, CR_EIO, "cannot start %s: %s", botd_path, strerror(rc));
+        return cr_fail(err, CR_EIO, "cannot start %s: %s", botd_path, strerror(rc));
     }
     *out = h;
     return CR_OK;
@@ -1115,7 +1104,7 @@ static void host_pump_due(BotHost *h, int64_t now) {
 int bot_host_watch(BotHost *h, BotWakeFn on_wake, void *ud, int *fd, CrError *err) {
     if (h->ep < 0) {
         h->ep = epoll_create1(EPOLL_CLOEXEC);
-        if (h->ep < 0) return fail(err, CR_EIO, "epoll_create1: %s", strerror(errno));
+        if (h->ep < 0) return cr_fail(err, CR_EIO, "epoll_create1: %s", strerror(errno));
     }
     h->on_wake = on_wake;
     h->wake_ud = ud;
@@ -1203,16 +1192,16 @@ size_t bot_host_pollfds(BotHost *h, struct pollfd *fds, size_t cap, int64_t *wak
 
 int bot_link_create(BotHost *host, const BotSpec *spec, BotLink **out, CrError *err) {
     *out = NULL;
-    if (!host) return fail(err, CR_EINVAL, "no bot sandbox");
+    if (!host) return cr_fail(err, CR_EINVAL, "no bot sandbox");
     if (spec->source_len > BOT_SOURCE_MAX)
-        return fail(err, CR_ESCRIPT, "1: the source is %zu bytes; bots may have at most %u",
-                    spec->source_len, BOT_SOURCE_MAX);
+        return cr_fail(err, CR_ESCRIPT, "1: the source is %zu bytes; bots may have at most %u",
+                       spec->source_len, BOT_SOURCE_MAX);
     if (spec->memory_json && strlen(spec->memory_json) > BOT_MEMORY_MAX)
-        return fail(err, CR_EINVAL, "bot memory over %u bytes", BOT_MEMORY_MAX);
+        return cr_fail(err, CR_EINVAL, "bot memory over %u bytes", BOT_MEMORY_MAX);
     if (spec->stage_json && strlen(spec->stage_json) > BOT_STAGE_MAX)
-        return fail(err, CR_EINVAL, "stage identity over %u bytes", BOT_STAGE_MAX);
+        return cr_fail(err, CR_EINVAL, "stage identity over %u bytes", BOT_STAGE_MAX);
     BotLink *l = calloc(1, sizeof *l);
-    if (!l) return fail(err, CR_ENOMEM, "out of memory");
+    if (!l) return cr_fail(err, CR_ENOMEM, "out of memory");
     l->fd = l->pidfd = l->watch_fd = -1;
     l->spec = *spec;
     /* Own copy: a revive re-sends it, whoever owned the caller's. */
@@ -1234,7 +1223,7 @@ int bot_link_create(BotHost *host, const BotSpec *spec, BotLink **out, CrError *
     if (!l->name || !l->source || !l->log || (spec->memory_json && !l->memory_in) ||
         (spec->stage_json && !l->stage_in)) {
         bot_link_destroy(l);
-        return fail(err, CR_ENOMEM, "out of memory");
+        return cr_fail(err, CR_ENOMEM, "out of memory");
     }
     int64_t now = bot_now_ns();
     l->state = BOT_LINK_STARTING;
@@ -1287,7 +1276,8 @@ const char *bot_link_state_name(BotLinkState s) {
 
 int bot_link_start_result(const BotLink *l, CrError *err) {
     if (l->start_rc == CR_ESCRIPT)
-        return fail(err, CR_ESCRIPT, "%s", l->problems ? l->problems : "1: the bot did not load");
+        return cr_fail(err, CR_ESCRIPT, "%s",
+                       l->problems ? l->problems : "1: the bot did not load");
     return l->start_rc;
 }
 
@@ -1312,9 +1302,9 @@ int bot_check_source(BotHost *host, const char *source, size_t len, char **probl
     if (rc == CR_OK) {
         const char *p = l->problems ? l->problems : "1: the check did not finish\n";
         *problems = dup_n(p, strlen(p));
-        if (!*problems) rc = fail(err, CR_ENOMEM, "out of memory");
+        if (!*problems) rc = cr_fail(err, CR_ENOMEM, "out of memory");
     } else {
-        fail(err, rc, "waiting for the sandbox failed");
+        cr_fail(err, rc, "waiting for the sandbox failed");
     }
     bot_link_destroy(l);
     return rc;

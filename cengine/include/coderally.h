@@ -59,6 +59,9 @@ const char *cr_strerror(int err);
 typedef struct {
     char msg[1024];
 } CrError;
+/* Writes the message (printf-style) into err, if err is not NULL, and
+ * returns code: `return cr_fail(err, CR_EINVAL, "bad %s", what);`. */
+int cr_fail(CrError *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- surfaces ----------------------------------------------------------- */
 

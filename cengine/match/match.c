@@ -6,7 +6,6 @@
 #include "match/match.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,15 +44,6 @@ double match_ai_skill(uint64_t seed, int i) {
     return session_ai_skill(seed, i);
 }
 
-static int fail(CrError *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(CrError *err, int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 /* Aborts the match with err's message; returns code. */
 static int abort_match(Match *m, int code, const CrError *err) {
     snprintf(m->error, sizeof m->error, "%s", err->msg);
@@ -65,12 +55,12 @@ static int abort_match(Match *m, int code, const CrError *err) {
 
 static int open_replay(Match *m, const MatchConfig *cfg, CrError *err) {
     if (!cfg->generator)
-        return fail(err, CR_EINVAL, "a replay needs the generator's name in the match config");
+        return cr_fail(err, CR_EINVAL, "a replay needs the generator's name in the match config");
     const GeneratorInfo *gi;
     int rc = scripts_find_generator(cfg->scripts, cfg->generator, &gi, err);
     if (rc) return rc;
     if (cfg->n_params > REPLAY_MAX_PARAMS)
-        return fail(err, CR_EINVAL, "a replay holds at most %d parameters", REPLAY_MAX_PARAMS);
+        return cr_fail(err, CR_EINVAL, "a replay holds at most %d parameters", REPLAY_MAX_PARAMS);
     ReplayHeader *h = calloc(1, sizeof *h);
     if (!h) return CR_ENOMEM;
     snprintf(h->generator, sizeof h->generator, "%s", gi->name);
@@ -128,8 +118,8 @@ static int start_bots(Match *m, const MatchConfig *cfg, CrError *err) {
         m->bot_of_car[i] = -1;
         if (cfg->cars[i].kind != CAR_BOT || m->external) continue;
         if (!cfg->bots || !cfg->bots[i].source)
-            return fail(err, CR_EINVAL, "car %d (%s) is a bot car without a bot", i,
-                        cfg->cars[i].name);
+            return cr_fail(err, CR_EINVAL, "car %d (%s) is a bot car without a bot", i,
+                           cfg->cars[i].name);
         m->bot_of_car[i] = n;
         bots[n] = cfg->bots[i];
         cars[n++] = i;
@@ -170,7 +160,7 @@ static int try_begin(Match *m, CrError *err) {
         int car = race_bots_car(m->bots, b);
         race_retire(m->s.room, car);
         if (m->rw && replay_writer_retire(m->rw, race_tick(m->s.room), car))
-            return fail(err, CR_EIO, "cannot write the replay");
+            return cr_fail(err, CR_EIO, "cannot write the replay");
     }
     m->phase = race_to_match_phase(race_phase(m->s.room));
     if (m->bots && race_tick(m->s.room) % CR_BOT_TICK_EVERY == 0)
@@ -180,11 +170,12 @@ static int try_begin(Match *m, CrError *err) {
 
 int match_create(const MatchConfig *cfg, Match **out, CrError *err) {
     *out = NULL;
-    if (!cfg->scripts) return fail(err, CR_EINVAL, "a match needs scripts");
+    if (!cfg->scripts) return cr_fail(err, CR_EINVAL, "a match needs scripts");
     if (cfg->n_cars < 1 || cfg->n_cars > CR_MAX_CARS || !cfg->cars)
-        return fail(err, CR_EINVAL, "a race takes 1 to %d cars, not %d", CR_MAX_CARS, cfg->n_cars);
+        return cr_fail(err, CR_EINVAL, "a race takes 1 to %d cars, not %d", CR_MAX_CARS,
+                       cfg->n_cars);
     if (!cfg->stage && !cfg->generator)
-        return fail(err, CR_EINVAL, "a match needs a stage or a generator");
+        return cr_fail(err, CR_EINVAL, "a match needs a stage or a generator");
     Match *m = calloc(1, sizeof *m);
     if (!m) return CR_ENOMEM;
     m->external = cfg->external_inputs;
@@ -268,7 +259,7 @@ static int complete(Match *m, CrError *err) {
 }
 
 static int replay_failed(Match *m, CrError *err) {
-    fail(err, CR_EIO, "cannot write the replay");
+    cr_fail(err, CR_EIO, "cannot write the replay");
     return abort_match(m, CR_EIO, err);
 }
 
@@ -361,7 +352,7 @@ int match_wait(Match *m, CrError *err) {
         int64_t left_ms = wake == INT64_MAX ? 1000 : (wake - mono_ns() + 999999) / 1000000;
         if (left_ms < 0) left_ms = 0;
         if (poll(fds, (nfds_t)n, (int)(left_ms > 1000 ? 1000 : left_ms)) < 0 && errno != EINTR)
-            return fail(err, CR_EIO, "poll: %s", strerror(errno));
+            return cr_fail(err, CR_EIO, "poll: %s", strerror(errno));
         race_bots_pump(m->bots, mono_ns(), true);
     }
     return CR_OK;

@@ -2,21 +2,11 @@
 #include "match/rerun.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "match/match.h"
 #include "util/json.h"
-
-static int fail(CrError *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(CrError *err, int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 static void export_drawings(FILE *f, const Replay *r, const ReplayDrawSet *ds) {
     static const char *const KIND[] = {"line", "circle", "text"};
@@ -50,11 +40,11 @@ static void export_snapshot(FILE *f, const RaceSnapshot *s) {
 
 /* After each exported line: the output still good and within the cap. */
 static int export_check(const RerunOptions *opt, RerunReport *rep, CrError *err) {
-    if (ferror(opt->out)) return fail(err, CR_EIO, "cannot write the export");
+    if (ferror(opt->out)) return cr_fail(err, CR_EIO, "cannot write the export");
     long pos = ftell(opt->out); /* -1 on a pipe: no cap there (the CLI sets none) */
     if (pos >= 0) rep->bytes = (size_t)pos;
     if (opt->max_bytes && pos >= 0 && (size_t)pos > opt->max_bytes)
-        return fail(err, CR_EINVAL, "the export is larger than %zu bytes", opt->max_bytes);
+        return cr_fail(err, CR_EINVAL, "the export is larger than %zu bytes", opt->max_bytes);
     return CR_OK;
 }
 
@@ -81,7 +71,7 @@ int rerun_replay(Scripts *sc0, const Replay *r, const RerunOptions *opt, RerunRe
     memset(rep, 0, sizeof *rep);
     const ReplayHeader *h = &r->header;
     bool exporting = opt->every > 0;
-    if (exporting && !opt->out) return fail(err, CR_EINVAL, "an export needs somewhere to go");
+    if (exporting && !opt->out) return cr_fail(err, CR_EINVAL, "an export needs somewhere to go");
     Scripts *sc = NULL;
     int rc = scripts_for(sc0, r, &sc, rep, err);
     if (rc) return rc;
@@ -106,16 +96,16 @@ int rerun_replay(Scripts *sc0, const Replay *r, const RerunOptions *opt, RerunRe
     if ((rc = match_create(&cfg, &m, err))) goto out;
     uint64_t surf_now = stage_surfaces(match_stage(m))->hash;
     if (h->surfaces_hash && h->surfaces_hash != surf_now) {
-        rc = fail(err, CR_ESTAGE,
-                  "surfaces.lua changed since the recording (surfaces %016" PRIx64
-                  ", recorded %016" PRIx64 "): the stage differs from the recorded one",
-                  surf_now, h->surfaces_hash);
+        rc = cr_fail(err, CR_ESTAGE,
+                     "surfaces.lua changed since the recording (surfaces %016" PRIx64
+                     ", recorded %016" PRIx64 "): the stage differs from the recorded one",
+                     surf_now, h->surfaces_hash);
         goto out;
     }
     if (stage_hash(match_stage(m)) != h->stage_hash) {
-        rc = fail(err, CR_ESTAGE,
-                  "the stage differs from the recorded one (generator %s changed since?)",
-                  h->generator);
+        rc = cr_fail(err, CR_ESTAGE,
+                     "the stage differs from the recorded one (generator %s changed since?)",
+                     h->generator);
         goto out;
     }
     rep->rules_changed = match_rules_hash(m) != h->rules_hash;
@@ -142,11 +132,11 @@ int rerun_replay(Scripts *sc0, const Replay *r, const RerunOptions *opt, RerunRe
         }
         for (; hs < r->n_hashes && r->hashes[hs].tick <= now; hs++) {
             if (r->hashes[hs].tick == now && r->hashes[hs].hash != race_hash(room)) {
-                rc = fail(err, CR_EMISMATCH,
-                          "MISMATCH at tick %u (%.2f s): state hash %016" PRIx64
-                          ", recorded %016" PRIx64 "; the previous check at tick %u matched",
-                          now, now / (double)CR_TICK_RATE, race_hash(room), r->hashes[hs].hash,
-                          hs ? r->hashes[hs - 1].tick : 0);
+                rc = cr_fail(err, CR_EMISMATCH,
+                             "MISMATCH at tick %u (%.2f s): state hash %016" PRIx64
+                             ", recorded %016" PRIx64 "; the previous check at tick %u matched",
+                             now, now / (double)CR_TICK_RATE, race_hash(room), r->hashes[hs].hash,
+                             hs ? r->hashes[hs - 1].tick : 0);
                 goto out;
             }
             rep->hashes_checked += r->hashes[hs].tick == now;
@@ -158,13 +148,13 @@ int rerun_replay(Scripts *sc0, const Replay *r, const RerunOptions *opt, RerunRe
         match_retire(m, r->retires[rt].car);
     rep->final_tick = race_tick(room);
     if (race_tick(room) != r->final_tick || race_hash(room) != r->final_hash) {
-        rc = fail(err, CR_EMISMATCH,
-                  "MISMATCH at the end: tick %u hash %016" PRIx64
-                  ", recorded tick %u hash %016" PRIx64,
-                  race_tick(room), race_hash(room), r->final_tick, r->final_hash);
+        rc = cr_fail(err, CR_EMISMATCH,
+                     "MISMATCH at the end: tick %u hash %016" PRIx64
+                     ", recorded tick %u hash %016" PRIx64,
+                     race_tick(room), race_hash(room), r->final_tick, r->final_hash);
         goto out;
     }
-    if (exporting && fflush(opt->out) != 0) rc = fail(err, CR_EIO, "cannot write the export");
+    if (exporting && fflush(opt->out) != 0) rc = cr_fail(err, CR_EIO, "cannot write the export");
 out:
     match_destroy(m);
     scripts_close(sc);

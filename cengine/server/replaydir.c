@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,17 +21,6 @@ struct ReplayDir {
     int fd; /* the folder, open (and flock'ed) for the server's life */
     char path[PATH_MAX];
 };
-
-static int fail(CrError *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(CrError *err, int code, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 static bool id_ok(const char *s, size_t n) {
     if (n == 0 || n > REPLAYDIR_ID_MAX) return false;
@@ -95,12 +83,12 @@ int replaydir_open(const char *db_path, ReplayDir **out, int *removed, int *kept
     int rc = CR_EIO;
     size_t n = (size_t)snprintf(d->path, sizeof d->path, "%s%s", db_path, REPLAYDIR_SUFFIX);
     if (n + 1 + NAME_MAX_LEN >= sizeof d->path) {
-        rc = fail(err, CR_EINVAL, "the database path %s is too long", db_path);
+        rc = cr_fail(err, CR_EINVAL, "the database path %s is too long", db_path);
         goto fail;
     }
     bool made = mkdir(d->path, 0700) == 0;
     if (!made && errno != EEXIST) {
-        rc = fail(err, CR_EIO, "cannot make the replay folder %s: %s", d->path, strerror(errno));
+        rc = cr_fail(err, CR_EIO, "cannot make the replay folder %s: %s", d->path, strerror(errno));
         goto fail;
     }
     /* O_NOFOLLOW: a symlink planted at the name is refused, not followed. */
@@ -110,41 +98,41 @@ int replaydir_open(const char *db_path, ReplayDir **out, int *removed, int *kept
                               ? "it is not a directory (a symlink or a file?); the server keeps "
                                 "live races' replays there: move it away"
                               : strerror(errno);
-        rc = fail(err, CR_EIO, "the replay folder %s: %s", d->path, why);
+        rc = cr_fail(err, CR_EIO, "the replay folder %s: %s", d->path, why);
         goto fail;
     }
     /* umask may have taken bits of the 0700 away; it can never add any. */
     if (made && fchmod(d->fd, 0700)) {
-        rc = fail(err, CR_EIO, "the replay folder %s: chmod: %s", d->path, strerror(errno));
+        rc = cr_fail(err, CR_EIO, "the replay folder %s: chmod: %s", d->path, strerror(errno));
         goto fail;
     }
     struct stat st;
     if (fstat(d->fd, &st)) {
-        rc = fail(err, CR_EIO, "the replay folder %s: %s", d->path, strerror(errno));
+        rc = cr_fail(err, CR_EIO, "the replay folder %s: %s", d->path, strerror(errno));
         goto fail;
     }
     if (st.st_uid != geteuid()) {
-        rc = fail(err, CR_EIO, "the replay folder %s belongs to another user: move it away",
-                  d->path);
+        rc = cr_fail(err, CR_EIO, "the replay folder %s belongs to another user: move it away",
+                     d->path);
         goto fail;
     }
     if ((st.st_mode & 0777) != 0700) {
         char mode[8];
         snprintf(mode, sizeof mode, "%03o", (unsigned)(st.st_mode & 0777));
-        rc = fail(err, CR_EIO,
-                  "the replay folder %s has mode %s, not 0700 (others could plant files in it "
-                  "or read them): chmod 700 it or move it away",
-                  d->path, mode);
+        rc = cr_fail(err, CR_EIO,
+                     "the replay folder %s has mode %s, not 0700 (others could plant files in it "
+                     "or read them): chmod 700 it or move it away",
+                     d->path, mode);
         goto fail;
     }
     if (flock(d->fd, LOCK_EX | LOCK_NB)) {
         rc = errno == EWOULDBLOCK
-                 ? fail(err, CR_EIO,
-                        "another coderally serve is using this database (its replay folder %s "
-                        "is locked)",
-                        d->path)
-                 : fail(err, CR_EIO, "cannot lock the replay folder %s: %s", d->path,
-                        strerror(errno));
+                 ? cr_fail(err, CR_EIO,
+                           "another coderally serve is using this database (its replay folder %s "
+                           "is locked)",
+                           d->path)
+                 : cr_fail(err, CR_EIO, "cannot lock the replay folder %s: %s", d->path,
+                           strerror(errno));
         goto fail;
     }
     sweep(d->fd, removed, kept);
@@ -178,9 +166,9 @@ const char *replaydir_path(const ReplayDir *d) {
 int replaydir_file(const ReplayDir *d, const char *kind, const char *id, char *buf, size_t size,
                    CrError *err) {
     if (strcmp(kind, "race") && strcmp(kind, "ladder"))
-        return fail(err, CR_EINVAL, "no replay file kind %s", kind);
-    if (!id_ok(id, strlen(id))) return fail(err, CR_EINVAL, "bad race id for a replay file");
+        return cr_fail(err, CR_EINVAL, "no replay file kind %s", kind);
+    if (!id_ok(id, strlen(id))) return cr_fail(err, CR_EINVAL, "bad race id for a replay file");
     if ((size_t)snprintf(buf, size, "%s/%s-%s.replay", d->path, kind, id) >= size)
-        return fail(err, CR_EINVAL, "the replay file name in %s is too long", d->path);
+        return cr_fail(err, CR_EINVAL, "the replay file name in %s is too long", d->path);
     return 0;
 }

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,19 +34,8 @@ int store_upgrade_stat_index(const char *stat) {
     return -1;
 }
 
-static int fail(CrError *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(CrError *err, int code, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 static int db_fail(Store *st, CrError *err, const char *what) {
-    return fail(err, STORE_EDB, "store: %s: %s", what, sqlite3_errmsg(st->db));
+    return cr_fail(err, STORE_EDB, "store: %s: %s", what, sqlite3_errmsg(st->db));
 }
 
 /* The cached statement for sql (a string literal: its address is the key),
@@ -73,7 +61,7 @@ static sqlite3_stmt *stmt(Store *st, const char *sql, CrError *err) {
         /* Cannot happen with the fixed set of statements below; fail loudly
          * rather than leak. */
         sqlite3_finalize(s);
-        fail(err, STORE_EDB, "store: statement cache full");
+        cr_fail(err, STORE_EDB, "store: statement cache full");
         return NULL;
     }
     return s;
@@ -82,7 +70,7 @@ static sqlite3_stmt *stmt(Store *st, const char *sql, CrError *err) {
 static int exec(Store *st, const char *sql, CrError *err) {
     char *msg = NULL;
     if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int r = fail(err, STORE_EDB, "store: %s", msg ? msg : sqlite3_errmsg(st->db));
+        int r = cr_fail(err, STORE_EDB, "store: %s", msg ? msg : sqlite3_errmsg(st->db));
         sqlite3_free(msg);
         return r;
     }
@@ -111,10 +99,10 @@ int store_path_from_url(const char *url, char *out, size_t size, CrError *err) {
     if (!strncmp(url, "sqlite:///", 10))
         path = url + 10;
     else if (strstr(url, "://"))
-        return fail(err, CR_EINVAL, "DATABASE_URL '%s': only sqlite:///PATH is supported", url);
-    if (!*path) return fail(err, CR_EINVAL, "DATABASE_URL '%s' has no path", url);
+        return cr_fail(err, CR_EINVAL, "DATABASE_URL '%s': only sqlite:///PATH is supported", url);
+    if (!*path) return cr_fail(err, CR_EINVAL, "DATABASE_URL '%s' has no path", url);
     if ((size_t)snprintf(out, size, "%s", path) >= size)
-        return fail(err, CR_EINVAL, "database path too long");
+        return cr_fail(err, CR_EINVAL, "database path too long");
     return 0;
 }
 
@@ -133,8 +121,8 @@ static int check_foreign_keys(Store *st, CrError *err) {
     int rc = sqlite3_step(s);
     int r = 0;
     if (rc == SQLITE_ROW)
-        r = fail(err, STORE_EDB, "a row of %s breaks a foreign key",
-                 (const char *)sqlite3_column_text(s, 0));
+        r = cr_fail(err, STORE_EDB, "a row of %s breaks a foreign key",
+                    (const char *)sqlite3_column_text(s, 0));
     else if (rc != SQLITE_DONE)
         r = db_fail(st, err, "foreign key check");
     sqlite3_finalize(s);
@@ -152,19 +140,19 @@ static int apply_migration(Store *st, const char *dir, const char *file, int num
     if (r) return r;
     if (len > MIGRATION_MAX_BYTES) {
         free(sql);
-        return fail(err, CR_EIO, "migration %s is over %d bytes", path, MIGRATION_MAX_BYTES);
+        return cr_fail(err, CR_EIO, "migration %s is over %d bytes", path, MIGRATION_MAX_BYTES);
     }
     if ((r = begin(st, err))) goto out;
     if ((r = exec(st, sql, err))) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
-        fail(err, STORE_EDB, "migration %s: %s", path, msg);
+        cr_fail(err, STORE_EDB, "migration %s: %s", path, msg);
         goto out;
     }
     if ((r = check_foreign_keys(st, err))) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
-        fail(err, STORE_EDB, "migration %s: %s", path, msg);
+        cr_fail(err, STORE_EDB, "migration %s: %s", path, msg);
         goto out;
     }
     sqlite3_stmt *s = stmt(st, "INSERT INTO schema_migrations(version, name) VALUES (?1, ?2)", err);
@@ -193,7 +181,7 @@ static int migrate(Store *st, const char *dir, CrError *err) {
                  err);
     if (r || !dir) return r;
     DIR *d = opendir(dir);
-    if (!d) return fail(err, CR_EIO, "migrations %s: %s", dir, strerror(errno));
+    if (!d) return cr_fail(err, CR_EIO, "migrations %s: %s", dir, strerror(errno));
     char *names[256];
     size_t n = 0;
     struct dirent *e;
@@ -213,9 +201,9 @@ static int migrate(Store *st, const char *dir, CrError *err) {
         char *end;
         long num = strtol(f, &end, 10);
         if (end != f + 3 || *end != '_' || num <= 0) {
-            r = fail(err, CR_EINVAL, "migration %s/%s: name must be NNN_name.sql", dir, f);
+            r = cr_fail(err, CR_EINVAL, "migration %s/%s: name must be NNN_name.sql", dir, f);
         } else if (num == prev) {
-            r = fail(err, CR_EINVAL, "migration %s/%s: number %03ld used twice", dir, f, num);
+            r = cr_fail(err, CR_EINVAL, "migration %s/%s: number %03ld used twice", dir, f, num);
         } else {
             prev = (int)num;
             if (num > applied) r = apply_migration(st, dir, f, (int)num, err);
@@ -238,13 +226,13 @@ int store_schema_version(Store *st) {
 int store_open(const char *path, const char *migrations_dir, Store **out, CrError *err) {
     *out = NULL;
     Store *st = calloc(1, sizeof *st);
-    if (!st) return fail(err, CR_ENOMEM, "out of memory");
+    if (!st) return cr_fail(err, CR_ENOMEM, "out of memory");
     int r;
     if (sqlite3_open_v2(path, &st->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
-        r = fail(err, CR_EIO, "database %s: %s", path,
-                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        r = cr_fail(err, CR_EIO, "database %s: %s", path,
+                    st->db ? sqlite3_errmsg(st->db) : "out of memory");
         goto fail;
     }
     sqlite3_busy_timeout(st->db, 5000);
@@ -295,7 +283,7 @@ int store_user_create(Store *st, const char *username, const char *password_hash
     sqlite3_bind_int64(s, 3, points);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_CONSTRAINT) {
-        r = fail(err, STORE_ECONFLICT, "username '%s' is taken", username);
+        r = cr_fail(err, STORE_ECONFLICT, "username '%s' is taken", username);
         goto out;
     }
     if (rc != SQLITE_DONE) {
@@ -330,7 +318,7 @@ int store_user_by_name(Store *st, const char *username, StoreUser *out, CrError 
     if (!s) return STORE_EDB;
     sqlite3_bind_text(s, 1, username, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) return fail(err, CR_ENOTFOUND, "no such user");
+    if (rc == SQLITE_DONE) return cr_fail(err, CR_ENOTFOUND, "no such user");
     if (rc != SQLITE_ROW) return db_fail(st, err, "find user");
     read_user(s, out);
     sqlite3_reset(s);
@@ -345,7 +333,7 @@ int store_user_get(Store *st, int64_t id, StoreUser *out, CrError *err) {
     if (!s) return STORE_EDB;
     sqlite3_bind_int64(s, 1, id);
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) return fail(err, CR_ENOTFOUND, "no such user");
+    if (rc == SQLITE_DONE) return cr_fail(err, CR_ENOTFOUND, "no such user");
     if (rc != SQLITE_ROW) return db_fail(st, err, "get user");
     read_user(s, out);
     sqlite3_reset(s);
@@ -366,7 +354,7 @@ int store_session_create(Store *st, const char *selector, const uint8_t verifier
     sqlite3_bind_int64(s, 3, user_id);
     sqlite3_bind_int64(s, 4, expires_at);
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_CONSTRAINT) return fail(err, STORE_ECONFLICT, "session selector reused");
+    if (rc == SQLITE_CONSTRAINT) return cr_fail(err, STORE_ECONFLICT, "session selector reused");
     if (rc != SQLITE_DONE) return db_fail(st, err, "create session");
     return 0;
 }
@@ -378,11 +366,11 @@ int store_session_get(Store *st, const char *selector, uint8_t verifier_hash[32]
     if (!s) return STORE_EDB;
     sqlite3_bind_text(s, 1, selector, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) return fail(err, CR_ENOTFOUND, "no such session");
+    if (rc == SQLITE_DONE) return cr_fail(err, CR_ENOTFOUND, "no such session");
     if (rc != SQLITE_ROW) return db_fail(st, err, "get session");
     if (sqlite3_column_bytes(s, 0) != 32) {
         sqlite3_reset(s);
-        return fail(err, CR_EFORMAT, "session hash has the wrong size");
+        return cr_fail(err, CR_EFORMAT, "session hash has the wrong size");
     }
     memcpy(verifier_hash, sqlite3_column_blob(s, 0), 32);
     *user_id = sqlite3_column_int64(s, 1);
@@ -442,7 +430,7 @@ int store_car_get(Store *st, int64_t user_id, int64_t car_id, StoreCar *out, CrE
     sqlite3_bind_int64(s, 1, car_id);
     sqlite3_bind_int64(s, 2, user_id);
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) return fail(err, CR_ENOTFOUND, "no such car");
+    if (rc == SQLITE_DONE) return cr_fail(err, CR_ENOTFOUND, "no such car");
     if (rc != SQLITE_ROW) return db_fail(st, err, "get car");
     read_car(s, out);
     sqlite3_reset(s);
@@ -461,7 +449,7 @@ static int pay(Store *st, int64_t user_id, int64_t cost, int64_t *points_after, 
     sqlite3_bind_int64(s, 2, cost);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_DONE)
-        return fail(err, STORE_EPOINTS, "not enough points (%lld needed)", (long long)cost);
+        return cr_fail(err, STORE_EPOINTS, "not enough points (%lld needed)", (long long)cost);
     if (rc != SQLITE_ROW) return db_fail(st, err, "pay");
     *points_after = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
@@ -483,7 +471,7 @@ int store_car_unlock(Store *st, int64_t user_id, const char *car_type, const cha
     sqlite3_bind_text(s, 3, name, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_CONSTRAINT) {
-        r = fail(err, STORE_ECONFLICT, "you already have a %s", car_type);
+        r = cr_fail(err, STORE_ECONFLICT, "you already have a %s", car_type);
         goto out;
     }
     if (rc != SQLITE_DONE) {
@@ -501,7 +489,7 @@ out:
 
 int store_car_upgrade(Store *st, int64_t user_id, int64_t car_id, int stat, int from_level,
                       int64_t cost, int64_t *points_after, CrError *err) {
-    if (stat < 0 || stat >= STORE_UPGRADE_STATS) return fail(err, CR_EINVAL, "bad stat");
+    if (stat < 0 || stat >= STORE_UPGRADE_STATS) return cr_fail(err, CR_EINVAL, "bad stat");
     int r = begin(st, err);
     if (r) return r;
     /* One statement for every stat: ?3 names the column to raise, and the
@@ -534,7 +522,7 @@ int store_car_upgrade(Store *st, int64_t user_id, int64_t car_id, int stat, int 
     if (sqlite3_changes(st->db) != 1) {
         StoreCar c;
         r = store_car_get(st, user_id, car_id, &c, err);
-        if (!r) r = fail(err, STORE_ECONFLICT, "the car changed; try again");
+        if (!r) r = cr_fail(err, STORE_ECONFLICT, "the car changed; try again");
         goto out;
     }
     if ((r = pay(st, user_id, cost, points_after, err))) goto out;
@@ -576,7 +564,7 @@ static int bot_row(Store *st, int64_t user_id, int64_t bot_id, StoreBot *out, Cr
     sqlite3_bind_int64(s, 1, bot_id);
     sqlite3_bind_int64(s, 2, user_id);
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) return fail(err, CR_ENOTFOUND, "no such bot");
+    if (rc == SQLITE_DONE) return cr_fail(err, CR_ENOTFOUND, "no such bot");
     if (rc != SQLITE_ROW) return db_fail(st, err, "get bot");
     read_bot(s, out);
     sqlite3_reset(s);
@@ -671,14 +659,14 @@ int store_bot_get(Store *st, int64_t user_id, int64_t bot_id, int version, Store
     sqlite3_bind_int64(s, 1, bot_id);
     sqlite3_bind_int(s, 2, want);
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) return fail(err, CR_ENOTFOUND, "no such version");
+    if (rc == SQLITE_DONE) return cr_fail(err, CR_ENOTFOUND, "no such version");
     if (rc != SQLITE_ROW) return db_fail(st, err, "get bot version");
     const unsigned char *t = sqlite3_column_text(s, 0);
     out->code = strdup(t ? (const char *)t : "");
     if (version > 0) out->created_at = sqlite3_column_int64(s, 1);
     out->version = want;
     sqlite3_reset(s);
-    if (!out->code) return fail(err, CR_ENOMEM, "out of memory");
+    if (!out->code) return cr_fail(err, CR_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -711,7 +699,7 @@ int store_bot_delete(Store *st, int64_t user_id, int64_t bot_id, CrError *err) {
     sqlite3_bind_int64(s, 1, bot_id);
     sqlite3_bind_int64(s, 2, user_id);
     if (sqlite3_step(s) != SQLITE_DONE) return db_fail(st, err, "delete bot");
-    if (sqlite3_changes(st->db) != 1) return fail(err, CR_ENOTFOUND, "no such bot");
+    if (sqlite3_changes(st->db) != 1) return cr_fail(err, CR_ENOTFOUND, "no such bot");
     return 0;
 }
 
@@ -725,8 +713,24 @@ int store_bot_state_set(Store *st, int64_t bot_id, const char *json, CrError *er
     sqlite3_bind_int64(s, 1, bot_id);
     sqlite3_bind_text(s, 2, json, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_CONSTRAINT) return fail(err, CR_ENOTFOUND, "no such bot");
+    if (rc == SQLITE_CONSTRAINT) return cr_fail(err, CR_ENOTFOUND, "no such bot");
     if (rc != SQLITE_DONE) return db_fail(st, err, "save bot state");
+    return 0;
+}
+
+/* The text of column 0 of the bound statement's one row, strdup'd into
+ * *out (NULL when there is no row or it is NULL); what names the query in
+ * errors. */
+static int step_text(Store *st, sqlite3_stmt *s, char **out, const char *what, CrError *err) {
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return 0;
+    if (rc != SQLITE_ROW) return db_fail(st, err, what);
+    const unsigned char *t = sqlite3_column_text(s, 0);
+    if (t && !(*out = strdup((const char *)t))) {
+        sqlite3_reset(s);
+        return cr_fail(err, CR_ENOMEM, "out of memory");
+    }
+    sqlite3_reset(s);
     return 0;
 }
 
@@ -735,16 +739,7 @@ int store_bot_state_get(Store *st, int64_t bot_id, char **json, CrError *err) {
     sqlite3_stmt *s = stmt(st, "SELECT state_json FROM bot_state WHERE bot_id = ?1", err);
     if (!s) return STORE_EDB;
     sqlite3_bind_int64(s, 1, bot_id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) return 0;
-    if (rc != SQLITE_ROW) return db_fail(st, err, "get bot state");
-    const unsigned char *t = sqlite3_column_text(s, 0);
-    if (t && !(*json = strdup((const char *)t))) {
-        sqlite3_reset(s);
-        return fail(err, CR_ENOMEM, "out of memory");
-    }
-    sqlite3_reset(s);
-    return 0;
+    return step_text(st, s, json, "get bot state", err);
 }
 
 /* ---- races -------------------------------------------------------------- */
@@ -789,7 +784,7 @@ int store_race_create(Store *st, const StoreRace *race, CrError *err) {
     sqlite3_bind_int(s, 7, race->max_cars);
     sqlite3_bind_int(s, 8, race->ai_fill);
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_CONSTRAINT) return fail(err, STORE_ECONFLICT, "race id taken");
+    if (rc == SQLITE_CONSTRAINT) return cr_fail(err, STORE_ECONFLICT, "race id taken");
     if (rc != SQLITE_DONE) return db_fail(st, err, "create race");
     return 0;
 }
@@ -803,7 +798,7 @@ int store_race_start(Store *st, const char *race_id, int64_t now, CrError *err) 
     sqlite3_bind_text(s, 1, race_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 2, now);
     if (sqlite3_step(s) != SQLITE_DONE) return db_fail(st, err, "start race");
-    if (sqlite3_changes(st->db) != 1) return fail(err, CR_ENOTFOUND, "no open race %s", race_id);
+    if (sqlite3_changes(st->db) != 1) return cr_fail(err, CR_ENOTFOUND, "no open race %s", race_id);
     return 0;
 }
 
@@ -823,7 +818,7 @@ static int end_race(Store *st, const char *race_id, const char *status, int64_t 
         sqlite3_bind_null(s, 4);
     if (sqlite3_step(s) != SQLITE_DONE) return db_fail(st, err, "end race");
     if (sqlite3_changes(st->db) != 1)
-        return fail(err, CR_ENOTFOUND, "no open or running race %s", race_id);
+        return cr_fail(err, CR_ENOTFOUND, "no open or running race %s", race_id);
     return 0;
 }
 
@@ -983,7 +978,7 @@ int store_race_get(Store *st, const char *race_id, StoreRace *out, CrError *err)
     if (!s) return STORE_EDB;
     sqlite3_bind_text(s, 1, race_id, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) return fail(err, CR_ENOTFOUND, "no such race");
+    if (rc == SQLITE_DONE) return cr_fail(err, CR_ENOTFOUND, "no such race");
     if (rc != SQLITE_ROW) return db_fail(st, err, "get race");
     read_race(s, out);
     sqlite3_reset(s);
@@ -1051,12 +1046,12 @@ int store_race_replay(Store *st, const char *race_id, void **data, size_t *len, 
     if (!s) return STORE_EDB;
     sqlite3_bind_text(s, 1, race_id, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) return fail(err, CR_ENOTFOUND, "no such race");
+    if (rc == SQLITE_DONE) return cr_fail(err, CR_ENOTFOUND, "no such race");
     if (rc != SQLITE_ROW) return db_fail(st, err, "get replay");
     int bytes = sqlite3_column_bytes(s, 0);
     if (bytes <= 0) {
         sqlite3_reset(s);
-        return fail(err, CR_ENOTFOUND, "this race has no replay");
+        return cr_fail(err, CR_ENOTFOUND, "this race has no replay");
     }
     *data = malloc((size_t)bytes);
     if (*data) {
@@ -1064,7 +1059,7 @@ int store_race_replay(Store *st, const char *race_id, void **data, size_t *len, 
         *len = (size_t)bytes;
     }
     sqlite3_reset(s);
-    return *data ? 0 : fail(err, CR_ENOMEM, "out of memory");
+    return *data ? 0 : cr_fail(err, CR_ENOMEM, "out of memory");
 }
 
 int store_race_rules_numbers_get(Store *st, const char *race_id, uint64_t key, char **json,
@@ -1077,16 +1072,7 @@ int store_race_rules_numbers_get(Store *st, const char *race_id, uint64_t key, c
     if (!s) return STORE_EDB;
     sqlite3_bind_text(s, 1, race_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 2, (int64_t)key);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) return 0;
-    if (rc != SQLITE_ROW) return db_fail(st, err, "get rules numbers");
-    const unsigned char *t = sqlite3_column_text(s, 0);
-    if (t && !(*json = strdup((const char *)t))) {
-        sqlite3_reset(s);
-        return fail(err, CR_ENOMEM, "out of memory");
-    }
-    sqlite3_reset(s);
-    return 0;
+    return step_text(st, s, json, "get rules numbers", err);
 }
 
 int store_race_rules_numbers_set(Store *st, const char *race_id, uint64_t key, const char *json,

@@ -124,40 +124,37 @@ void workers_destroy(WorkerPool *pool) {
     free(pool);
 }
 
-int workers_submit(WorkerPool *pool, Job *job) {
+/* Appends job to the requests' queue (bounded by the cap) or the
+ * server's own (bounded by the rooms); 1 if it is not taken. */
+static int enqueue(WorkerPool *pool, Job *job, bool internal) {
     pthread_mutex_lock(&pool->mu);
-    if (pool->queued >= pool->cap || pool->stopping) {
+    if (pool->stopping || (!internal && pool->queued >= pool->cap)) {
         pthread_mutex_unlock(&pool->mu);
         return 1;
     }
+    Job **head = internal ? &pool->own_head : &pool->head;
+    Job **tail = internal ? &pool->own_tail : &pool->tail;
     job->next = NULL;
-    if (pool->tail)
-        pool->tail->next = job;
+    if (*tail)
+        (*tail)->next = job;
     else
-        pool->head = job;
-    pool->tail = job;
-    pool->queued++;
+        *head = job;
+    *tail = job;
+    if (internal)
+        pool->own_queued++;
+    else
+        pool->queued++;
     pthread_cond_signal(&pool->cv);
     pthread_mutex_unlock(&pool->mu);
     return 0;
 }
 
+int workers_submit(WorkerPool *pool, Job *job) {
+    return enqueue(pool, job, false);
+}
+
 int workers_submit_internal(WorkerPool *pool, Job *job) {
-    pthread_mutex_lock(&pool->mu);
-    if (pool->stopping) {
-        pthread_mutex_unlock(&pool->mu);
-        return 1;
-    }
-    job->next = NULL;
-    if (pool->own_tail)
-        pool->own_tail->next = job;
-    else
-        pool->own_head = job;
-    pool->own_tail = job;
-    pool->own_queued++;
-    pthread_cond_signal(&pool->cv);
-    pthread_mutex_unlock(&pool->mu);
-    return 0;
+    return enqueue(pool, job, true);
 }
 
 Job *workers_take_done(WorkerPool *pool) {

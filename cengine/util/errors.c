@@ -1,7 +1,19 @@
-/* errors.c - names of error codes, surfaces and car kinds. */
+/* errors.c - names of error codes, surfaces and car kinds; error messages. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "coderally.h"
+
+int cr_fail(CrError *err, int code, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
 
 const char *cr_strerror(int err) {
     switch (err) {
